@@ -1,0 +1,70 @@
+# Keel: `make serve` and `make test` are all a new machine needs (Python 3.11+).
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+export UV_PYTHON_DOWNLOADS := never
+export UV_LINK_MODE := copy
+
+UV := $(shell command -v uv 2>/dev/null)
+ifeq ($(UV),)
+UV := .tools/bin/uv
+endif
+VENV := .venv/bin
+PACKAGES := domain application adapters entrypoints
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install serve migrate test check lint typecheck imports servers \
+        test-unit test-integration test-e2e openapi format clean
+
+.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+install: $(UV)
+	$(UV) sync --frozen --quiet
+
+serve: install
+	$(VENV)/keel migrate
+	$(VENV)/keel serve --host $(HOST) --port $(PORT)
+
+migrate: install
+	$(VENV)/keel migrate
+
+openapi: install
+	$(VENV)/keel openapi --output openapi.json
+
+# Installs PostgreSQL's server binaries when none are found (Debian, needs root).
+servers:
+	scripts/ensure-servers.sh
+
+lint: install
+	$(VENV)/ruff check $(PACKAGES) migrations tests
+	$(VENV)/ruff format --check $(PACKAGES) migrations tests
+
+typecheck: install
+	$(VENV)/mypy --strict $(PACKAGES)
+
+imports: install
+	$(VENV)/lint-imports --config importlinter.ini
+
+check: lint typecheck imports
+
+test-unit: install
+	$(VENV)/pytest tests/unit -q
+
+test-integration: install servers
+	$(VENV)/pytest tests/integration -q
+
+test-e2e: install servers
+	$(VENV)/pytest tests/e2e -q
+
+test: install servers check
+	$(VENV)/pytest -q
+
+format: install
+	$(VENV)/ruff format $(PACKAGES) migrations tests
+	$(VENV)/ruff check --fix $(PACKAGES) migrations tests
+
+clean:
+	rm -rf .venv .tools .mypy_cache .ruff_cache .pytest_cache

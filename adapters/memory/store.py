@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from domain.user import User
+
+
+@dataclass
+class InMemoryStore:
+    """What the in-memory units of work share: the committed state."""
+
+    users: dict[uuid.UUID, User] = field(default_factory=dict)

@@ -1,0 +1,1 @@
+"""Use cases and the ports they depend on. No framework is imported here."""

@@ -1,0 +1,97 @@
+"""Ports: what the use cases need from the outside world, as protocols the adapters implement."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from domain.email import Email
+from domain.role import Role
+from domain.user import User
+
+
+class UserRepository(Protocol):
+    async def get(self, user_id: uuid.UUID) -> User | None: ...
+
+    async def get_by_email(self, email: Email) -> User | None: ...
+
+    async def add(self, user: User) -> None:
+        """Store a new user; raises ``EmailAlreadyRegistered`` when the email is taken."""
+        ...
+
+    async def update(self, user: User) -> None:
+        """Store the changed fields of an existing user."""
+        ...
+
+    async def count_admins(self) -> int: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction. ``async with uow:`` rolls back unless ``commit()`` was awaited."""
+
+    users: UserRepository
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+class PasswordHasher(Protocol):
+    async def hash(self, password: str) -> str: ...
+
+    async def verify(self, hashed: str, password: str) -> bool:
+        """True when ``password`` matches; never raises for a mismatch or a malformed hash."""
+        ...
+
+    def needs_rehash(self, hashed: str) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    token: str
+    expires_in: int
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    user_id: uuid.UUID
+    issued_at: datetime
+    token_id: str
+
+
+class TokenService(Protocol):
+    def issue_access(self, user_id: uuid.UUID, roles: frozenset[Role]) -> IssuedToken: ...
+
+    def issue_refresh(self, user_id: uuid.UUID) -> IssuedToken: ...
+
+    def decode_access(self, token: str) -> AccessClaims:
+        """Return the checked claims; raise ``AuthenticationFailed`` for any bad token."""
+        ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware, in UTC."""
+        ...
+
+
+class HealthProbe(Protocol):
+    async def check(self) -> None:
+        """Return when the dependency answers; raise ``StorageUnavailable`` otherwise."""
+        ...

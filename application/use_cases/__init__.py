@@ -1,0 +1,1 @@
+"""One class per action a user or an operator can take."""

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from application.ports import Clock, PasswordHasher, UnitOfWorkFactory
+from application.use_cases.register_user import RegisterUserCommand, create_account
+from domain.user import User
+
+
+class CreateSuperuser:
+    """Create an administrator (roles user and admin, superuser). Works whether or not
+    registration is open; the email must be unused and the password meet the policy."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: Clock) -> None:
+        self._uow_factory = uow_factory
+        self._hasher = hasher
+        self._clock = clock
+
+    async def execute(self, command: RegisterUserCommand) -> User:
+        return await create_account(
+            self._uow_factory, self._hasher, self._clock, command, admin=True
+        )

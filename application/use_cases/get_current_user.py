@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from application.ports import TokenService, UnitOfWorkFactory
+from domain.errors import AuthenticationFailed
+from domain.user import User
+
+
+class GetCurrentUser:
+    """Resolve a bearer access token to its user. The token must be valid, the user must
+    exist and be active, and the token must be issued after the user's sessions were last
+    ended (a password change, a logout of all sessions, a change of roles)."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, tokens: TokenService) -> None:
+        self._uow_factory = uow_factory
+        self._tokens = tokens
+
+    async def execute(self, access_token: str) -> User:
+        claims = self._tokens.decode_access(access_token)
+        async with self._uow_factory() as uow:
+            user = await uow.users.get(claims.user_id)
+        if user is None or not user.is_active:
+            raise AuthenticationFailed()
+        if claims.issued_at < user.sessions_valid_after:
+            raise AuthenticationFailed()
+        return user

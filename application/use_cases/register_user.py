@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.ports import Clock, PasswordHasher, UnitOfWorkFactory
+from domain.email import Email
+from domain.errors import EmailAlreadyRegistered, RegistrationClosed
+from domain.password import check_password_policy
+from domain.user import User, normalise_full_name
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterUserCommand:
+    email: str
+    password: str
+    full_name: str | None = None
+
+
+class RegisterUser:
+    """Create an ordinary account. The email is stored normalised and must be unused;
+    the password must meet the password policy. Refused while registration is closed."""
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        hasher: PasswordHasher,
+        clock: Clock,
+        open_registration: bool = True,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._hasher = hasher
+        self._clock = clock
+        self._open_registration = open_registration
+
+    async def execute(self, command: RegisterUserCommand) -> User:
+        if not self._open_registration:
+            raise RegistrationClosed()
+        return await create_account(
+            self._uow_factory, self._hasher, self._clock, command, admin=False
+        )
+
+
+async def create_account(
+    uow_factory: UnitOfWorkFactory,
+    hasher: PasswordHasher,
+    clock: Clock,
+    command: RegisterUserCommand,
+    *,
+    admin: bool,
+) -> User:
+    """Validate, check the email is free, hash off the loop, then store in one transaction."""
+    email = Email(command.email)
+    check_password_policy(command.password)
+    full_name = normalise_full_name(command.full_name)
+    async with uow_factory() as uow:
+        # Fail fast before the expensive hash; the unique index still decides races.
+        if await uow.users.get_by_email(email) is not None:
+            raise EmailAlreadyRegistered()
+    hashed = await hasher.hash(command.password)
+    user = User.register(
+        email=email, hashed_password=hashed, full_name=full_name, now=clock.now(), admin=admin
+    )
+    async with uow_factory() as uow:
+        await uow.users.add(user)
+        await uow.commit()
+    return user

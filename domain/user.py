@@ -1,0 +1,74 @@
+"""The User entity."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from domain.email import Email
+from domain.errors import ValidationFailed
+from domain.role import Role
+
+MAX_FULL_NAME_LENGTH = 255
+
+
+@dataclass(slots=True)
+class User:
+    """An account. ``sessions_valid_after``: tokens issued before it are no longer honoured."""
+
+    id: uuid.UUID
+    email: Email
+    hashed_password: str
+    full_name: str | None
+    roles: frozenset[Role]
+    is_active: bool
+    is_superuser: bool
+    is_verified: bool
+    created_at: datetime
+    updated_at: datetime
+    sessions_valid_after: datetime
+    version: int = field(default=1)
+
+    @classmethod
+    def register(
+        cls,
+        *,
+        email: Email,
+        hashed_password: str,
+        full_name: str | None,
+        now: datetime,
+        admin: bool = False,
+    ) -> User:
+        roles = frozenset({Role.USER, Role.ADMIN}) if admin else frozenset({Role.USER})
+        return cls(
+            id=uuid.uuid4(),
+            email=email,
+            hashed_password=hashed_password,
+            full_name=normalise_full_name(full_name),
+            roles=roles,
+            is_active=True,
+            is_superuser=admin,
+            is_verified=False,
+            created_at=now,
+            updated_at=now,
+            sessions_valid_after=now,
+        )
+
+    @property
+    def is_admin(self) -> bool:
+        return Role.ADMIN in self.roles or self.is_superuser
+
+
+def normalise_full_name(full_name: str | None) -> str | None:
+    """Trim the name; an empty name is no name. Control characters are refused."""
+    if full_name is None:
+        return None
+    name = full_name.strip()
+    if len(name) > MAX_FULL_NAME_LENGTH:
+        raise ValidationFailed(
+            "full_name", f"Full name must be at most {MAX_FULL_NAME_LENGTH} characters"
+        )
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F or 0xD800 <= ord(ch) <= 0xDFFF for ch in name):
+        raise ValidationFailed("full_name", "Full name contains characters that are not allowed")
+    return name or None

@@ -1,0 +1,136 @@
+"""The `keel` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from application.use_cases.register_user import RegisterUserCommand
+from entrypoints.cli.errors import fail, readable_errors, stdin_is_interactive
+from entrypoints.container import Container, build_container, shutdown_container
+from entrypoints.settings import Settings, load_settings
+
+OpenApiBuilder = Callable[[Settings], dict[str, Any]]
+
+
+def build_cli(*, asgi_factory_path: str, openapi_builder: OpenApiBuilder) -> typer.Typer:
+    """The command line, given the HTTP side it serves and documents. This package does not
+    import the HTTP entrypoint; the console script composes the two."""
+    app = typer.Typer(
+        name="keel",
+        help="Keel: accounts-and-items API service.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+
+    @app.command()
+    def serve(
+        host: Annotated[str, typer.Option(help="Address to bind")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(min=1, max=65535, help="Port to bind")] = 8000,
+        workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes")] = 1,
+    ) -> None:
+        """Serve the HTTP API with uvicorn (uvloop, httptools)."""
+        import uvicorn
+
+        with readable_errors():
+            settings = load_settings()
+            settings.jwt_secret_value()  # make the development secret before workers start
+        uvicorn.run(
+            asgi_factory_path,
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            loop="uvloop",
+            http="httptools",
+            log_level=settings.log_level.lower(),
+            access_log=False,
+            proxy_headers=True,
+            server_header=False,
+            timeout_graceful_shutdown=20,
+        )
+
+    @app.command()
+    def openapi(
+        output: Annotated[
+            Path | None, typer.Option(help="File to write (default: standard output)")
+        ] = None,
+    ) -> None:
+        """Write the OpenAPI document as JSON."""
+        with readable_errors():
+            text = json.dumps(openapi_builder(load_settings()), indent=2) + "\n"
+            if output is None:
+                typer.echo(text, nl=False)
+                return
+            output.write_text(text, encoding="utf-8")
+            typer.echo(f"wrote {output}", err=True)
+
+    app.command()(migrate)
+    app.command("create-superuser")(create_superuser)
+    return app
+
+
+def migrate(
+    to: Annotated[
+        str | None, typer.Option("--to", help="Go up or down to this revision (or base, head)")
+    ] = None,
+    status: Annotated[bool, typer.Option("--status", help="Print current and head")] = False,
+) -> None:
+    """Upgrade the database to the newest migration, or move it to a given revision."""
+    with readable_errors():
+        migrator = build_container(load_settings()).migrator()
+        if status:
+            current, head = migrator.current(), migrator.head()
+            state = "up to date" if current == head else "behind"
+            typer.echo(f"current: {current or 'base'}\nhead: {head}\nstatus: {state}")
+            return
+        migrator.migrate_to(to or "head")
+        typer.echo(f"database at {migrator.current() or 'base'}")
+
+
+def create_superuser(
+    email: Annotated[str, typer.Option(help="The administrator's email")],
+    full_name: Annotated[str | None, typer.Option(help="Display name")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input")
+    ] = False,
+) -> None:
+    """Create an administrator account."""
+    with readable_errors():
+        settings = load_settings()
+        password = _read_password(password_stdin)
+        created = asyncio.run(
+            _create_superuser(build_container(settings), email, password, full_name)
+        )
+        typer.echo(f"created administrator {created}")
+
+
+async def _create_superuser(
+    container: Container, email: str, password: str, full_name: str | None
+) -> str:
+    try:
+        user = await container.create_superuser().execute(
+            RegisterUserCommand(email=email, password=password, full_name=full_name)
+        )
+        return f"{user.email} ({user.id})"
+    finally:
+        await shutdown_container(container)
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        line = sys.stdin.readline()
+        password = line.removesuffix("\n").removesuffix("\r")
+        if not password:
+            raise fail("no password on standard input")
+        return password
+    if not stdin_is_interactive():
+        raise fail("standard input is not a terminal: use --password-stdin")
+    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))

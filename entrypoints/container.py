@@ -1,0 +1,91 @@
+"""The composition root: the one place that knows which adapter serves which port."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from dependency_injector import containers, providers
+
+from adapters.argon2.hasher import Argon2PasswordHasher
+from adapters.clock import SystemClock
+from adapters.jwt.token_service import PyJwtTokenService
+from adapters.sqlalchemy.engine import create_engine
+from adapters.sqlalchemy.health import SqlAlchemyHealthProbe
+from adapters.sqlalchemy.migrations import AlembicMigrator
+from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from application.use_cases.create_superuser import CreateSuperuser
+from application.use_cases.get_current_user import GetCurrentUser
+from application.use_cases.login import Login
+from application.use_cases.register_user import RegisterUser
+from entrypoints.settings import Settings
+
+
+class Container(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+
+    clock = providers.Singleton(SystemClock)
+    engine = providers.Singleton(
+        create_engine,
+        settings.provided.database_url,
+        pool_size=settings.provided.database_pool_size,
+        max_overflow=settings.provided.database_max_overflow,
+        pool_timeout=settings.provided.database_pool_timeout,
+        pool_recycle=settings.provided.database_pool_recycle,
+        statement_timeout_ms=settings.provided.database_statement_timeout_ms,
+    )
+    unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, engine)
+    health_probe = providers.Singleton(SqlAlchemyHealthProbe, engine)
+    migrator = providers.Factory(AlembicMigrator, settings.provided.database_url)
+
+    password_hasher = providers.Singleton(
+        Argon2PasswordHasher,
+        time_cost=settings.provided.argon2_time_cost,
+        memory_cost_kib=settings.provided.argon2_memory_cost_kib,
+        parallelism=settings.provided.argon2_parallelism,
+        max_threads=settings.provided.password_hash_threads,
+    )
+    token_service = providers.Singleton(
+        PyJwtTokenService,
+        secret=settings.provided.jwt_secret_value.call(),
+        algorithm=settings.provided.jwt_algorithm,
+        issuer=settings.provided.jwt_issuer,
+        audience=settings.provided.jwt_audience,
+        access_ttl=providers.Factory(
+            timedelta, minutes=settings.provided.access_token_expire_minutes
+        ),
+        refresh_ttl=providers.Factory(timedelta, days=settings.provided.refresh_token_expire_days),
+        clock=clock,
+    )
+
+    register_user = providers.Singleton(
+        RegisterUser,
+        uow_factory=unit_of_work.provider,
+        hasher=password_hasher,
+        clock=clock,
+        open_registration=settings.provided.open_registration,
+    )
+    create_superuser = providers.Singleton(
+        CreateSuperuser, uow_factory=unit_of_work.provider, hasher=password_hasher, clock=clock
+    )
+    login = providers.Singleton(
+        Login,
+        uow_factory=unit_of_work.provider,
+        hasher=password_hasher,
+        tokens=token_service,
+        clock=clock,
+    )
+    get_current_user = providers.Singleton(
+        GetCurrentUser, uow_factory=unit_of_work.provider, tokens=token_service
+    )
+
+
+def build_container(settings: Settings) -> Container:
+    container = Container(settings=settings)
+    return container
+
+
+async def shutdown_container(container: Container) -> None:
+    """Release what the container started: the hashing threads and the database pool."""
+    hasher = container.password_hasher()
+    hasher.close()
+    await container.engine().dispose()

@@ -1,0 +1,126 @@
+"""The one table from error to HTTP answer."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from application.errors import StorageUnavailable
+from domain.errors import (
+    AuthenticationFailed,
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
+from entrypoints.http.envelope import envelope_bytes
+
+logger = logging.getLogger("keel.http")
+
+BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
+def request_id_of(request: Request) -> str | None:
+    return getattr(request.state, "request_id", None)
+
+
+def error_response(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    return Response(
+        envelope_bytes(code, message, request_id_of(request), details),
+        status_code=status,
+        media_type="application/json",
+        headers=headers,
+    )
+
+
+def _field_of(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(part) for part in loc]
+    if len(parts) > 1 and parts[0] in ("body", "query", "path", "header", "cookie"):
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+async def _validation(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"field": _field_of(err.get("loc", ())), "message": _message(err), "type": err["type"]}
+        for err in exc.errors()
+    ]
+    return error_response(
+        request, 422, "VALIDATION_ERROR", "Invalid input", {"errors": errors}
+    )
+
+
+def _message(err: Any) -> str:
+    message = str(err.get("msg", "Invalid value"))
+    return message.removeprefix("Value error, ")
+
+
+async def _domain_validation(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ValidationFailed)
+    errors = [{"field": exc.field, "message": exc.message, "type": exc.kind}]
+    return error_response(request, 422, "VALIDATION_ERROR", "Invalid input", {"errors": errors})
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, NotFound)
+    return error_response(request, 404, "NOT_FOUND", exc.message)
+
+
+async def _conflict(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Conflict)
+    return error_response(request, 409, "CONFLICT", exc.message)
+
+
+async def _unauthorized(request: Request, exc: Exception) -> Response:
+    return error_response(
+        request, 401, "UNAUTHORIZED", AuthenticationFailed().message, headers=BEARER_CHALLENGE
+    )
+
+
+async def _forbidden(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, PermissionDenied)
+    return error_response(request, 403, "FORBIDDEN", exc.message)
+
+
+async def _unavailable(request: Request, exc: Exception) -> Response:
+    logger.warning("storage unavailable: %s", exc)
+    return error_response(
+        request,
+        503,
+        "SERVICE_UNAVAILABLE",
+        "The service is temporarily unavailable",
+        headers={"Retry-After": "5"},
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    headers = dict(exc.headers) if exc.headers else None
+    message = exc.detail if isinstance(exc.detail, str) else "HTTP error"
+    if exc.status_code == 401:
+        return await _unauthorized(request, exc)
+    return error_response(request, exc.status_code, "HTTP_ERROR", message, headers=headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(ValidationFailed, _domain_validation)
+    app.add_exception_handler(NotFound, _not_found)
+    app.add_exception_handler(Conflict, _conflict)
+    app.add_exception_handler(AuthenticationFailed, _unauthorized)
+    app.add_exception_handler(PermissionDenied, _forbidden)
+    app.add_exception_handler(StorageUnavailable, _unavailable)
+    app.add_exception_handler(StarletteHTTPException, _http_error)

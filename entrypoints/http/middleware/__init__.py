@@ -1,0 +1,1 @@
+"""Plain ASGI middleware: no BaseHTTPMiddleware, no per-request task groups."""

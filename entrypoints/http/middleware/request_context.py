@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import re
+import uuid
+from contextvars import ContextVar
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+_SANE_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+_BASE_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+_API_CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
+# The documentation pages load Swagger UI and ReDoc from their CDN and run inline scripts.
+_DOCS_CSP = (
+    b"content-security-policy",
+    b"default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    b"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
+    b"font-src 'self' https://fonts.gstatic.com; img-src 'self' data: https:; "
+    b"worker-src 'self' blob:; frame-ancestors 'none'",
+)
+_HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
+DOCS_PATHS = ("/docs", "/redoc")
+
+
+class RequestContextMiddleware:
+    """Gives every request an id (the client's when sane) and every answer the id and the
+    security headers."""
+
+    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+        self.app = app
+        self._api_headers = [*_BASE_HEADERS, _API_CSP] + ([_HSTS] if hsts else [])
+        self._docs_headers = [*_BASE_HEADERS, _DOCS_CSP] + ([_HSTS] if hsts else [])
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _client_request_id(scope) or uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        token = request_id_var.set(request_id)
+        path: str = scope.get("path", "")
+        extra = self._docs_headers if path.startswith(DOCS_PATHS) else self._api_headers
+        encoded_id = request_id.encode()
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers.append((b"x-request-id", encoded_id))
+                headers.extend(h for h in extra if h[0] not in present)
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            request_id_var.reset(token)
+
+
+def _client_request_id(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"x-request-id":
+            try:
+                text = value.decode("ascii")
+            except UnicodeDecodeError:
+                return None
+            return text if _SANE_ID.match(text) else None
+    return None

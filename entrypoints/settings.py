@@ -1,0 +1,162 @@
+"""Settings from environment variables or `.env`, validated once at start-up."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+Environment = Literal["development", "test", "staging", "production"]
+_RATE = re.compile(r"^\s*(\d{1,9})\s*/\s*(second|minute|hour|day)\s*$")
+MIN_SECRET_BYTES = 32
+STRICT_ENVIRONMENTS = ("staging", "production")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    environment: Environment = "development"
+    database_url: str = "sqlite+aiosqlite:///./keel.db"
+    database_pool_size: int = Field(10, ge=1, le=1000)
+    database_max_overflow: int = Field(10, ge=0, le=1000)
+    database_pool_timeout: float = Field(5.0, gt=0, le=300)
+    database_pool_recycle: int = Field(1800, ge=-1)
+    database_statement_timeout_ms: int = Field(15_000, ge=0, le=3_600_000)
+
+    jwt_secret_file: Path = Path(".keel-jwt-secret")
+    jwt_secret: SecretStr | None = Field(None, validate_default=True)
+    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
+    jwt_issuer: str = Field("keel", min_length=1, max_length=200)
+    jwt_audience: str = Field("keel-api", min_length=1, max_length=200)
+    access_token_expire_minutes: int = Field(15, ge=1, le=60)
+    refresh_token_expire_days: int = Field(7, ge=1, le=30)
+
+    argon2_time_cost: int = Field(2, ge=2, le=20)
+    argon2_memory_cost_kib: int = Field(19_456, ge=19_456, le=4_194_304)
+    argon2_parallelism: int = Field(1, ge=1, le=16)
+    password_hash_threads: int = Field(1, ge=1, le=64)
+
+    redis_url: str | None = None
+    cors_origins: Annotated[list[str], NoDecode] = []
+    trusted_hosts: Annotated[list[str], NoDecode] = ["*"]
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    log_format: Literal["json", "console"] | None = None
+    docs_enabled: bool | None = None
+    open_registration: bool = True
+    login_rate_limit: str = "5/minute"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        url = value.strip()
+        for plain in ("postgres://", "postgresql://"):
+            if url.startswith(plain):
+                return "postgresql+asyncpg://" + url[len(plain) :]
+        if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return url
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("cors_origins", "trusted_hosts", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("login_rate_limit")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        if not _RATE.match(value):
+            raise ValueError("must look like 5/minute (per second, minute, hour or day)")
+        return value.replace(" ", "")
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        environment = info.data.get("environment", "development")
+        secret = value.get_secret_value() if value is not None else ""
+        if environment in STRICT_ENVIRONMENTS:
+            if not secret:
+                raise ValueError(f"is required in {environment}")
+            if len(secret.encode()) < MIN_SECRET_BYTES:
+                raise ValueError(f"must be at least {MIN_SECRET_BYTES} bytes in {environment}")
+        if not secret and environment == "test":
+            return SecretStr(secrets.token_urlsafe(48))
+        return value if secret else None
+
+    @property
+    def is_strict(self) -> bool:
+        """Staging and production refuse the conveniences of development."""
+        return self.environment in STRICT_ENVIRONMENTS
+
+    @property
+    def effective_log_format(self) -> str:
+        if self.log_format:
+            return self.log_format
+        return "console" if self.environment in ("development", "test") else "json"
+
+    @property
+    def effective_docs_enabled(self) -> bool:
+        if self.docs_enabled is not None:
+            return self.docs_enabled
+        return self.environment != "production"
+
+    @property
+    def login_rate(self) -> tuple[int, int]:
+        """``LOGIN_RATE_LIMIT`` as (attempts, window in seconds)."""
+        match = _RATE.match(self.login_rate_limit)
+        assert match is not None
+        seconds = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}[match.group(2)]
+        return int(match.group(1)), seconds
+
+    def jwt_secret_value(self) -> str:
+        """The signing key; in development one is generated once and kept in a local file."""
+        if self.jwt_secret is not None:
+            return self.jwt_secret.get_secret_value()
+        secret = _load_or_create_secret(self.jwt_secret_file)
+        self.jwt_secret = SecretStr(secret)
+        return secret
+
+
+def _load_or_create_secret(path: Path) -> str:
+    try:
+        existing = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        existing = ""
+    if len(existing.encode()) >= MIN_SECRET_BYTES:
+        return existing
+    secret = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(secret + "\n")
+    return secret
+
+
+def load_settings() -> Settings:
+    return Settings()
+
+
+def describe_settings_error(exc: ValidationError) -> str:
+    """One readable line naming each bad variable."""
+    problems = []
+    for error in exc.errors(include_url=False, include_input=False):
+        name = "_".join(str(part) for part in error["loc"]).upper()
+        message = error["msg"].removeprefix("Value error, ")
+        problems.append(f"{name}: {message}" if name else message)
+    return "invalid settings: " + "; ".join(problems)

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Make sure the servers the tests start are installed: PostgreSQL's server binaries.
+# The tests start and stop their own instances; nothing here starts a service.
+set -euo pipefail
+
+have_postgres() {
+    local dir
+    if command -v pg_config >/dev/null 2>&1; then
+        dir="$(pg_config --bindir 2>/dev/null || true)"
+        [[ -n "$dir" && -x "$dir/initdb" && -x "$dir/postgres" ]] && return 0
+    fi
+    for dir in /usr/lib/postgresql/*/bin; do
+        [[ -x "$dir/initdb" && -x "$dir/postgres" ]] && return 0
+    done
+    command -v initdb >/dev/null 2>&1 && command -v postgres >/dev/null 2>&1
+}
+
+missing=()
+have_postgres || missing+=(postgresql)
+
+if ((${#missing[@]} == 0)); then
+    exit 0
+fi
+if [[ "$(id -u)" != 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "error: missing ${missing[*]}; install it (Debian: apt-get install ${missing[*]})" >&2
+    exit 1
+fi
+echo "installing ${missing[*]} from Debian's packages" >&2
+# The tests run their own clusters: keep the package from creating and starting one.
+mkdir -p /etc/postgresql-common
+echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.conf
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -9,3 +9,7 @@ class StorageUnavailable(Exception):
     def __init__(self, message: str = "The database is unavailable") -> None:
         super().__init__(message)
         self.message = message
+
+
+class MigrationError(Exception):
+    """The schema could not be moved to the requested revision (unknown revision, bad state)."""

@@ -1,1 +1,1 @@
-"""The business core of Keel: entities, value objects, policies and errors (standard library only)."""
+"""The business core: entities, value objects, policies and errors (standard library only)."""

@@ -44,7 +44,12 @@ def _normalise(raw: str) -> str:
     local, at, domain = text.rpartition("@")
     if not at or not local or not domain or len(local) > MAX_LOCAL_LENGTH:
         raise InvalidEmail()
-    if _LOCAL_FORBIDDEN & set(local) or local.startswith(".") or local.endswith(".") or ".." in local:
+    if (
+        _LOCAL_FORBIDDEN & set(local)
+        or local.startswith(".")
+        or local.endswith(".")
+        or ".." in local
+    ):
         raise InvalidEmail()
     labels = domain.split(".")
     if len(labels) < 2 or not all(_LABEL.match(label) for label in labels):

@@ -80,8 +80,7 @@ class Container(containers.DeclarativeContainer):
 
 
 def build_container(settings: Settings) -> Container:
-    container = Container(settings=settings)
-    return container
+    return Container(settings=settings)
 
 
 async def shutdown_container(container: Container) -> None:

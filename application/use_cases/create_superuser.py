@@ -9,7 +9,9 @@ class CreateSuperuser:
     """Create an administrator (roles user and admin, superuser). Works whether or not
     registration is open; the email must be unused and the password meet the policy."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: Clock) -> None:
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: Clock
+    ) -> None:
         self._uow_factory = uow_factory
         self._hasher = hasher
         self._clock = clock

@@ -40,6 +40,5 @@ def readable_errors() -> Iterator[None]:
         raise fail("interrupted", 130) from None
 
 
-
 def stdin_is_interactive() -> bool:
     return sys.stdin is not None and sys.stdin.isatty()

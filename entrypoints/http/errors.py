@@ -58,9 +58,7 @@ async def _validation(request: Request, exc: Exception) -> Response:
         {"field": _field_of(err.get("loc", ())), "message": _message(err), "type": err["type"]}
         for err in exc.errors()
     ]
-    return error_response(
-        request, 422, "VALIDATION_ERROR", "Invalid input", {"errors": errors}
-    )
+    return error_response(request, 422, "VALIDATION_ERROR", "Invalid input", {"errors": errors})
 
 
 def _message(err: Any) -> str:

@@ -1,0 +1,54 @@
+"""One database transaction per use-case call."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from adapters.sqlalchemy.errors import translate_errors
+from adapters.sqlalchemy.repositories import SqlAlchemyUserRepository
+
+
+class SqlAlchemyUnitOfWork:
+    """``async with uow:`` takes a pooled connection and a transaction; leaving the block
+    rolls back whatever was not committed and gives the connection back."""
+
+    users: SqlAlchemyUserRepository
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._connection: AsyncConnection | None = None
+
+    async def __aenter__(self) -> Self:
+        with translate_errors():
+            self._connection = await self._engine.connect()
+        self.users = SqlAlchemyUserRepository(self._connection)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            with translate_errors():
+                await connection.rollback()
+        finally:
+            with translate_errors():
+                await connection.close()
+
+    async def commit(self) -> None:
+        assert self._connection is not None, "commit() outside `async with`"
+        with translate_errors():
+            await self._connection.commit()
+
+    async def rollback(self) -> None:
+        if self._connection is not None:
+            with translate_errors():
+                await self._connection.rollback()

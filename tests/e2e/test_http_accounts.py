@@ -7,7 +7,7 @@ import jwt
 import pytest
 
 from entrypoints.http.app import create_app
-from tests.e2e.conftest import (
+from tests.e2e.http_support import (
     PASSWORD,
     access_token,
     assert_envelope,

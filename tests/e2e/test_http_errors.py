@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from entrypoints.http.app import create_app
-from tests.e2e.conftest import assert_envelope, make_settings, serving
+from tests.e2e.http_support import assert_envelope, make_settings, serving
 
 UNREACHABLE = "postgresql+asyncpg://keel:secret@127.0.0.1:1/keel"
 
@@ -109,7 +109,15 @@ async def test_security_headers_on_success_and_error(client: httpx.AsyncClient) 
         assert response.headers["x-frame-options"] == "DENY"
         assert response.headers["referrer-policy"] == "no-referrer"
         assert "default-src 'none'" in response.headers["content-security-policy"]
-        assert "strict-transport-security" not in response.headers  # development/test
+        assert response.headers["strict-transport-security"].startswith("max-age=")
+
+
+async def test_no_hsts_in_development(migrated_url: str) -> None:
+    settings = make_settings(migrated_url, environment="development")
+    async with serving(create_app(settings)) as client:
+        response = await client.get("/health/live")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "strict-transport-security" not in response.headers
 
 
 async def test_hsts_and_no_docs_in_production(migrated_url: str) -> None:

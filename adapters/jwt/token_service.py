@@ -1,0 +1,123 @@
+"""Access and refresh tokens as JWTs, with PyJWT.
+
+The algorithm comes from configuration, never from the token's header. Every registered claim
+is required, and time is checked against the injected clock so that tests can move it.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+
+from application.ports import AccessClaims, Clock, IssuedToken
+from domain.errors import AuthenticationFailed
+from domain.role import Role
+
+ACCESS = "access"
+REFRESH = "refresh"
+REQUIRED_CLAIMS = ["exp", "nbf", "iat", "iss", "aud", "sub", "jti", "type"]
+# Tokens from a clock slightly ahead are accepted; anything further is forged or broken.
+MAX_CLOCK_SKEW = timedelta(seconds=30)
+MAX_TOKEN_LENGTH = 8192
+
+
+class PyJwtTokenService:
+    def __init__(
+        self,
+        *,
+        secret: str,
+        algorithm: str,
+        issuer: str,
+        audience: str,
+        access_ttl: timedelta,
+        refresh_ttl: timedelta,
+        clock: Clock,
+    ) -> None:
+        self._secret = secret
+        self._algorithm = algorithm
+        self._issuer = issuer
+        self._audience = audience
+        self._access_ttl = access_ttl
+        self._refresh_ttl = refresh_ttl
+        self._clock = clock
+
+    def issue_access(self, user_id: uuid.UUID, roles: frozenset[Role]) -> IssuedToken:
+        extra = {"roles": sorted(role.value for role in roles)}
+        return self._issue(user_id, ACCESS, self._access_ttl, extra)
+
+    def issue_refresh(self, user_id: uuid.UUID) -> IssuedToken:
+        return self._issue(user_id, REFRESH, self._refresh_ttl, {})
+
+    def decode_access(self, token: str) -> AccessClaims:
+        return self._decode(token, ACCESS)
+
+    def decode_refresh(self, token: str) -> AccessClaims:
+        return self._decode(token, REFRESH)
+
+    def _issue(
+        self, user_id: uuid.UUID, kind: str, ttl: timedelta, extra: dict[str, Any]
+    ) -> IssuedToken:
+        now = self._clock.now().timestamp()
+        claims = {
+            "sub": str(user_id),
+            # Microseconds: the token must compare exactly with the time sessions were ended.
+            "iat": round(now, 6),
+            "nbf": math.floor(now),
+            "exp": math.floor(now + ttl.total_seconds()),
+            "iss": self._issuer,
+            "aud": self._audience,
+            "jti": secrets.token_urlsafe(16),
+            "type": kind,
+            **extra,
+        }
+        token = jwt.encode(claims, self._secret, algorithm=self._algorithm)
+        return IssuedToken(token=token, expires_in=int(ttl.total_seconds()))
+
+    def _decode(self, token: str, kind: str) -> AccessClaims:
+        if not token or len(token) > MAX_TOKEN_LENGTH:
+            raise AuthenticationFailed()
+        try:
+            if "crit" in jwt.get_unverified_header(token):
+                raise AuthenticationFailed()  # no extension is understood here
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[self._algorithm],
+                audience=self._audience,
+                issuer=self._issuer,
+                options={
+                    "require": REQUIRED_CLAIMS,
+                    "verify_exp": False,
+                    "verify_nbf": False,
+                    "verify_iat": False,
+                },
+            )
+        except (jwt.PyJWTError, ValueError, TypeError) as exc:
+            raise AuthenticationFailed() from exc
+        return self._checked(claims, kind)
+
+    def _checked(self, claims: dict[str, Any], kind: str) -> AccessClaims:
+        if claims.get("type") != kind:
+            raise AuthenticationFailed()
+        now = self._clock.now().timestamp()
+        times = (claims["iat"], claims["nbf"], claims["exp"])
+        if not all(isinstance(t, int | float) and not isinstance(t, bool) for t in times):
+            raise AuthenticationFailed()
+        iat, nbf, exp = (float(t) for t in times)
+        if not all(math.isfinite(t) for t in (iat, nbf, exp)):
+            raise AuthenticationFailed()
+        if now >= exp or now < nbf or iat > now + MAX_CLOCK_SKEW.total_seconds():
+            raise AuthenticationFailed()
+        if not isinstance(claims["sub"], str) or not isinstance(claims["jti"], str):
+            raise AuthenticationFailed()
+        try:
+            user_id = uuid.UUID(claims["sub"])
+            issued_at = datetime.fromtimestamp(iat, tz=UTC)
+        except (ValueError, OverflowError, OSError) as exc:
+            raise AuthenticationFailed() from exc
+        return AccessClaims(user_id=user_id, issued_at=issued_at, token_id=claims["jti"])

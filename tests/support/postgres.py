@@ -1,0 +1,171 @@
+"""A throwaway PostgreSQL server for the test session.
+
+PostgreSQL refuses to run as root, so when the tests run as root the server runs as `nobody`,
+in a temporary data directory, on a free loopback port, with durability off for speed.
+``KEEL_TEST_POSTGRES_URL`` (an admin URL) points the tests at an existing server instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import glob
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+
+def find_bindir() -> Path:
+    candidates = []
+    if shutil.which("pg_config"):
+        out = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True)
+        candidates.append(out.stdout.strip())
+    candidates += sorted(
+        glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[-2]), reverse=True
+    )
+    initdb = shutil.which("initdb")
+    if initdb:
+        candidates.append(str(Path(initdb).resolve().parent))
+    for candidate in candidates:
+        bindir = Path(candidate)
+        if candidate and (bindir / "initdb").exists() and (bindir / "postgres").exists():
+            return bindir
+    raise RuntimeError("PostgreSQL server binaries not found: run `make servers` (installs them)")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class PostgresServer:
+    def __init__(self) -> None:
+        self._process: subprocess.Popen[bytes] | None = None
+        self._dir: Path | None = None
+        self._admin_url = os.environ.get("KEEL_TEST_POSTGRES_URL")
+        self.host = "127.0.0.1"
+        self.port = 0
+        self.user = "postgres"
+
+    def start(self) -> None:
+        if self._admin_url:
+            return
+        bindir = find_bindir()
+        self._dir = Path(tempfile.mkdtemp(prefix="keel-pg-"))
+        data, sockets, log = self._dir / "data", self._dir / "sock", self._dir / "server.log"
+        sockets.mkdir()
+        run_as: dict[str, Any] = {}
+        if os.geteuid() == 0:
+            nobody = pwd.getpwnam("nobody")
+            run_as = {"user": nobody.pw_uid, "group": nobody.pw_gid, "extra_groups": []}
+            for path in (self._dir, sockets):
+                os.chown(path, nobody.pw_uid, nobody.pw_gid)
+        os.chmod(self._dir, 0o700)
+        initdb = [str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", self.user]
+        initdb += ["--encoding=UTF8"]
+        done = subprocess.run([*initdb, "--locale=C.UTF-8"], capture_output=True, **run_as)
+        if done.returncode != 0:
+            shutil.rmtree(data, ignore_errors=True)
+            done = subprocess.run([*initdb, "--no-locale"], capture_output=True, **run_as)
+        if done.returncode != 0:
+            raise RuntimeError(f"initdb failed: {done.stderr.decode(errors='replace')[-2000:]}")
+        self.port = free_port()
+        settings = {
+            "listen_addresses": self.host,
+            "unix_socket_directories": str(sockets),
+            "fsync": "off",
+            "synchronous_commit": "off",
+            "full_page_writes": "off",
+            "max_connections": "200",
+        }
+        command = [str(bindir / "postgres"), "-D", str(data), "-p", str(self.port)]
+        for name, value in settings.items():
+            command += ["-c", f"{name}={value}"]
+        log_handle = open(log, "wb")  # noqa: SIM115 (kept open for the server's lifetime)
+        self._process = subprocess.Popen(
+            command, stdout=log_handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, **run_as
+        )
+        self._wait_ready(log)
+
+    def _wait_ready(self, log: Path) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            assert self._process is not None
+            if self._process.poll() is not None:
+                break
+            try:
+                with socket.create_connection((self.host, self.port), timeout=0.5):
+                    pass
+                if self._accepts_queries():
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+        self.stop()
+        raise RuntimeError(f"PostgreSQL did not start:\n{tail}")
+
+    def _accepts_queries(self) -> bool:
+        async def probe() -> bool:
+            try:
+                connection = await asyncpg.connect(self.dsn("postgres"), timeout=2)
+            except (OSError, asyncpg.PostgresError):
+                return False
+            await connection.close()
+            return True
+
+        return asyncio.run(probe())
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.send_signal(signal.SIGINT)  # fast shutdown
+            try:
+                self._process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        self._process = None
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None
+
+    def dsn(self, database: str) -> str:
+        """A plain libpq URL, for asyncpg."""
+        if self._admin_url:
+            base = self._admin_url.replace("+asyncpg", "").rsplit("/", 1)[0]
+            return f"{base}/{database}"
+        return f"postgresql://{self.user}@{self.host}:{self.port}/{database}"
+
+    def url(self, database: str) -> str:
+        """A SQLAlchemy URL, for Keel."""
+        return self.dsn(database).replace("postgresql://", "postgresql+asyncpg://", 1)
+
+    def create_database(self, name: str) -> None:
+        self._admin(f'CREATE DATABASE "{name}"')
+
+    def drop_database(self, name: str) -> None:
+        self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def _admin(self, statement: str) -> None:
+        """Synchronous, and safe to call while an event loop runs (fixtures do)."""
+
+        async def run() -> None:
+            connection = await asyncpg.connect(self.dsn("postgres"), timeout=10)
+            try:
+                await connection.execute(statement)
+            finally:
+                await connection.close()
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(asyncio.run, run()).result()

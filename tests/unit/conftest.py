@@ -1,0 +1,45 @@
+"""Unit tests run the real use cases over the memory adapters, wired by the real container."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from dependency_injector import providers
+
+from adapters.argon2.hasher import Argon2PasswordHasher
+from adapters.memory.store import InMemoryStore
+from adapters.memory.unit_of_work import InMemoryUnitOfWork
+from entrypoints.container import Container, build_container
+from entrypoints.settings import Settings
+from tests.support.clock import FixedClock
+
+
+@pytest.fixture
+def store() -> InMemoryStore:
+    return InMemoryStore()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock()
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(
+        _env_file=None,
+        environment="test",
+        database_url="sqlite+aiosqlite:///:memory:",
+        jwt_secret="unit-test-secret-" + "x" * 32,
+    )
+
+
+@pytest.fixture
+def container(settings: Settings, store: InMemoryStore, clock: FixedClock) -> Iterator[Container]:
+    container = build_container(settings)
+    container.unit_of_work.override(providers.Factory(InMemoryUnitOfWork, store))
+    container.password_hasher.override(providers.Singleton(Argon2PasswordHasher.for_tests))
+    container.clock.override(providers.Object(clock))
+    yield container
+    container.password_hasher().close()

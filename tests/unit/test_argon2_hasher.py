@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from adapters.argon2.hasher import Argon2PasswordHasher
+
+
+@pytest.fixture
+def hasher() -> Iterator[Argon2PasswordHasher]:
+    hasher = Argon2PasswordHasher.for_tests()
+    yield hasher
+    hasher.close()
+
+
+async def test_hash_is_argon2id_and_verifies(hasher: Argon2PasswordHasher) -> None:
+    hashed = await hasher.hash("correct horse battery")
+    assert hashed.startswith("$argon2id$")
+    assert await hasher.verify(hashed, "correct horse battery")
+
+
+async def test_the_same_password_hashes_differently(hasher: Argon2PasswordHasher) -> None:
+    assert await hasher.hash("same password") != await hasher.hash("same password")
+
+
+@pytest.mark.parametrize("attempt", ["wrong password", "", "correct horse batter"])
+async def test_a_wrong_password_is_false(hasher: Argon2PasswordHasher, attempt: str) -> None:
+    hashed = await hasher.hash("correct horse battery")
+    assert not await hasher.verify(hashed, attempt)
+
+
+@pytest.mark.parametrize("hashed", ["", "plain", "$argon2id$v=19$m=8,t=1,p=1$broken", "$2b$12$x"])
+async def test_a_malformed_hash_never_verifies_and_needs_rehash(
+    hasher: Argon2PasswordHasher, hashed: str
+) -> None:
+    assert not await hasher.verify(hashed, "anything")
+    assert hasher.needs_rehash(hashed)
+
+
+async def test_needs_rehash_follows_the_parameters(hasher: Argon2PasswordHasher) -> None:
+    stronger = Argon2PasswordHasher(time_cost=2, memory_cost_kib=16, parallelism=1, max_threads=1)
+    try:
+        hashed = await hasher.hash("password one")
+        assert not hasher.needs_rehash(hashed)
+        assert stronger.needs_rehash(hashed)
+        assert not stronger.needs_rehash(await stronger.hash("password one"))
+    finally:
+        stronger.close()
+
+
+async def test_hashing_runs_in_the_bounded_pool_not_on_the_event_loop() -> None:
+    seen: list[str] = []
+
+    class Recording(Argon2PasswordHasher):
+        def _verify(self, hashed: str, password: str) -> bool:
+            seen.append(threading.current_thread().name)
+            return super()._verify(hashed, password)
+
+    hasher = Recording(time_cost=1, memory_cost_kib=8, parallelism=1, max_threads=1)
+    try:
+        await hasher.verify(await hasher.hash("password"), "password")
+    finally:
+        hasher.close()
+    assert seen
+    assert seen[0].startswith("argon2")
+    assert seen[0] != threading.main_thread().name
+
+
+def test_close_is_idempotent(hasher: Argon2PasswordHasher) -> None:
+    hasher.close()
+    hasher.close()

@@ -10,8 +10,25 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from domain.email import Email
+from domain.item import Item
+from domain.pagination import Page, PageRequest
 from domain.role import Role
 from domain.user import User
+
+
+@dataclass(frozen=True, slots=True)
+class UserFilter:
+    email: Email | None = None
+    is_active: bool | None = None
+    role: Role | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemFilter:
+    """``owner_id`` None: everyone's items. ``q``: a case-insensitive part of the title."""
+
+    owner_id: uuid.UUID | None = None
+    q: str | None = None
 
 
 class UserRepository(Protocol):
@@ -27,13 +44,38 @@ class UserRepository(Protocol):
         """Store the changed fields of an existing user."""
         ...
 
-    async def count_admins(self) -> int: ...
+    async def delete(self, user_id: uuid.UUID) -> None: ...
+
+    async def count_admins(self) -> int:
+        """Active users holding the admin role."""
+        ...
+
+    async def list(self, where: UserFilter, page: PageRequest) -> Page[User]:
+        """Newest first (ties by id), at most one page of rows loaded."""
+        ...
+
+
+class ItemRepository(Protocol):
+    async def get(self, item_id: uuid.UUID) -> Item | None: ...
+
+    async def add(self, item: Item) -> None: ...
+
+    async def update(self, item: Item) -> None: ...
+
+    async def delete(self, item_id: uuid.UUID) -> None: ...
+
+    async def delete_owned_by(self, owner_id: uuid.UUID) -> None: ...
+
+    async def list(self, where: ItemFilter, page: PageRequest) -> Page[Item]:
+        """Newest first (ties by id), at most one page of rows loaded."""
+        ...
 
 
 class UnitOfWork(Protocol):
     """One transaction. ``async with uow:`` rolls back unless ``commit()`` was awaited."""
 
     users: UserRepository
+    items: ItemRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -63,3 +63,13 @@ class PermissionDenied(DomainError):
 class RegistrationClosed(PermissionDenied):
     def __init__(self) -> None:
         super().__init__("Registration is closed")
+
+
+class LastAdministrator(Conflict):
+    def __init__(self) -> None:
+        super().__init__("The last active administrator cannot be removed, demoted or deactivated")
+
+
+class WrongCurrentPassword(ValidationFailed):
+    def __init__(self) -> None:
+        super().__init__("current_password", "Current password is incorrect", "invalid_password")

@@ -57,7 +57,19 @@ class User:
 
     @property
     def is_admin(self) -> bool:
-        return Role.ADMIN in self.roles or self.is_superuser
+        return Role.ADMIN in self.roles
+
+    @property
+    def is_active_admin(self) -> bool:
+        return self.is_active and self.is_admin
+
+    def end_sessions(self, now: datetime) -> None:
+        """Every token issued before ``now`` stops working."""
+        self.sessions_valid_after = now
+
+    def touch(self, now: datetime) -> None:
+        self.updated_at = now
+        self.version += 1
 
 
 def normalise_full_name(full_name: str | None) -> str | None:

@@ -16,6 +16,14 @@ from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.use_cases.create_superuser import CreateSuperuser
 from application.use_cases.get_current_user import GetCurrentUser
 from application.use_cases.login import Login
+from application.use_cases.manage_items import (
+    CreateItem,
+    DeleteItem,
+    GetItem,
+    ListItems,
+    UpdateItem,
+)
+from application.use_cases.manage_users import DeleteUser, GetUser, ListUsers, UpdateUser
 from application.use_cases.register_user import RegisterUser
 from entrypoints.settings import Settings
 
@@ -77,6 +85,19 @@ class Container(containers.DeclarativeContainer):
     get_current_user = providers.Singleton(
         GetCurrentUser, uow_factory=unit_of_work.provider, tokens=token_service
     )
+
+    get_user = providers.Singleton(GetUser, uow_factory=unit_of_work.provider)
+    list_users = providers.Singleton(ListUsers, uow_factory=unit_of_work.provider)
+    update_user = providers.Singleton(
+        UpdateUser, uow_factory=unit_of_work.provider, hasher=password_hasher, clock=clock
+    )
+    delete_user = providers.Singleton(DeleteUser, uow_factory=unit_of_work.provider)
+
+    create_item = providers.Singleton(CreateItem, uow_factory=unit_of_work.provider, clock=clock)
+    get_item = providers.Singleton(GetItem, uow_factory=unit_of_work.provider)
+    list_items = providers.Singleton(ListItems, uow_factory=unit_of_work.provider)
+    update_item = providers.Singleton(UpdateItem, uow_factory=unit_of_work.provider, clock=clock)
+    delete_item = providers.Singleton(DeleteItem, uow_factory=unit_of_work.provider)
 
 
 def build_container(settings: Settings) -> Container:

@@ -1,44 +1,137 @@
+"""The ports kept in dictionaries: for fast tests, never for anything users depend on."""
+
 from __future__ import annotations
 
 import copy
 import uuid
+from collections.abc import Callable, Iterable
+from typing import Generic, TypeVar
 
+from application.ports import ItemFilter, UserFilter
 from domain.email import Email
 from domain.errors import EmailAlreadyRegistered
+from domain.item import Item
+from domain.pagination import Page, PageRequest
 from domain.user import User
+
+E = TypeVar("E", User, Item)
+
+
+class Staged(Generic[E]):
+    """One transaction's view of a table: the committed rows, plus its own writes and
+    deletions, which reach the committed rows only when ``apply`` is called."""
+
+    def __init__(self, committed: dict[uuid.UUID, E]) -> None:
+        self.committed: dict[uuid.UUID, E] = committed
+        self.written: dict[uuid.UUID, E] = {}
+        self.deleted: set[uuid.UUID] = set()
+
+    def rows(self) -> Iterable[E]:
+        for key, row in {**self.committed, **self.written}.items():
+            if key not in self.deleted:
+                yield row
+
+    def get(self, key: uuid.UUID) -> E | None:
+        if key in self.deleted:
+            return None
+        row = self.written.get(key) or self.committed.get(key)
+        return copy.copy(row) if row is not None else None
+
+    def put(self, key: uuid.UUID, row: E) -> None:
+        self.deleted.discard(key)
+        self.written[key] = copy.copy(row)
+
+    def delete(self, key: uuid.UUID) -> None:
+        self.written.pop(key, None)
+        self.deleted.add(key)
+
+    def apply(self) -> None:
+        self.committed.update(self.written)
+        for key in self.deleted:
+            self.committed.pop(key, None)
+        self.discard()
+
+    def discard(self) -> None:
+        self.written, self.deleted = {}, set()
+
+    def page(self, keep: Callable[[E], bool], request: PageRequest) -> Page[E]:
+        matching = sorted(
+            (row for row in self.rows() if keep(row)),
+            key=lambda row: (row.created_at, row.id),
+            reverse=True,
+        )
+        window = matching[request.offset : request.offset + request.page_size]
+        return Page([copy.copy(r) for r in window], len(matching), request.page, request.page_size)
 
 
 class InMemoryUserRepository:
-    """Reads see the committed users plus this transaction's own changes."""
-
-    def __init__(self, committed: dict[uuid.UUID, User]) -> None:
-        self._committed = committed
-        self.pending: dict[uuid.UUID, User] = {}
-
-    def _visible(self) -> dict[uuid.UUID, User]:
-        return {**self._committed, **self.pending}
+    def __init__(self, table: Staged[User]) -> None:
+        self._table = table
 
     async def get(self, user_id: uuid.UUID) -> User | None:
-        user = self._visible().get(user_id)
-        return copy.copy(user) if user else None
+        return self._table.get(user_id)
 
     async def get_by_email(self, email: Email) -> User | None:
-        for user in self._visible().values():
-            if user.email == email:
-                return copy.copy(user)
-        return None
+        found = next((u for u in self._table.rows() if u.email == email), None)
+        return copy.copy(found) if found else None
 
     async def add(self, user: User) -> None:
-        if any(u.email == user.email for u in self._visible().values()):
+        if any(u.email == user.email for u in self._table.rows()):
             raise EmailAlreadyRegistered()
-        self.pending[user.id] = copy.copy(user)
+        self._table.put(user.id, user)
 
     async def update(self, user: User) -> None:
-        if user.id not in self._visible():
+        if self._table.get(user.id) is None:
             return
-        if any(u.email == user.email and u.id != user.id for u in self._visible().values()):
+        if any(u.email == user.email and u.id != user.id for u in self._table.rows()):
             raise EmailAlreadyRegistered()
-        self.pending[user.id] = copy.copy(user)
+        self._table.put(user.id, user)
+
+    async def delete(self, user_id: uuid.UUID) -> None:
+        self._table.delete(user_id)
 
     async def count_admins(self) -> int:
-        return sum(1 for u in self._visible().values() if u.is_admin and u.is_active)
+        return sum(1 for u in self._table.rows() if u.is_active_admin)
+
+    async def list(self, where: UserFilter, page: PageRequest) -> Page[User]:
+        def keep(user: User) -> bool:
+            return (
+                (where.email is None or user.email == where.email)
+                and (where.is_active is None or user.is_active == where.is_active)
+                and (where.role is None or where.role in user.roles)
+            )
+
+        return self._table.page(keep, page)
+
+
+class InMemoryItemRepository:
+    def __init__(self, table: Staged[Item]) -> None:
+        self._table = table
+
+    async def get(self, item_id: uuid.UUID) -> Item | None:
+        return self._table.get(item_id)
+
+    async def add(self, item: Item) -> None:
+        self._table.put(item.id, item)
+
+    async def update(self, item: Item) -> None:
+        if self._table.get(item.id) is not None:
+            self._table.put(item.id, item)
+
+    async def delete(self, item_id: uuid.UUID) -> None:
+        self._table.delete(item_id)
+
+    async def delete_owned_by(self, owner_id: uuid.UUID) -> None:
+        for item in list(self._table.rows()):
+            if item.owner_id == owner_id:
+                self._table.delete(item.id)
+
+    async def list(self, where: ItemFilter, page: PageRequest) -> Page[Item]:
+        needle = where.q.casefold() if where.q else None
+
+        def keep(item: Item) -> bool:
+            return (where.owner_id is None or item.owner_id == where.owner_id) and (
+                needle is None or needle in item.title.casefold()
+            )
+
+        return self._table.page(keep, page)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
+from domain.item import Item
 from domain.user import User
 
 
@@ -11,3 +12,4 @@ class InMemoryStore:
     """What the in-memory units of work share: the committed state."""
 
     users: dict[uuid.UUID, User] = field(default_factory=dict)
+    items: dict[uuid.UUID, Item] = field(default_factory=dict)

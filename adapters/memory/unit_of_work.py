@@ -3,8 +3,10 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
-from adapters.memory.repositories import InMemoryUserRepository
+from adapters.memory.repositories import InMemoryItemRepository, InMemoryUserRepository, Staged
 from adapters.memory.store import InMemoryStore
+from domain.item import Item
+from domain.user import User
 
 
 class InMemoryUnitOfWork:
@@ -15,7 +17,10 @@ class InMemoryUnitOfWork:
         self.committed = False
 
     async def __aenter__(self) -> Self:
-        self.users = InMemoryUserRepository(self._store.users)
+        self._users: Staged[User] = Staged(self._store.users)
+        self._items: Staged[Item] = Staged(self._store.items)
+        self.users = InMemoryUserRepository(self._users)
+        self.items = InMemoryItemRepository(self._items)
         self.committed = False
         return self
 
@@ -28,9 +33,10 @@ class InMemoryUnitOfWork:
         await self.rollback()
 
     async def commit(self) -> None:
-        self._store.users.update(self.users.pending)
-        self.users.pending = {}
+        self._users.apply()
+        self._items.apply()
         self.committed = True
 
     async def rollback(self) -> None:
-        self.users.pending = {}
+        self._users.discard()
+        self._items.discard()

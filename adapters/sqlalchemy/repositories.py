@@ -5,12 +5,26 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    Table,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy.errors import translate_errors
-from adapters.sqlalchemy.tables import users
+from adapters.sqlalchemy.tables import items, users
+from application.ports import ItemFilter, UserFilter
 from domain.email import Email
+from domain.item import Item
+from domain.pagination import Page, PageRequest
 from domain.role import Role
 from domain.user import User
 
@@ -37,14 +51,29 @@ class SqlAlchemyUserRepository:
                 update(users).where(users.c.id == user.id).values(**values)
             )
 
+    async def delete(self, user_id: uuid.UUID) -> None:
+        with translate_errors():
+            await self._connection.execute(delete(users).where(users.c.id == user_id))
+
     async def count_admins(self) -> int:
         query = (
             select(func.count())
             .select_from(users)
-            .where(users.c.is_active.is_(True), users.c.roles.contains(Role.ADMIN.value))
+            .where(users.c.is_active.is_(True), _has_role(Role.ADMIN))
         )
         with translate_errors():
             return int((await self._connection.execute(query)).scalar_one())
+
+    async def list(self, where: UserFilter, page: PageRequest) -> Page[User]:
+        conditions = []
+        if where.email is not None:
+            conditions.append(users.c.email == where.email.value)
+        if where.is_active is not None:
+            conditions.append(users.c.is_active.is_(where.is_active))
+        if where.role is not None:
+            conditions.append(_has_role(where.role))
+        rows, total = await _page(self._connection, users, conditions, page)
+        return Page([_to_user(row) for row in rows], total, page.page, page.page_size)
 
     async def _one(self, query: Any) -> User | None:
         with translate_errors():
@@ -82,5 +111,96 @@ def _to_user(row: Row[Any]) -> User:
         created_at=row.created_at,
         updated_at=row.updated_at,
         sessions_valid_after=row.sessions_valid_after,
+        version=row.version,
+    )
+
+
+class SqlAlchemyItemRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def get(self, item_id: uuid.UUID) -> Item | None:
+        with translate_errors():
+            row = (
+                await self._connection.execute(select(items).where(items.c.id == item_id))
+            ).first()
+        return _to_item(row) if row is not None else None
+
+    async def add(self, item: Item) -> None:
+        with translate_errors():
+            await self._connection.execute(insert(items).values(**_item_row(item)))
+
+    async def update(self, item: Item) -> None:
+        values = _item_row(item)
+        del values["id"], values["owner_id"], values["created_at"]
+        with translate_errors():
+            await self._connection.execute(
+                update(items).where(items.c.id == item.id).values(**values)
+            )
+
+    async def delete(self, item_id: uuid.UUID) -> None:
+        with translate_errors():
+            await self._connection.execute(delete(items).where(items.c.id == item_id))
+
+    async def delete_owned_by(self, owner_id: uuid.UUID) -> None:
+        with translate_errors():
+            await self._connection.execute(delete(items).where(items.c.owner_id == owner_id))
+
+    async def list(self, where: ItemFilter, page: PageRequest) -> Page[Item]:
+        conditions = []
+        if where.owner_id is not None:
+            conditions.append(items.c.owner_id == where.owner_id)
+        if where.q:
+            conditions.append(func.lower(items.c.title).contains(where.q.lower(), autoescape=True))
+        rows, total = await _page(self._connection, items, conditions, page)
+        return Page([_to_item(row) for row in rows], total, page.page, page.page_size)
+
+
+def _has_role(role: Role) -> ColumnElement[bool]:
+    # Roles are kept space-separated: pad both sides so one name never matches inside another.
+    return (literal(" ") + users.c.roles + literal(" ")).contains(f" {role.value} ")
+
+
+async def _page(
+    connection: AsyncConnection,
+    table: Table,
+    conditions: list[ColumnElement[bool]],
+    page: PageRequest,
+) -> tuple[list[Row[Any]], int]:
+    """One page of rows, newest first, and the number of all matching rows."""
+    query: Select[Any] = (
+        select(table)
+        .where(*conditions)
+        .order_by(table.c.created_at.desc(), table.c.id.desc())
+        .limit(page.page_size)
+        .offset(page.offset)
+    )
+    count = select(func.count()).select_from(table).where(*conditions)
+    with translate_errors():
+        rows = list((await connection.execute(query)).all())
+        total = int((await connection.execute(count)).scalar_one())
+    return rows, total
+
+
+def _item_row(item: Item) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "owner_id": item.owner_id,
+        "title": item.title,
+        "description": item.description,
+        "created_at": item.created_at,
+        "updated_at": item.updated_at,
+        "version": item.version,
+    }
+
+
+def _to_item(row: Row[Any]) -> Item:
+    return Item(
+        id=row.id,
+        owner_id=row.owner_id,
+        title=row.title,
+        description=row.description,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
         version=row.version,
     )

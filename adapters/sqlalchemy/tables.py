@@ -9,10 +9,13 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
     Table,
+    Text,
     TypeDecorator,
     Uuid,
 )
@@ -68,3 +71,21 @@ users = Table(
     Column("sessions_valid_after", UTCDateTime, nullable=False),
     Column("version", Integer, nullable=False),
 )
+
+# Listings are newest first with the id as tie-breaker: these indexes serve that order,
+# whole and per owner, so a page is read straight from the index.
+Index("ix_users_created_at_id", users.c.created_at, users.c.id)
+
+items = Table(
+    "items",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("owner_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("description", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+Index("ix_items_owner_id_created_at_id", items.c.owner_id, items.c.created_at, items.c.id)
+Index("ix_items_created_at_id", items.c.created_at, items.c.id)

@@ -8,7 +8,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sqlalchemy.errors import translate_errors
-from adapters.sqlalchemy.repositories import SqlAlchemyUserRepository
+from adapters.sqlalchemy.repositories import SqlAlchemyItemRepository, SqlAlchemyUserRepository
 
 
 class SqlAlchemyUnitOfWork:
@@ -16,6 +16,7 @@ class SqlAlchemyUnitOfWork:
     rolls back whatever was not committed and gives the connection back."""
 
     users: SqlAlchemyUserRepository
+    items: SqlAlchemyItemRepository
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -25,6 +26,7 @@ class SqlAlchemyUnitOfWork:
         with translate_errors():
             self._connection = await self._engine.connect()
         self.users = SqlAlchemyUserRepository(self._connection)
+        self.items = SqlAlchemyItemRepository(self._connection)
         return self
 
     async def __aexit__(

@@ -12,7 +12,7 @@ from entrypoints.container import Container, build_container, shutdown_container
 from entrypoints.http.errors import install_error_handlers
 from entrypoints.http.middleware.request_context import RequestContextMiddleware
 from entrypoints.http.middleware.unhandled_errors import UnhandledErrorMiddleware
-from entrypoints.http.routers import auth, health, users
+from entrypoints.http.routers import auth, health, items, users
 from entrypoints.settings import Settings, load_settings
 
 API_PREFIX = "/api/v1"
@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(users.router)
     api.include_router(auth.router)
+    api.include_router(items.router)
     app.include_router(api)
     app.include_router(health.router)
 

@@ -1,11 +1,16 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
 
 from application.use_cases.register_user import RegisterUserCommand
+from domain.role import Role
 from entrypoints.http.dependencies import ContainerDep, CurrentUser
 from entrypoints.http.envelope import error_responses
-from entrypoints.http.schemas import UserCreate, UserOut
+from entrypoints.http.pagination import PageParams
+from entrypoints.http.schemas import PageOut, UserCreate, UserOut, UserUpdate
 
 router = APIRouter(prefix="/users", tags=["users"])
 
@@ -27,6 +32,25 @@ async def register(body: UserCreate, container: ContainerDep) -> UserOut:
 
 
 @router.get(
+    "",
+    response_model=PageOut[UserOut],
+    summary="List accounts (administrators)",
+    responses=error_responses(401, 403, 422, 503),
+)
+async def list_users(
+    user: CurrentUser,
+    container: ContainerDep,
+    page: PageParams,
+    email: Annotated[str | None, Query(max_length=320, description="Exact email")] = None,
+    is_active: bool | None = None,
+    role: Role | None = None,
+) -> PageOut[UserOut]:
+    """A page of accounts, newest first. Administrators only (403 for anyone else)."""
+    found = await container.list_users().execute(user, page, email, is_active, role)
+    return PageOut.of(found, [UserOut.of(u) for u in found.items])
+
+
+@router.get(
     "/me",
     response_model=UserOut,
     summary="Read your own account",
@@ -35,3 +59,66 @@ async def register(body: UserCreate, container: ContainerDep) -> UserOut:
 async def read_me(user: CurrentUser) -> UserOut:
     """The account the bearer token belongs to."""
     return UserOut.of(user)
+
+
+@router.patch(
+    "/me",
+    response_model=UserOut,
+    summary="Change your own account",
+    responses=error_responses(401, 403, 409, 422, 503),
+)
+async def update_me(body: UserUpdate, user: CurrentUser, container: ContainerDep) -> UserOut:
+    """Change the fields sent. A new password needs `current_password` and ends every
+    session; a taken email is a 409; `roles` and `is_active` are for administrators (403)."""
+    updated = await container.update_user().execute(user, user.id, body.changes())
+    return UserOut.of(updated)
+
+
+@router.delete(
+    "/me",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Delete your own account",
+    responses=error_responses(401, 409, 503),
+)
+async def delete_me(user: CurrentUser, container: ContainerDep) -> None:
+    """Delete your account and all your items. The last active administrator cannot (409)."""
+    await container.delete_user().execute(user, user.id)
+
+
+@router.get(
+    "/{user_id}",
+    response_model=UserOut,
+    summary="Read an account",
+    responses=error_responses(401, 404, 422, 503),
+)
+async def read_user(user_id: uuid.UUID, user: CurrentUser, container: ContainerDep) -> UserOut:
+    """Your own account, or any account for an administrator; 404 otherwise."""
+    return UserOut.of(await container.get_user().execute(user, user_id))
+
+
+@router.patch(
+    "/{user_id}",
+    response_model=UserOut,
+    summary="Change an account",
+    responses=error_responses(401, 403, 404, 409, 422, 503),
+)
+async def update_user(
+    user_id: uuid.UUID, body: UserUpdate, user: CurrentUser, container: ContainerDep
+) -> UserOut:
+    """Yourself, or anyone as an administrator (404 otherwise). Only an administrator changes
+    `roles` or `is_active`; the last active administrator cannot be demoted (409)."""
+    updated = await container.update_user().execute(user, user_id, body.changes())
+    return UserOut.of(updated)
+
+
+@router.delete(
+    "/{user_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Delete an account",
+    responses=error_responses(401, 404, 409, 422, 503),
+)
+async def delete_user(user_id: uuid.UUID, user: CurrentUser, container: ContainerDep) -> None:
+    """Delete an account and its items: yourself, or anyone as an administrator."""
+    await container.delete_user().execute(user, user_id)

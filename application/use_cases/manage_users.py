@@ -1,0 +1,140 @@
+"""Reading, listing, changing and deleting accounts."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+
+from application.changes import UNSET, UserChanges, given_fields
+from application.ports import Clock, PasswordHasher, UnitOfWorkFactory, UserFilter
+from domain import policies
+from domain.email import Email
+from domain.errors import UserNotFound, WrongCurrentPassword
+from domain.pagination import Page, PageRequest
+from domain.password import check_password_policy
+from domain.role import Role
+from domain.user import User, normalise_full_name
+
+
+class GetUser:
+    """A user sees their own account; an administrator sees any."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+        self._uow_factory = uow_factory
+
+    async def execute(self, actor: User, user_id: uuid.UUID) -> User:
+        policies.ensure_can_see_user(actor, user_id)
+        async with self._uow_factory() as uow:
+            user = await uow.users.get(user_id)
+        if user is None:
+            raise UserNotFound()
+        return user
+
+
+class ListUsers:
+    """Administrators only: a page of accounts, newest first, filtered by exact email,
+    active flag or role."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+        self._uow_factory = uow_factory
+
+    async def execute(
+        self,
+        actor: User,
+        page: PageRequest,
+        email: str | None = None,
+        is_active: bool | None = None,
+        role: Role | None = None,
+    ) -> Page[User]:
+        policies.ensure_can_list_users(actor)
+        where = UserFilter(Email(email) if email is not None else None, is_active, role)
+        async with self._uow_factory() as uow:
+            return await uow.users.list(where, page)
+
+
+class UpdateUser:
+    """Change an account partly. Only an administrator changes roles or the active flag.
+    Changing your own password needs the current one. A new password, a change of roles
+    and deactivation end every session of the account. A new email must be free and is
+    unverified again. The last active administrator cannot be demoted or deactivated."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: Clock):
+        self._uow_factory = uow_factory
+        self._hasher = hasher
+        self._clock = clock
+
+    async def execute(self, actor: User, user_id: uuid.UUID, changes: UserChanges) -> User:
+        policies.ensure_can_see_user(actor, user_id)
+        async with self._uow_factory() as uow:
+            target = await uow.users.get(user_id)
+        if target is None:
+            raise UserNotFound()
+        policies.ensure_can_change_user(actor, target, given_fields(changes) - {"current_password"})
+        new_hash = await self._new_password_hash(actor, target, changes)
+
+        async with self._uow_factory() as uow:
+            current = await uow.users.get(user_id)
+            if current is None:
+                raise UserNotFound()
+            updated = self._apply(current, changes, new_hash)
+            policies.ensure_an_admin_remains(current, updated, await uow.users.count_admins())
+            await uow.users.update(updated)
+            await uow.commit()
+        return updated
+
+    async def _new_password_hash(
+        self, actor: User, target: User, changes: UserChanges
+    ) -> str | None:
+        if changes.password is UNSET:
+            return None
+        check_password_policy(changes.password)
+        if actor.id == target.id:
+            current = changes.current_password
+            if not isinstance(current, str) or not await self._hasher.verify(
+                target.hashed_password, current
+            ):
+                raise WrongCurrentPassword()
+        return await self._hasher.hash(changes.password)
+
+    def _apply(self, current: User, changes: UserChanges, new_hash: str | None) -> User:
+        now = self._clock.now()
+        user = copy.copy(current)
+        if changes.email is not UNSET:
+            email = Email(changes.email)
+            if email != user.email:
+                user.email, user.is_verified = email, False
+        if changes.full_name is not UNSET:
+            user.full_name = normalise_full_name(changes.full_name)
+        ends_sessions = new_hash is not None
+        if new_hash is not None:
+            user.hashed_password = new_hash
+        if changes.roles is not UNSET and changes.roles != user.roles:
+            user.roles = changes.roles | {Role.USER}
+            user.is_superuser = user.is_superuser and user.is_admin
+            ends_sessions = True
+        if changes.is_active is not UNSET and changes.is_active != user.is_active:
+            user.is_active = changes.is_active
+            ends_sessions = ends_sessions or not changes.is_active
+        if ends_sessions:
+            user.end_sessions(now)
+        user.touch(now)
+        return user
+
+
+class DeleteUser:
+    """Delete an account and every item it owns. Yourself, or anyone as an administrator;
+    never the last active administrator."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+        self._uow_factory = uow_factory
+
+    async def execute(self, actor: User, user_id: uuid.UUID) -> None:
+        policies.ensure_can_see_user(actor, user_id)
+        async with self._uow_factory() as uow:
+            target = await uow.users.get(user_id)
+            if target is None:
+                raise UserNotFound()
+            policies.ensure_an_admin_remains(target, None, await uow.users.count_admins())
+            await uow.items.delete_owned_by(user_id)
+            await uow.users.delete(user_id)
+            await uow.commit()

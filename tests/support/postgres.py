@@ -17,11 +17,14 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
+
+T = TypeVar("T")
 
 
 def find_bindir() -> Path:
@@ -125,7 +128,7 @@ class PostgresServer:
             await connection.close()
             return True
 
-        return asyncio.run(probe())
+        return _run_outside_any_loop(probe())
 
     def stop(self) -> None:
         if self._process is not None and self._process.poll() is None:
@@ -167,5 +170,10 @@ class PostgresServer:
             finally:
                 await connection.close()
 
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            pool.submit(asyncio.run, run()).result()
+        _run_outside_any_loop(run())
+
+
+def _run_outside_any_loop(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Fixtures may be set up while pytest's event loop runs: use a thread of its own."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

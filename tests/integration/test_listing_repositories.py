@@ -1,0 +1,156 @@
+"""Items and user listings behave the same on memory, SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from application.ports import ItemFilter, UnitOfWork, UserFilter
+from domain.email import Email
+from domain.item import Item
+from domain.pagination import PageRequest
+from domain.role import Role
+from domain.user import User
+
+UowFactory = Callable[[], UnitOfWork]
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def make_user(email: str, *, at: datetime = T0, admin: bool = False) -> User:
+    return User.register(
+        email=Email(email), hashed_password="h", full_name=None, now=at, admin=admin
+    )
+
+
+def make_item(owner: User, title: str, at: datetime) -> Item:
+    return Item.create(owner_id=owner.id, title=title, description=None, now=at)
+
+
+async def save(uow_factory: UowFactory, *things: User | Item) -> None:
+    async with uow_factory() as uow:
+        for thing in things:
+            if isinstance(thing, User):
+                await uow.users.add(thing)
+            else:
+                await uow.items.add(thing)
+        await uow.commit()
+
+
+async def test_item_round_trip_update_and_delete(uow_factory: UowFactory) -> None:
+    owner = make_user("o@example.com")
+    item = Item.create(owner_id=owner.id, title="Title", description="line\nline", now=T0)
+    await save(uow_factory, owner, item)
+    async with uow_factory() as uow:
+        assert await uow.items.get(item.id) == item
+    changed = dataclasses.replace(
+        item, title="New", description=None, updated_at=T0 + timedelta(hours=1), version=2
+    )
+    async with uow_factory() as uow:
+        await uow.items.update(changed)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.items.get(item.id) == changed
+        await uow.items.delete(item.id)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.items.get(item.id) is None
+
+
+async def test_deleting_an_owner_with_their_items_leaves_others(uow_factory: UowFactory) -> None:
+    alice, bob = make_user("a@example.com"), make_user("b@example.com")
+    mine, theirs = make_item(alice, "a", T0), make_item(bob, "b", T0)
+    await save(uow_factory, alice, bob, mine, theirs)
+    async with uow_factory() as uow:
+        await uow.items.delete_owned_by(alice.id)
+        await uow.users.delete(alice.id)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.users.get(alice.id) is None
+        assert await uow.items.get(mine.id) is None
+        assert await uow.items.get(theirs.id) == theirs
+
+
+async def test_a_rolled_back_delete_keeps_everything(uow_factory: UowFactory) -> None:
+    alice = make_user("a@example.com")
+    item = make_item(alice, "a", T0)
+    await save(uow_factory, alice, item)
+    async with uow_factory() as uow:
+        await uow.items.delete_owned_by(alice.id)
+        await uow.users.delete(alice.id)
+    async with uow_factory() as uow:
+        assert await uow.users.get(alice.id) == alice
+        assert await uow.items.get(item.id) == item
+
+
+async def test_items_page_newest_first_with_ties_broken_by_id(uow_factory: UowFactory) -> None:
+    owner = make_user("o@example.com")
+    # Three share one timestamp: the id decides, the same way on every backend.
+    items = [make_item(owner, f"item {n}", T0 + timedelta(seconds=n // 3)) for n in range(7)]
+    await save(uow_factory, owner, *items)
+    expected = sorted(items, key=lambda i: (i.created_at, i.id), reverse=True)
+    seen: list[Item] = []
+    async with uow_factory() as uow:
+        for number in (1, 2, 3):
+            page = await uow.items.list(ItemFilter(owner_id=owner.id), PageRequest(number, 3))
+            assert page.total == 7
+            assert page.has_next is (number < 3)
+            seen.extend(page.items)
+        past_the_end = await uow.items.list(ItemFilter(owner_id=owner.id), PageRequest(9, 3))
+    assert seen == expected
+    assert past_the_end.items == []
+    assert past_the_end.total == 7
+
+
+async def test_items_filter_by_owner_and_title(uow_factory: UowFactory) -> None:
+    alice, bob = make_user("a@example.com"), make_user("b@example.com")
+    things = [
+        make_item(alice, "Buy MILK", T0),
+        make_item(alice, "bread", T0 + timedelta(seconds=1)),
+        make_item(alice, "100% juice_box", T0 + timedelta(seconds=2)),
+        make_item(bob, "milk for bob", T0 + timedelta(seconds=3)),
+    ]
+    await save(uow_factory, alice, bob, *things)
+
+    async def titles(where: ItemFilter) -> list[str]:
+        async with uow_factory() as uow:
+            return [i.title for i in (await uow.items.list(where, PageRequest(1, 20))).items]
+
+    assert await titles(ItemFilter(owner_id=alice.id, q="milk")) == ["Buy MILK"]
+    assert await titles(ItemFilter(q="MiLk")) == ["milk for bob", "Buy MILK"]
+    assert await titles(ItemFilter(q="%")) == ["100% juice_box"]
+    assert await titles(ItemFilter(q="_")) == ["100% juice_box"]
+    assert await titles(ItemFilter(owner_id=uuid.uuid4())) == []
+    assert len(await titles(ItemFilter())) == 4
+
+
+async def test_users_page_and_filters(uow_factory: UowFactory) -> None:
+    root = make_user("root@example.com", at=T0, admin=True)
+    alice = make_user("alice@example.com", at=T0 + timedelta(seconds=1))
+    gone = dataclasses.replace(
+        make_user("gone@example.com", at=T0 + timedelta(seconds=2)), is_active=False
+    )
+    await save(uow_factory, root, alice, gone)
+
+    async def emails(where: UserFilter, page: PageRequest | None = None) -> list[str]:
+        async with uow_factory() as uow:
+            found = await uow.users.list(where, page or PageRequest(1, 20))
+        return [u.email.value for u in found.items]
+
+    assert await emails(UserFilter()) == [
+        "gone@example.com",
+        "alice@example.com",
+        "root@example.com",
+    ]
+    assert await emails(UserFilter(), PageRequest(2, 2)) == ["root@example.com"]
+    assert await emails(UserFilter(role=Role.ADMIN)) == ["root@example.com"]
+    assert await emails(UserFilter(role=Role.USER, is_active=True)) == [
+        "alice@example.com",
+        "root@example.com",
+    ]
+    assert await emails(UserFilter(is_active=False)) == ["gone@example.com"]
+    assert await emails(UserFilter(email=Email("ALICE@example.com"))) == ["alice@example.com"]
+    assert await emails(UserFilter(email=Email("none@example.com"))) == []
+    async with uow_factory() as uow:
+        assert (await uow.users.list(UserFilter(is_active=True), PageRequest(1, 1))).total == 2

@@ -1,0 +1,245 @@
+"""Users and items use cases over the memory adapters, through the container."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+
+from adapters.memory.store import InMemoryStore
+from application.changes import ItemChanges, UserChanges
+from application.use_cases.login import LoginCommand
+from application.use_cases.register_user import RegisterUserCommand
+from domain.email import Email
+from domain.errors import (
+    AuthenticationFailed,
+    EmailAlreadyRegistered,
+    LastAdministrator,
+    PermissionDenied,
+    UserNotFound,
+    ValidationFailed,
+    WrongCurrentPassword,
+)
+from domain.item import ItemNotFound
+from domain.pagination import PageRequest
+from domain.role import Role
+from domain.user import User
+from entrypoints.container import Container
+from tests.support.clock import FixedClock
+
+PASSWORD = "correct horse battery"
+
+
+async def account(container: Container, email: str, *, admin: bool = False) -> User:
+    use_case = container.create_superuser() if admin else container.register_user()
+    return await use_case.execute(RegisterUserCommand(email=email, password=PASSWORD))
+
+
+async def test_update_changes_only_the_fields_given(
+    container: Container, store: InMemoryStore, clock: FixedClock
+) -> None:
+    alice = await account(container, "alice@example.com")
+    clock.advance(timedelta(minutes=1))
+    updated = await container.update_user().execute(
+        alice, alice.id, UserChanges(full_name="Alice A.")
+    )
+    assert updated.full_name == "Alice A."
+    assert updated.email == alice.email
+    assert updated.hashed_password == alice.hashed_password
+    assert updated.updated_at == clock.now()
+    assert updated.sessions_valid_after == alice.sessions_valid_after
+    assert store.users[alice.id] == updated
+
+
+async def test_a_new_email_must_be_free_and_is_unverified_again(
+    container: Container, store: InMemoryStore
+) -> None:
+    alice = await account(container, "alice@example.com")
+    await account(container, "bob@example.com")
+    with pytest.raises(EmailAlreadyRegistered):
+        await container.update_user().execute(alice, alice.id, UserChanges(email="BOB@example.com"))
+    assert store.users[alice.id].email == Email("alice@example.com")
+    store.users[alice.id].is_verified = True
+    updated = await container.update_user().execute(
+        alice, alice.id, UserChanges(email="Alice2@Example.com")
+    )
+    assert updated.email.value == "alice2@example.com"
+    assert not updated.is_verified
+
+
+async def test_own_password_change_needs_the_current_password(
+    container: Container, store: InMemoryStore, clock: FixedClock
+) -> None:
+    alice = await account(container, "alice@example.com")
+    before = store.users[alice.id].hashed_password
+    for current in (None, "wrong password"):
+        with pytest.raises(WrongCurrentPassword):
+            await container.update_user().execute(
+                alice, alice.id, UserChanges(password="new password 1", current_password=current)
+            )
+    assert store.users[alice.id].hashed_password == before
+
+    token = (
+        await container.login().execute(LoginCommand("alice@example.com", PASSWORD))
+    ).access_token
+    clock.advance(timedelta(seconds=1))
+    await container.update_user().execute(
+        alice, alice.id, UserChanges(password="new password 1", current_password=PASSWORD)
+    )
+    with pytest.raises(AuthenticationFailed):
+        await container.get_current_user().execute(token)
+    with pytest.raises(AuthenticationFailed):
+        await container.login().execute(LoginCommand("alice@example.com", PASSWORD))
+    await container.login().execute(LoginCommand("alice@example.com", "new password 1"))
+
+
+async def test_a_weak_new_password_is_refused_before_anything_else(container: Container) -> None:
+    alice = await account(container, "alice@example.com")
+    with pytest.raises(ValidationFailed) as caught:
+        await container.update_user().execute(
+            alice, alice.id, UserChanges(password="short", current_password=PASSWORD)
+        )
+    assert caught.value.field == "password"
+
+
+async def test_admins_reset_other_passwords_without_the_current_one(container: Container) -> None:
+    admin = await account(container, "root@example.com", admin=True)
+    alice = await account(container, "alice@example.com")
+    await container.update_user().execute(admin, alice.id, UserChanges(password="reset by admin"))
+    await container.login().execute(LoginCommand("alice@example.com", "reset by admin"))
+
+
+async def test_non_admins_cannot_change_roles_or_the_active_flag(
+    container: Container, store: InMemoryStore
+) -> None:
+    alice = await account(container, "alice@example.com")
+    for changes in (UserChanges(roles=frozenset({Role.ADMIN})), UserChanges(is_active=False)):
+        with pytest.raises(PermissionDenied):
+            await container.update_user().execute(alice, alice.id, changes)
+    assert store.users[alice.id].roles == frozenset({Role.USER})
+    assert store.users[alice.id].is_active
+
+
+async def test_others_accounts_do_not_exist_for_users(container: Container) -> None:
+    alice = await account(container, "alice@example.com")
+    bob = await account(container, "bob@example.com")
+    with pytest.raises(UserNotFound):
+        await container.get_user().execute(alice, bob.id)
+    with pytest.raises(UserNotFound):
+        await container.update_user().execute(alice, bob.id, UserChanges(full_name="x"))
+    with pytest.raises(UserNotFound):
+        await container.delete_user().execute(alice, bob.id)
+
+
+async def test_deactivation_and_role_changes_end_sessions(
+    container: Container, clock: FixedClock
+) -> None:
+    admin = await account(container, "root@example.com", admin=True)
+    alice = await account(container, "alice@example.com")
+    token = (
+        await container.login().execute(LoginCommand("alice@example.com", PASSWORD))
+    ).access_token
+    clock.advance(timedelta(seconds=1))
+    promoted = await container.update_user().execute(
+        admin, alice.id, UserChanges(roles=frozenset({Role.ADMIN}))
+    )
+    assert promoted.roles == frozenset({Role.USER, Role.ADMIN})
+    with pytest.raises(AuthenticationFailed):
+        await container.get_current_user().execute(token)
+    await container.update_user().execute(admin, alice.id, UserChanges(is_active=False))
+    with pytest.raises(AuthenticationFailed):
+        await container.login().execute(LoginCommand("alice@example.com", PASSWORD))
+
+
+async def test_the_last_admin_cannot_leave(container: Container, store: InMemoryStore) -> None:
+    admin = await account(container, "root@example.com", admin=True)
+    for changes in (UserChanges(roles=frozenset({Role.USER})), UserChanges(is_active=False)):
+        with pytest.raises(LastAdministrator):
+            await container.update_user().execute(admin, admin.id, changes)
+    with pytest.raises(LastAdministrator):
+        await container.delete_user().execute(admin, admin.id)
+    assert store.users[admin.id].is_active_admin
+
+    second = await account(container, "second@example.com", admin=True)
+    demoted = await container.update_user().execute(
+        admin, admin.id, UserChanges(roles=frozenset({Role.USER}))
+    )
+    assert not demoted.is_admin
+    assert not demoted.is_superuser
+    assert store.users[second.id].is_active_admin
+
+
+async def test_deleting_a_user_deletes_their_items(
+    container: Container, store: InMemoryStore
+) -> None:
+    alice = await account(container, "alice@example.com")
+    bob = await account(container, "bob@example.com")
+    await container.create_item().execute(alice, "mine", None)
+    kept = await container.create_item().execute(bob, "bob's", None)
+    await container.delete_user().execute(alice, alice.id)
+    assert alice.id not in store.users
+    assert list(store.items) == [kept.id]
+
+
+async def test_listing_users_is_for_admins_with_filters(container: Container) -> None:
+    admin = await account(container, "root@example.com", admin=True)
+    alice = await account(container, "alice@example.com")
+    with pytest.raises(PermissionDenied):
+        await container.list_users().execute(alice, PageRequest())
+    everyone = await container.list_users().execute(admin, PageRequest())
+    assert everyone.total == 2
+    admins = await container.list_users().execute(admin, PageRequest(), role=Role.ADMIN)
+    assert [u.id for u in admins.items] == [admin.id]
+    by_email = await container.list_users().execute(admin, PageRequest(), email="ALICE@example.com")
+    assert [u.id for u in by_email.items] == [alice.id]
+
+
+async def test_items_belong_to_their_owner(container: Container, store: InMemoryStore) -> None:
+    alice = await account(container, "alice@example.com")
+    bob = await account(container, "bob@example.com")
+    item = await container.create_item().execute(alice, " Buy milk ", "two litres")
+    assert (item.owner_id, item.title) == (alice.id, "Buy milk")
+    with pytest.raises(ItemNotFound):
+        await container.get_item().execute(bob, item.id)
+    with pytest.raises(ItemNotFound):
+        await container.update_item().execute(bob, item.id, ItemChanges(title="stolen"))
+    with pytest.raises(ItemNotFound):
+        await container.delete_item().execute(bob, item.id)
+    assert store.items[item.id].title == "Buy milk"
+    with pytest.raises(ItemNotFound):
+        await container.get_item().execute(alice, uuid.uuid4())
+
+
+async def test_item_update_is_partial(container: Container, clock: FixedClock) -> None:
+    alice = await account(container, "alice@example.com")
+    item = await container.create_item().execute(alice, "title", "description")
+    clock.advance(timedelta(seconds=5))
+    retitled = await container.update_item().execute(alice, item.id, ItemChanges(title="new"))
+    assert (retitled.title, retitled.description) == ("new", "description")
+    assert retitled.updated_at == clock.now()
+    cleared = await container.update_item().execute(alice, item.id, ItemChanges(description=None))
+    assert (cleared.title, cleared.description) == ("new", None)
+    with pytest.raises(ValidationFailed):
+        await container.update_item().execute(alice, item.id, ItemChanges(title="  "))
+    assert (await container.get_item().execute(alice, item.id)).title == "new"
+
+
+async def test_item_listing_scope_and_search(container: Container, clock: FixedClock) -> None:
+    admin = await account(container, "root@example.com", admin=True)
+    alice = await account(container, "alice@example.com")
+    bob = await account(container, "bob@example.com")
+    for title in ("Milk", "Bread", "milkshake"):
+        clock.advance(timedelta(seconds=1))
+        await container.create_item().execute(alice, title, None)
+    await container.create_item().execute(bob, "Bob's milk", None)
+
+    own = await container.list_items().execute(alice, PageRequest())
+    assert [i.title for i in own.items] == ["milkshake", "Bread", "Milk"]
+    found = await container.list_items().execute(alice, PageRequest(), q="MILK")
+    assert [i.title for i in found.items] == ["milkshake", "Milk"]
+    assert (await container.list_items().execute(admin, PageRequest())).total == 4
+    bobs = await container.list_items().execute(admin, PageRequest(), owner_id=bob.id)
+    assert [i.owner_id for i in bobs.items] == [bob.id]
+    with pytest.raises(PermissionDenied):
+        await container.list_items().execute(alice, PageRequest(), owner_id=bob.id)

@@ -108,7 +108,8 @@ class UpdateUser:
         ends_sessions = new_hash is not None
         if new_hash is not None:
             user.hashed_password = new_hash
-        if changes.roles is not UNSET and changes.roles != user.roles:
+        # Everyone keeps the basic role; only a real change of roles ends sessions.
+        if changes.roles is not UNSET and changes.roles | {Role.USER} != user.roles:
             user.roles = changes.roles | {Role.USER}
             user.is_superuser = user.is_superuser and user.is_admin
             ends_sessions = True

@@ -243,3 +243,19 @@ async def test_item_listing_scope_and_search(container: Container, clock: FixedC
     assert [i.owner_id for i in bobs.items] == [bob.id]
     with pytest.raises(PermissionDenied):
         await container.list_items().execute(alice, PageRequest(), owner_id=bob.id)
+
+
+async def test_sending_the_same_roles_keeps_sessions(
+    container: Container, clock: FixedClock
+) -> None:
+    admin = await account(container, "root@example.com", admin=True)
+    alice = await account(container, "alice@example.com")
+    token = (
+        await container.login().execute(LoginCommand("alice@example.com", PASSWORD))
+    ).access_token
+    clock.advance(timedelta(seconds=1))
+    await container.update_user().execute(admin, alice.id, UserChanges(roles=frozenset()))
+    await container.update_user().execute(
+        admin, alice.id, UserChanges(roles=frozenset({Role.USER}), is_active=True)
+    )
+    assert (await container.get_current_user().execute(token)).id == alice.id

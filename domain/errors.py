@@ -71,5 +71,5 @@ class LastAdministrator(Conflict):
 
 
 class WrongCurrentPassword(ValidationFailed):
-    def __init__(self) -> None:
-        super().__init__("current_password", "Current password is incorrect", "invalid_password")
+    def __init__(self, message: str = "Current password is incorrect") -> None:
+        super().__init__("current_password", message, "invalid_password")

@@ -90,9 +90,9 @@ class UpdateUser:
         check_password_policy(changes.password)
         if actor.id == target.id:
             current = changes.current_password
-            if not isinstance(current, str) or not await self._hasher.verify(
-                target.hashed_password, current
-            ):
+            if not isinstance(current, str):
+                raise WrongCurrentPassword("Current password is required to set a new one")
+            if not await self._hasher.verify(target.hashed_password, current):
                 raise WrongCurrentPassword()
         return await self._hasher.hash(changes.password)
 

@@ -71,3 +71,7 @@ def assert_envelope(response: httpx.Response, status: int, code: str) -> dict[st
     assert isinstance(error["details"], dict)
     assert error["request_id"] == response.headers["x-request-id"]
     return error
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

@@ -10,7 +10,7 @@ import pytest
 
 from adapters.sqlalchemy.migrations import AlembicMigrator
 from entrypoints.http.app import create_app
-from tests.e2e.http_support import make_settings, serving
+from tests.e2e.http_support import World, make_settings, serving
 
 
 @pytest.fixture
@@ -23,3 +23,14 @@ async def migrated_url(database_url: str) -> str:
 async def client(migrated_url: str) -> AsyncIterator[httpx.AsyncClient]:
     async with serving(create_app(make_settings(migrated_url))) as client:
         yield client
+
+
+@pytest.fixture
+async def world(migrated_url: str) -> AsyncIterator[World]:
+    app = create_app(make_settings(migrated_url))
+    async with serving(app) as client:
+        world = World(client, app)
+        for name in ("alice", "bob"):
+            await world.add(name)
+        await world.add("root", admin=True)
+        yield world

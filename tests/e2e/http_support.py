@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from application.use_cases.register_user import RegisterUserCommand
 from entrypoints.settings import Settings
 
 PASSWORD = "correct horse battery"
@@ -75,3 +76,37 @@ def assert_envelope(response: httpx.Response, status: int, code: str) -> dict[st
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+class World:
+    """An app with three callers: alice, bob and an administrator."""
+
+    def __init__(self, client: httpx.AsyncClient, app: FastAPI) -> None:
+        self.client = client
+        self.app = app
+        self.ids: dict[str, str] = {}
+        self.headers: dict[str, dict[str, str]] = {}
+
+    async def add(self, name: str, *, admin: bool = False) -> None:
+        email = f"{name}@example.com"
+        if admin:
+            user = await self.app.state.container.create_superuser().execute(
+                RegisterUserCommand(email=email, password=PASSWORD)
+            )
+            self.ids[name] = str(user.id)
+        else:
+            self.ids[name] = (await register(self.client, email))["id"]
+        self.headers[name] = bearer(await access_token(self.client, email))
+
+    async def create(self, who: str, title: str, description: str | None = None) -> dict[str, Any]:
+        response = await self.client.post(
+            "/api/v1/items",
+            json={"title": title, "description": description},
+            headers=self.headers[who],
+        )
+        assert response.status_code == 201, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def get(self, who: str, path: str, **params: Any) -> httpx.Response:
+        return await self.client.get(path, params=params, headers=self.headers[who])

@@ -2,71 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
-from fastapi import FastAPI
 
-from application.use_cases.register_user import RegisterUserCommand
-from entrypoints.http.app import create_app
-from tests.e2e.http_support import (
-    PASSWORD,
-    access_token,
-    assert_envelope,
-    bearer,
-    make_settings,
-    register,
-    serving,
-)
+from tests.e2e.http_support import World, assert_envelope
 
 ITEM_FIELDS = {"id", "owner_id", "title", "description", "created_at", "updated_at"}
-
-
-class World:
-    """An app with three callers: alice, bob and an administrator."""
-
-    def __init__(self, client: httpx.AsyncClient, app: FastAPI) -> None:
-        self.client = client
-        self.app = app
-        self.ids: dict[str, str] = {}
-        self.headers: dict[str, dict[str, str]] = {}
-
-    async def add(self, name: str, *, admin: bool = False) -> None:
-        email = f"{name}@example.com"
-        if admin:
-            user = await self.app.state.container.create_superuser().execute(
-                RegisterUserCommand(email=email, password=PASSWORD)
-            )
-            self.ids[name] = str(user.id)
-        else:
-            self.ids[name] = (await register(self.client, email))["id"]
-        self.headers[name] = bearer(await access_token(self.client, email))
-
-    async def create(self, who: str, title: str, description: str | None = None) -> dict[str, Any]:
-        response = await self.client.post(
-            "/api/v1/items",
-            json={"title": title, "description": description},
-            headers=self.headers[who],
-        )
-        assert response.status_code == 201, response.text
-        body: dict[str, Any] = response.json()
-        return body
-
-    async def get(self, who: str, path: str, **params: Any) -> httpx.Response:
-        return await self.client.get(path, params=params, headers=self.headers[who])
-
-
-@pytest.fixture
-async def world(migrated_url: str) -> AsyncIterator[World]:
-    app = create_app(make_settings(migrated_url))
-    async with serving(app) as client:
-        world = World(client, app)
-        for name in ("alice", "bob"):
-            await world.add(name)
-        await world.add("root", admin=True)
-        yield world
 
 
 async def test_create_returns_the_item_owned_by_the_caller(world: World) -> None:

@@ -135,3 +135,31 @@ async def test_docs_are_served_outside_production(client: httpx.AsyncClient) -> 
     assert "/api/v1/users" in document["paths"]
     login_doc = document["paths"]["/api/v1/auth/login"]["post"]
     assert {"401", "422"} <= set(login_doc["responses"])
+
+
+PROTECTED_ROUTES = [
+    ("GET", "/api/v1/users/me"),
+    ("PATCH", "/api/v1/users/me"),
+    ("DELETE", "/api/v1/users/me"),
+    ("GET", "/api/v1/users"),
+    ("GET", "/api/v1/users/7d5c1b2e-4a0f-4a7e-9a43-1f0e2d3c4b5a"),
+    ("PATCH", "/api/v1/users/7d5c1b2e-4a0f-4a7e-9a43-1f0e2d3c4b5a"),
+    ("DELETE", "/api/v1/users/7d5c1b2e-4a0f-4a7e-9a43-1f0e2d3c4b5a"),
+    ("POST", "/api/v1/items"),
+    ("GET", "/api/v1/items"),
+    ("GET", "/api/v1/items/7d5c1b2e-4a0f-4a7e-9a43-1f0e2d3c4b5a"),
+    ("PATCH", "/api/v1/items/7d5c1b2e-4a0f-4a7e-9a43-1f0e2d3c4b5a"),
+    ("DELETE", "/api/v1/items/7d5c1b2e-4a0f-4a7e-9a43-1f0e2d3c4b5a"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), PROTECTED_ROUTES)
+@pytest.mark.parametrize("authorization", [None, "Bearer not-a-token"], ids=["none", "bad"])
+async def test_every_protected_route_is_401_without_a_valid_token(
+    client: httpx.AsyncClient, method: str, path: str, authorization: str | None
+) -> None:
+    headers = {"Authorization": authorization} if authorization else {}
+    body = {"title": "t"} if method in ("POST", "PATCH") else None
+    response = await client.request(method, path, headers=headers, json=body)
+    assert_envelope(response, 401, "UNAUTHORIZED")
+    assert response.headers["www-authenticate"] == "Bearer"

@@ -8,13 +8,22 @@ import secrets
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Environment = Literal["development", "test", "staging", "production"]
 _RATE = re.compile(r"^\s*(\d{1,9})\s*/\s*(second|minute|hour|day)\s*$")
 MIN_SECRET_BYTES = 32
 STRICT_ENVIRONMENTS = ("staging", "production")
+# An HMAC key shorter than the hash it feeds weakens it (RFC 7518, section 3.2).
+MIN_SECRET_BYTES_BY_ALGORITHM = {"HS256": 32, "HS384": 48, "HS512": 64}
 
 
 class Settings(BaseSettings):
@@ -99,6 +108,15 @@ class Settings(BaseSettings):
         if not secret and environment == "test":
             return SecretStr(secrets.token_urlsafe(48))
         return value if secret else None
+
+    @model_validator(mode="after")
+    def _secret_fits_algorithm(self) -> Settings:
+        if self.jwt_secret is None:
+            return self
+        needed = MIN_SECRET_BYTES_BY_ALGORITHM[self.jwt_algorithm]
+        if len(self.jwt_secret.get_secret_value().encode()) < needed:
+            raise ValueError(f"JWT_SECRET must be at least {needed} bytes for {self.jwt_algorithm}")
+        return self
 
     @property
     def is_strict(self) -> bool:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import uuid
 from datetime import timedelta
@@ -132,7 +134,10 @@ def _with(**changes: Any) -> Any:
         pytest.param(_with(sub=42), id="sub-not-string"),
         pytest.param(_with(iat="yesterday"), id="iat-not-number"),
         pytest.param(_with(iat=10**12), id="iat-far-future"),
+        pytest.param(lambda claims: {**claims, "iat": claims["iat"] + 31}, id="iat-31s-ahead"),
         pytest.param(_with(exp=1), id="expired"),
+        pytest.param(_with(exp=float("nan")), id="exp-nan"),
+        pytest.param(_with(exp=float("inf")), id="exp-infinite"),
         *[
             pytest.param(_without(name), id=f"missing-{name}")
             for name in ["exp", "nbf", "iat", "iss", "aud", "sub", "jti", "type"]
@@ -148,6 +153,13 @@ def test_bad_claims_are_refused(service: PyJwtTokenService, clock: FixedClock, c
 def test_the_valid_hand_made_token_passes(service: PyJwtTokenService, clock: FixedClock) -> None:
     # The control for the table above: only the one change makes those tokens fail.
     token = jwt.encode(_valid_claims(clock), SECRET, algorithm="HS256")
+    assert service.decode_access(token).user_id == USER
+
+
+def test_iat_a_little_ahead_is_tolerated(service: PyJwtTokenService, clock: FixedClock) -> None:
+    # The control for iat-31s-ahead: a clock 29 s fast is skew, not forgery.
+    claims = _valid_claims(clock)
+    token = jwt.encode({**claims, "iat": claims["iat"] + 29}, SECRET, algorithm="HS256")
     assert service.decode_access(token).user_id == USER
 
 
@@ -175,6 +187,16 @@ def test_an_unknown_crit_header_is_refused(service: PyJwtTokenService, clock: Fi
     )
     with pytest.raises(AuthenticationFailed):
         service.decode_access(token)
+
+
+def test_any_crit_header_is_refused(service: PyJwtTokenService, clock: FixedClock) -> None:
+    # PyJWT itself accepts crit=["b64"] with b64=true, so only the service's own check refuses it.
+    header = b64({"alg": "HS256", "typ": "JWT", "crit": ["b64"], "b64": True})
+    signing_input = f"{header}.{b64(_valid_claims(clock))}"
+    mac = hmac.new(SECRET.encode(), signing_input.encode(), hashlib.sha256).digest()
+    signature = base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+    with pytest.raises(AuthenticationFailed):
+        service.decode_access(f"{signing_input}.{signature}")
 
 
 def test_a_tampered_payload_is_refused(service: PyJwtTokenService) -> None:

@@ -1,0 +1,68 @@
+"""Settings are checked once, at start-up, and every problem is named."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from entrypoints.settings import Settings, describe_settings_error
+
+
+def settings(**values: Any) -> Settings:
+    return Settings(_env_file=None, **values)
+
+
+def problem(**values: Any) -> str:
+    with pytest.raises(ValidationError) as caught:
+        settings(**values)
+    return describe_settings_error(caught.value)
+
+
+def test_development_needs_no_configuration() -> None:
+    made = settings()
+    assert made.environment == "development"
+    assert made.database_url == "sqlite+aiosqlite:///./keel.db"
+    assert made.effective_docs_enabled
+
+
+@pytest.mark.parametrize("environment", ["staging", "production"])
+def test_strict_environments_refuse_a_missing_or_short_secret(environment: str) -> None:
+    expected = f"invalid settings: JWT_SECRET: is required in {environment}"
+    assert problem(environment=environment) == expected
+    assert "at least 32 bytes" in problem(environment=environment, jwt_secret="x" * 31)
+    assert settings(environment=environment, jwt_secret="x" * 32).is_strict
+
+
+@pytest.mark.parametrize(("algorithm", "needed"), [("HS384", 48), ("HS512", 64)])
+def test_longer_hashes_need_longer_secrets(algorithm: str, needed: int) -> None:
+    assert f"at least {needed} bytes" in problem(jwt_algorithm=algorithm, jwt_secret="x" * 40)
+    assert settings(jwt_algorithm=algorithm, jwt_secret="x" * needed).jwt_algorithm == algorithm
+
+
+def test_every_bad_variable_is_named_in_one_line() -> None:
+    message = problem(access_token_expire_minutes=61, database_pool_size=0, jwt_algorithm="none")
+    assert "\n" not in message
+    for name in ("ACCESS_TOKEN_EXPIRE_MINUTES", "DATABASE_POOL_SIZE", "JWT_ALGORITHM"):
+        assert name in message
+
+
+@pytest.mark.parametrize(
+    ("values", "name"),
+    [
+        ({"database_url": "mysql://db/keel"}, "DATABASE_URL"),
+        ({"refresh_token_expire_days": 31}, "REFRESH_TOKEN_EXPIRE_DAYS"),
+        ({"argon2_memory_cost_kib": 1024}, "ARGON2_MEMORY_COST_KIB"),
+        ({"login_rate_limit": "lots"}, "LOGIN_RATE_LIMIT"),
+        ({"environment": "prod"}, "ENVIRONMENT"),
+    ],
+)
+def test_invalid_values_name_their_variable(values: dict[str, Any], name: str) -> None:
+    assert name in problem(**values)
+
+
+def test_plain_postgres_urls_get_the_async_driver() -> None:
+    made = settings(database_url="postgres://u:p@db:5432/keel")
+    assert made.database_url == "postgresql+asyncpg://u:p@db:5432/keel"
+    assert settings(login_rate_limit=" 10 / hour ").login_rate == (10, 3600)

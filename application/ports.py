@@ -13,6 +13,7 @@ from domain.email import Email
 from domain.item import Item
 from domain.pagination import Page, PageRequest
 from domain.role import Role
+from domain.session import RefreshSession
 from domain.user import User
 
 
@@ -71,11 +72,27 @@ class ItemRepository(Protocol):
         ...
 
 
+class SessionStore(Protocol):
+    async def add(self, session: RefreshSession) -> None: ...
+
+    async def get_by_token_hash(self, token_hash: str) -> RefreshSession | None: ...
+
+    async def spend(self, session_id: uuid.UUID, now: datetime) -> bool:
+        """Mark a live session spent; False when it already was spent or revoked (so two
+        concurrent refreshes with one token cannot both succeed)."""
+        ...
+
+    async def revoke_family(self, family_id: uuid.UUID, now: datetime) -> None: ...
+
+    async def revoke_user(self, user_id: uuid.UUID, now: datetime) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. ``async with uow:`` rolls back unless ``commit()`` was awaited."""
 
     users: UserRepository
     items: ItemRepository
+    sessions: SessionStore
 
     async def __aenter__(self) -> Self: ...
 
@@ -124,6 +141,10 @@ class TokenService(Protocol):
 
     def decode_access(self, token: str) -> AccessClaims:
         """Return the checked claims; raise ``AuthenticationFailed`` for any bad token."""
+        ...
+
+    def decode_refresh(self, token: str) -> AccessClaims:
+        """The same checks, for a refresh token; an access token is refused here."""
         ...
 
 

@@ -25,6 +25,7 @@ from application.use_cases.manage_items import (
 )
 from application.use_cases.manage_users import DeleteUser, GetUser, ListUsers, UpdateUser
 from application.use_cases.register_user import RegisterUser
+from application.use_cases.sessions import Logout, LogoutAll, RefreshTokens
 from entrypoints.settings import Settings
 
 
@@ -85,6 +86,14 @@ class Container(containers.DeclarativeContainer):
     get_current_user = providers.Singleton(
         GetCurrentUser, uow_factory=unit_of_work.provider, tokens=token_service
     )
+
+    refresh_tokens = providers.Singleton(
+        RefreshTokens, uow_factory=unit_of_work.provider, tokens=token_service, clock=clock
+    )
+    logout = providers.Singleton(
+        Logout, uow_factory=unit_of_work.provider, tokens=token_service, clock=clock
+    )
+    logout_all = providers.Singleton(LogoutAll, uow_factory=unit_of_work.provider, clock=clock)
 
     get_user = providers.Singleton(GetUser, uow_factory=unit_of_work.provider)
     list_users = providers.Singleton(ListUsers, uow_factory=unit_of_work.provider)

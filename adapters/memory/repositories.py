@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import uuid
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Generic, TypeVar
 
 from application.ports import ItemFilter, UserFilter
@@ -12,9 +14,10 @@ from domain.email import Email
 from domain.errors import EmailAlreadyRegistered
 from domain.item import Item
 from domain.pagination import Page, PageRequest
+from domain.session import RefreshSession
 from domain.user import User
 
-E = TypeVar("E", User, Item)
+E = TypeVar("E", User, Item, RefreshSession)
 
 
 class Staged(Generic[E]):
@@ -135,3 +138,34 @@ class InMemoryItemRepository:
             )
 
         return self._table.page(keep, page)
+
+
+class InMemorySessionStore:
+    def __init__(self, table: Staged[RefreshSession]) -> None:
+        self._table = table
+
+    async def add(self, session: RefreshSession) -> None:
+        self._table.put(session.id, session)
+
+    async def get_by_token_hash(self, token_hash: str) -> RefreshSession | None:
+        found = next((s for s in self._table.rows() if s.token_hash == token_hash), None)
+        return copy.copy(found) if found else None
+
+    async def spend(self, session_id: uuid.UUID, now: datetime) -> bool:
+        session = self._table.get(session_id)
+        if session is None or session.replaced_at or session.revoked_at:
+            return False
+        session.replaced_at = now
+        self._table.put(session.id, session)
+        return True
+
+    async def revoke_family(self, family_id: uuid.UUID, now: datetime) -> None:
+        self._revoke(lambda s: s.family_id == family_id, now)
+
+    async def revoke_user(self, user_id: uuid.UUID, now: datetime) -> None:
+        self._revoke(lambda s: s.user_id == user_id, now)
+
+    def _revoke(self, which: Callable[[RefreshSession], bool], now: datetime) -> None:
+        for session in list(self._table.rows()):
+            if which(session) and session.revoked_at is None:
+                self._table.put(session.id, dataclasses.replace(session, revoked_at=now))

@@ -3,9 +3,15 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
-from adapters.memory.repositories import InMemoryItemRepository, InMemoryUserRepository, Staged
+from adapters.memory.repositories import (
+    InMemoryItemRepository,
+    InMemorySessionStore,
+    InMemoryUserRepository,
+    Staged,
+)
 from adapters.memory.store import InMemoryStore
 from domain.item import Item
+from domain.session import RefreshSession
 from domain.user import User
 
 
@@ -20,7 +26,9 @@ class InMemoryUnitOfWork:
         self._users: Staged[User] = Staged(self._store.users)
         self._items: Staged[Item] = Staged(self._store.items)
         self.users = InMemoryUserRepository(self._users)
+        self._sessions: Staged[RefreshSession] = Staged(self._store.sessions)
         self.items = InMemoryItemRepository(self._items)
+        self.sessions = InMemorySessionStore(self._sessions)
         self.committed = False
         return self
 
@@ -35,8 +43,10 @@ class InMemoryUnitOfWork:
     async def commit(self) -> None:
         self._users.apply()
         self._items.apply()
+        self._sessions.apply()
         self.committed = True
 
     async def rollback(self) -> None:
         self._users.discard()
         self._items.discard()
+        self._sessions.discard()

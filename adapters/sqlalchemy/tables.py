@@ -89,3 +89,19 @@ items = Table(
 )
 Index("ix_items_owner_id_created_at_id", items.c.owner_id, items.c.created_at, items.c.id)
 Index("ix_items_created_at_id", items.c.created_at, items.c.id)
+
+# Refresh sessions: the token itself is never stored, only its SHA-256.
+refresh_sessions = Table(
+    "refresh_sessions",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("family_id", Uuid, nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("replaced_at", UTCDateTime, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+)
+Index("ix_refresh_sessions_user_id", refresh_sessions.c.user_id)
+Index("ix_refresh_sessions_family_id", refresh_sessions.c.family_id)

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sqlalchemy.errors import translate_errors
 from adapters.sqlalchemy.repositories import SqlAlchemyItemRepository, SqlAlchemyUserRepository
+from adapters.sqlalchemy.sessions import SqlAlchemySessionStore
 
 
 class SqlAlchemyUnitOfWork:
@@ -17,6 +18,7 @@ class SqlAlchemyUnitOfWork:
 
     users: SqlAlchemyUserRepository
     items: SqlAlchemyItemRepository
+    sessions: SqlAlchemySessionStore
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -27,6 +29,7 @@ class SqlAlchemyUnitOfWork:
             self._connection = await self._engine.connect()
         self.users = SqlAlchemyUserRepository(self._connection)
         self.items = SqlAlchemyItemRepository(self._connection)
+        self.sessions = SqlAlchemySessionStore(self._connection)
         return self
 
     async def __aexit__(

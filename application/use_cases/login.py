@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
-from application.ports import Clock, PasswordHasher, TokenService, UnitOfWorkFactory
+from application.ports import Clock, PasswordHasher, TokenService, UnitOfWork, UnitOfWorkFactory
 from domain.email import Email
 from domain.errors import AuthenticationFailed, InvalidEmail
+from domain.session import RefreshSession
 from domain.user import User
 
 # Verified against when the email is unknown, so that both paths cost one hash.
@@ -54,9 +57,10 @@ class Login:
             raise AuthenticationFailed()
         if self._hasher.needs_rehash(user.hashed_password):
             await self._rehash(user, command.password)
-        access = self._tokens.issue_access(user.id, user.roles)
-        refresh = self._tokens.issue_refresh(user.id)
-        return TokenPair(access.token, refresh.token, access.expires_in)
+        async with self._uow_factory() as uow:
+            pair = await start_session(uow, self._tokens, self._clock, user)
+            await uow.commit()
+        return pair
 
     async def _find(self, raw_email: str) -> User | None:
         try:
@@ -81,3 +85,26 @@ class Login:
         if self._dummy_hash is None:
             self._dummy_hash = await self._hasher.hash(_DUMMY_PASSWORD)
         return self._dummy_hash
+
+
+async def start_session(
+    uow: UnitOfWork,
+    tokens: TokenService,
+    clock: Clock,
+    user: User,
+    family_id: uuid.UUID | None = None,
+) -> TokenPair:
+    """Issue an access and a refresh token, and store the refresh token's session (in a new
+    family for a login, in the same family for a rotation). The caller commits."""
+    access = tokens.issue_access(user.id, user.roles)
+    refresh = tokens.issue_refresh(user.id)
+    now = clock.now()
+    session = RefreshSession.start(
+        user_id=user.id,
+        token=refresh.token,
+        now=now,
+        expires_at=now + timedelta(seconds=refresh.expires_in),
+        family_id=family_id,
+    )
+    await uow.sessions.add(session)
+    return TokenPair(access.token, refresh.token, access.expires_in)

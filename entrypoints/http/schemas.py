@@ -193,3 +193,9 @@ class PageOut(BaseModel, Generic[T]):
             page_size=page.page_size,
             has_next=page.has_next,
         )
+
+
+class RefreshRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    refresh_token: Annotated[str, Field(min_length=1, max_length=8192)]

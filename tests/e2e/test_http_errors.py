@@ -138,6 +138,7 @@ async def test_docs_are_served_outside_production(client: httpx.AsyncClient) -> 
 
 
 PROTECTED_ROUTES = [
+    ("POST", "/api/v1/auth/logout-all"),
     ("GET", "/api/v1/users/me"),
     ("PATCH", "/api/v1/users/me"),
     ("DELETE", "/api/v1/users/me"),

@@ -1,0 +1,77 @@
+"""Refresh sessions in SQL. Spending is one conditional UPDATE, so it is atomic."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.sqlalchemy.errors import translate_errors
+from adapters.sqlalchemy.tables import refresh_sessions as table
+from domain.session import RefreshSession
+
+
+class SqlAlchemySessionStore:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def add(self, session: RefreshSession) -> None:
+        values = {
+            "id": session.id,
+            "user_id": session.user_id,
+            "family_id": session.family_id,
+            "token_hash": session.token_hash,
+            "created_at": session.created_at,
+            "expires_at": session.expires_at,
+            "replaced_at": session.replaced_at,
+            "revoked_at": session.revoked_at,
+        }
+        with translate_errors():
+            await self._connection.execute(insert(table).values(**values))
+
+    async def get_by_token_hash(self, token_hash: str) -> RefreshSession | None:
+        query = select(table).where(table.c.token_hash == token_hash)
+        with translate_errors():
+            row = (await self._connection.execute(query)).first()
+        return _to_session(row) if row is not None else None
+
+    async def spend(self, session_id: uuid.UUID, now: datetime) -> bool:
+        statement = (
+            update(table)
+            .where(
+                table.c.id == session_id,
+                table.c.replaced_at.is_(None),
+                table.c.revoked_at.is_(None),
+            )
+            .values(replaced_at=now)
+        )
+        with translate_errors():
+            result = await self._connection.execute(statement)
+        return bool(result.rowcount == 1)
+
+    async def revoke_family(self, family_id: uuid.UUID, now: datetime) -> None:
+        await self._revoke(table.c.family_id == family_id, now)
+
+    async def revoke_user(self, user_id: uuid.UUID, now: datetime) -> None:
+        await self._revoke(table.c.user_id == user_id, now)
+
+    async def _revoke(self, which: ColumnElement[bool], now: datetime) -> None:
+        statement = update(table).where(which, table.c.revoked_at.is_(None)).values(revoked_at=now)
+        with translate_errors():
+            await self._connection.execute(statement)
+
+
+def _to_session(row: Row[Any]) -> RefreshSession:
+    return RefreshSession(
+        id=row.id,
+        user_id=row.user_id,
+        family_id=row.family_id,
+        token_hash=row.token_hash,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        replaced_at=row.replaced_at,
+        revoked_at=row.revoked_at,
+    )

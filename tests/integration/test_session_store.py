@@ -1,0 +1,121 @@
+"""One behaviour for every SessionStore: memory, SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from adapters.sqlalchemy.engine import create_engine
+from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from application.ports import UnitOfWork
+from domain.email import Email
+from domain.session import RefreshSession, token_digest
+from domain.user import User
+from tests.integration.conftest import migrated
+
+UowFactory = Callable[[], UnitOfWork]
+NOW = datetime(2026, 4, 1, 8, 0, 0, 250_000, tzinfo=UTC)
+
+
+async def user_with_sessions(
+    uow_factory: UowFactory, count: int, family: uuid.UUID | None = None
+) -> tuple[User, list[RefreshSession]]:
+    user = User.register(
+        email=Email(f"{uuid.uuid4().hex[:8]}@example.com"),
+        hashed_password="h",
+        full_name=None,
+        now=NOW,
+    )
+    family = family or uuid.uuid4()
+    sessions = [
+        RefreshSession.start(
+            user_id=user.id,
+            token=f"token-{uuid.uuid4()}",
+            now=NOW,
+            expires_at=NOW + timedelta(days=7),
+            family_id=family,
+        )
+        for _ in range(count)
+    ]
+    async with uow_factory() as uow:
+        await uow.users.add(user)
+        for session in sessions:
+            await uow.sessions.add(session)
+        await uow.commit()
+    return user, sessions
+
+
+async def test_round_trip_by_token_digest(uow_factory: UowFactory) -> None:
+    _, [session] = await user_with_sessions(uow_factory, 1)
+    async with uow_factory() as uow:
+        assert await uow.sessions.get_by_token_hash(session.token_hash) == session
+        assert await uow.sessions.get_by_token_hash(token_digest("other")) is None
+
+
+async def test_a_session_is_spent_once(uow_factory: UowFactory) -> None:
+    _, [session] = await user_with_sessions(uow_factory, 1)
+    later = NOW + timedelta(minutes=1)
+    async with uow_factory() as uow:
+        assert await uow.sessions.spend(session.id, later)
+        assert not await uow.sessions.spend(session.id, later)
+        await uow.commit()
+    async with uow_factory() as uow:
+        stored = await uow.sessions.get_by_token_hash(session.token_hash)
+        assert stored is not None
+        assert stored.replaced_at == later
+        assert not await uow.sessions.spend(session.id, later)
+
+
+async def test_an_uncommitted_spend_is_undone(uow_factory: UowFactory) -> None:
+    _, [session] = await user_with_sessions(uow_factory, 1)
+    async with uow_factory() as uow:
+        assert await uow.sessions.spend(session.id, NOW)
+    async with uow_factory() as uow:
+        assert await uow.sessions.spend(session.id, NOW)
+
+
+async def test_revoking_a_family_or_a_user(uow_factory: UowFactory) -> None:
+    _, family_a = await user_with_sessions(uow_factory, 2)
+    other, [elsewhere] = await user_with_sessions(uow_factory, 1)
+    async with uow_factory() as uow:
+        await uow.sessions.revoke_family(family_a[0].family_id, NOW)
+        await uow.commit()
+    async with uow_factory() as uow:
+        for session in family_a:
+            stored = await uow.sessions.get_by_token_hash(session.token_hash)
+            assert stored is not None
+            assert stored.revoked_at == NOW
+            assert not await uow.sessions.spend(session.id, NOW)
+        untouched = await uow.sessions.get_by_token_hash(elsewhere.token_hash)
+        assert untouched is not None
+        assert untouched.revoked_at is None
+        await uow.sessions.revoke_user(other.id, NOW)
+        await uow.commit()
+    async with uow_factory() as uow:
+        revoked = await uow.sessions.get_by_token_hash(elsewhere.token_hash)
+        assert revoked is not None
+        assert revoked.revoked_at == NOW
+
+
+@pytest.mark.postgres
+async def test_concurrent_spends_of_one_session_let_exactly_one_win(postgres_url: str) -> None:
+    await migrated(postgres_url)
+    engine = create_engine(postgres_url, pool_size=20)
+    try:
+        factory = lambda: SqlAlchemyUnitOfWork(engine)  # noqa: E731
+        _, [session] = await user_with_sessions(factory, 1)
+
+        async def spend() -> bool:
+            async with factory() as uow:
+                won = await uow.sessions.spend(session.id, NOW)
+                await uow.commit()
+                return won
+
+        results = await asyncio.gather(*(spend() for _ in range(20)))
+    finally:
+        await engine.dispose()
+    assert results.count(True) == 1

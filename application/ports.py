@@ -148,6 +148,10 @@ class TokenService(Protocol):
         ...
 
 
+class CommonPasswords(Protocol):
+    def contains(self, password: str) -> bool: ...
+
+
 class Clock(Protocol):
     def now(self) -> datetime:
         """The current time, timezone-aware, in UTC."""

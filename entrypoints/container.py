@@ -9,6 +9,7 @@ from dependency_injector import containers, providers
 from adapters.argon2.hasher import Argon2PasswordHasher
 from adapters.clock import SystemClock
 from adapters.jwt.token_service import PyJwtTokenService
+from adapters.passwords.common import ZxcvbnCommonPasswords
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.health import SqlAlchemyHealthProbe
 from adapters.sqlalchemy.migrations import AlembicMigrator
@@ -46,6 +47,7 @@ class Container(containers.DeclarativeContainer):
     health_probe = providers.Singleton(SqlAlchemyHealthProbe, engine)
     migrator = providers.Factory(AlembicMigrator, settings.provided.database_url)
 
+    common_passwords = providers.Singleton(ZxcvbnCommonPasswords)
     password_hasher = providers.Singleton(
         Argon2PasswordHasher,
         time_cost=settings.provided.argon2_time_cost,
@@ -72,9 +74,14 @@ class Container(containers.DeclarativeContainer):
         hasher=password_hasher,
         clock=clock,
         open_registration=settings.provided.open_registration,
+        common_passwords=common_passwords,
     )
     create_superuser = providers.Singleton(
-        CreateSuperuser, uow_factory=unit_of_work.provider, hasher=password_hasher, clock=clock
+        CreateSuperuser,
+        uow_factory=unit_of_work.provider,
+        hasher=password_hasher,
+        clock=clock,
+        common_passwords=common_passwords,
     )
     login = providers.Singleton(
         Login,
@@ -98,7 +105,11 @@ class Container(containers.DeclarativeContainer):
     get_user = providers.Singleton(GetUser, uow_factory=unit_of_work.provider)
     list_users = providers.Singleton(ListUsers, uow_factory=unit_of_work.provider)
     update_user = providers.Singleton(
-        UpdateUser, uow_factory=unit_of_work.provider, hasher=password_hasher, clock=clock
+        UpdateUser,
+        uow_factory=unit_of_work.provider,
+        hasher=password_hasher,
+        clock=clock,
+        common_passwords=common_passwords,
     )
     delete_user = providers.Singleton(DeleteUser, uow_factory=unit_of_work.provider)
 

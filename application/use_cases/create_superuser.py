@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from application.ports import Clock, PasswordHasher, UnitOfWorkFactory
+from application.ports import Clock, CommonPasswords, PasswordHasher, UnitOfWorkFactory
 from application.use_cases.register_user import RegisterUserCommand, create_account
 from domain.user import User
 
@@ -10,13 +10,18 @@ class CreateSuperuser:
     registration is open; the email must be unused and the password meet the policy."""
 
     def __init__(
-        self, uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: Clock
+        self,
+        uow_factory: UnitOfWorkFactory,
+        hasher: PasswordHasher,
+        clock: Clock,
+        common_passwords: CommonPasswords | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._hasher = hasher
         self._clock = clock
+        self._common = common_passwords
 
     async def execute(self, command: RegisterUserCommand) -> User:
         return await create_account(
-            self._uow_factory, self._hasher, self._clock, command, admin=True
+            self._uow_factory, self._hasher, self._clock, command, admin=True, common=self._common
         )

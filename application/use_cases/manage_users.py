@@ -6,7 +6,13 @@ import copy
 import uuid
 
 from application.changes import UNSET, UserChanges, given_fields
-from application.ports import Clock, PasswordHasher, UnitOfWorkFactory, UserFilter
+from application.ports import (
+    Clock,
+    CommonPasswords,
+    PasswordHasher,
+    UnitOfWorkFactory,
+    UserFilter,
+)
 from domain import policies
 from domain.email import Email
 from domain.errors import UserNotFound, WrongCurrentPassword
@@ -58,10 +64,17 @@ class UpdateUser:
     and deactivation end every session of the account. A new email must be free and is
     unverified again. The last active administrator cannot be demoted or deactivated."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: Clock):
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        hasher: PasswordHasher,
+        clock: Clock,
+        common_passwords: CommonPasswords | None = None,
+    ):
         self._uow_factory = uow_factory
         self._hasher = hasher
         self._clock = clock
+        self._common = common_passwords
 
     async def execute(self, actor: User, user_id: uuid.UUID, changes: UserChanges) -> User:
         policies.ensure_can_see_user(actor, user_id)
@@ -87,7 +100,8 @@ class UpdateUser:
     ) -> str | None:
         if changes.password is UNSET:
             return None
-        check_password_policy(changes.password)
+        common = self._common
+        check_password_policy(changes.password, is_common=common.contains if common else None)
         if actor.id == target.id:
             current = changes.current_password
             if not isinstance(current, str):

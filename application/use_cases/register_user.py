@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.ports import Clock, PasswordHasher, UnitOfWorkFactory
+from application.ports import Clock, CommonPasswords, PasswordHasher, UnitOfWorkFactory
 from domain.email import Email
 from domain.errors import EmailAlreadyRegistered, RegistrationClosed
 from domain.password import check_password_policy
@@ -26,17 +26,19 @@ class RegisterUser:
         hasher: PasswordHasher,
         clock: Clock,
         open_registration: bool = True,
+        common_passwords: CommonPasswords | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._hasher = hasher
         self._clock = clock
         self._open_registration = open_registration
+        self._common = common_passwords
 
     async def execute(self, command: RegisterUserCommand) -> User:
         if not self._open_registration:
             raise RegistrationClosed()
         return await create_account(
-            self._uow_factory, self._hasher, self._clock, command, admin=False
+            self._uow_factory, self._hasher, self._clock, command, admin=False, common=self._common
         )
 
 
@@ -47,10 +49,11 @@ async def create_account(
     command: RegisterUserCommand,
     *,
     admin: bool,
+    common: CommonPasswords | None = None,
 ) -> User:
     """Validate, check the email is free, hash off the loop, then store in one transaction."""
     email = Email(command.email)
-    check_password_policy(command.password)
+    check_password_policy(command.password, is_common=common.contains if common else None)
     full_name = normalise_full_name(command.full_name)
     async with uow_factory() as uow:
         # Fail fast before the expensive hash; the unique index still decides races.

@@ -183,3 +183,14 @@ async def test_closed_registration_is_403_and_stores_nothing(migrated_url: str) 
         )
         assert_envelope(response, 403, "FORBIDDEN")
         assert (await login(client)).status_code == 401
+
+
+async def test_a_common_password_is_422_saying_so(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/v1/users", json={"email": "ada@example.com", "password": "ILoveYou"}
+    )
+    error = assert_envelope(response, 422, "VALIDATION_ERROR")
+    [entry] = error["details"]["errors"]
+    assert entry["field"] == "password"
+    assert "common" in entry["message"]
+    await register(client)  # the address is still free

@@ -148,6 +148,19 @@ class TokenService(Protocol):
         ...
 
 
+class RateLimiter(Protocol):
+    """Counts failures per key in a window; a key at its limit is blocked until the window
+    ends. Shared by every worker when the adapter is (Redis), per process otherwise."""
+
+    async def retry_after(self, key: str) -> int | None:
+        """Seconds until ``key`` may try again, or None when it is not blocked."""
+        ...
+
+    async def record_failure(self, key: str) -> None: ...
+
+    async def reset(self, key: str) -> None: ...
+
+
 class CommonPasswords(Protocol):
     def contains(self, password: str) -> bool: ...
 

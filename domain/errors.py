@@ -73,3 +73,11 @@ class LastAdministrator(Conflict):
 class WrongCurrentPassword(ValidationFailed):
     def __init__(self, message: str = "Current password is incorrect") -> None:
         super().__init__("current_password", message, "invalid_password")
+
+
+class TooManyAttempts(DomainError):
+    """Too many failed attempts: wait ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("Too many failed attempts: try again later")
+        self.retry_after = retry_after

@@ -10,6 +10,7 @@ from adapters.argon2.hasher import Argon2PasswordHasher
 from adapters.clock import SystemClock
 from adapters.jwt.token_service import PyJwtTokenService
 from adapters.passwords.common import ZxcvbnCommonPasswords
+from adapters.ratelimit.memory import InMemoryRateLimiter
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.health import SqlAlchemyHealthProbe
 from adapters.sqlalchemy.migrations import AlembicMigrator
@@ -48,6 +49,12 @@ class Container(containers.DeclarativeContainer):
     migrator = providers.Factory(AlembicMigrator, settings.provided.database_url)
 
     common_passwords = providers.Singleton(ZxcvbnCommonPasswords)
+    login_limiter = providers.Singleton(
+        InMemoryRateLimiter,
+        limit=settings.provided.login_rate[0],
+        window_seconds=settings.provided.login_rate[1],
+        clock=clock,
+    )
     password_hasher = providers.Singleton(
         Argon2PasswordHasher,
         time_cost=settings.provided.argon2_time_cost,
@@ -89,6 +96,7 @@ class Container(containers.DeclarativeContainer):
         hasher=password_hasher,
         tokens=token_service,
         clock=clock,
+        limiter=login_limiter,
     )
     get_current_user = providers.Singleton(
         GetCurrentUser, uow_factory=unit_of_work.provider, tokens=token_service

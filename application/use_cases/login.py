@@ -4,9 +4,16 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from application.ports import Clock, PasswordHasher, TokenService, UnitOfWork, UnitOfWorkFactory
+from application.ports import (
+    Clock,
+    PasswordHasher,
+    RateLimiter,
+    TokenService,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
 from domain.email import Email
-from domain.errors import AuthenticationFailed, InvalidEmail
+from domain.errors import AuthenticationFailed, InvalidEmail, TooManyAttempts
 from domain.session import RefreshSession
 from domain.user import User
 
@@ -18,6 +25,7 @@ _DUMMY_PASSWORD = "keel-timing-equaliser-not-a-password"  # noqa: S105
 class LoginCommand:
     email: str
     password: str
+    client_address: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,14 +47,35 @@ class Login:
         hasher: PasswordHasher,
         tokens: TokenService,
         clock: Clock,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._hasher = hasher
         self._tokens = tokens
         self._clock = clock
+        self._limiter = limiter
         self._dummy_hash: str | None = None
 
     async def execute(self, command: LoginCommand) -> TokenPair:
+        """Failed attempts are counted per client address and per account; at the limit
+        the caller waits (``TooManyAttempts``) before any password is checked."""
+        keys = _throttle_keys(command)
+        if self._limiter is not None:
+            waits = [await self._limiter.retry_after(key) for key in keys]
+            if any(wait is not None for wait in waits):
+                raise TooManyAttempts(max(wait or 0 for wait in waits))
+        try:
+            pair = await self._authenticate(command)
+        except AuthenticationFailed:
+            if self._limiter is not None:
+                for key in keys:
+                    await self._limiter.record_failure(key)
+            raise
+        if self._limiter is not None:
+            await self._limiter.reset(keys[-1])  # the account's count; the address keeps its
+        return pair
+
+    async def _authenticate(self, command: LoginCommand) -> TokenPair:
         user = await self._find(command.email)
         if user is None:
             await self._hasher.verify(await self._dummy(), command.password)
@@ -108,3 +137,14 @@ async def start_session(
     )
     await uow.sessions.add(session)
     return TokenPair(access.token, refresh.token, access.expires_in)
+
+
+def _throttle_keys(command: LoginCommand) -> list[str]:
+    """The address first, the account last. An address that is not a valid email still
+    counts against the text given, so probing with junk is throttled too."""
+    try:
+        account = Email(command.email).value
+    except InvalidEmail:
+        account = command.email.strip().casefold()[:320]
+    keys = [f"login:address:{command.client_address}"] if command.client_address else []
+    return [*keys, f"login:account:{account}"]

@@ -16,6 +16,7 @@ from domain.errors import (
     Conflict,
     NotFound,
     PermissionDenied,
+    TooManyAttempts,
     ValidationFailed,
 )
 from entrypoints.http.envelope import envelope_bytes
@@ -93,6 +94,18 @@ async def _forbidden(request: Request, exc: Exception) -> Response:
     return error_response(request, 403, "FORBIDDEN", exc.message)
 
 
+async def _too_many(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, TooManyAttempts)
+    return error_response(
+        request,
+        429,
+        "RATE_LIMITED",
+        exc.message,
+        {"retry_after": exc.retry_after},
+        headers={"Retry-After": str(exc.retry_after)},
+    )
+
+
 async def _unavailable(request: Request, exc: Exception) -> Response:
     logger.warning("storage unavailable: %s", exc)
     return error_response(
@@ -120,5 +133,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Conflict, _conflict)
     app.add_exception_handler(AuthenticationFailed, _unauthorized)
     app.add_exception_handler(PermissionDenied, _forbidden)
+    app.add_exception_handler(TooManyAttempts, _too_many)
     app.add_exception_handler(StorageUnavailable, _unavailable)
     app.add_exception_handler(StarletteHTTPException, _http_error)

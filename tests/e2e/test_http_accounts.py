@@ -194,3 +194,14 @@ async def test_a_common_password_is_422_saying_so(client: httpx.AsyncClient) -> 
     assert entry["field"] == "password"
     assert "common" in entry["message"]
     await register(client)  # the address is still free
+
+
+async def test_too_many_failed_logins_are_429_with_retry_after(client: httpx.AsyncClient) -> None:
+    await register(client)
+    for _ in range(5):
+        assert (await login(client, password="wrong password")).status_code == 401
+    response = await login(client)
+    error = assert_envelope(response, 429, "RATE_LIMITED")
+    retry_after = int(response.headers["retry-after"])
+    assert 1 <= retry_after <= 60
+    assert error["details"] == {"retry_after": retry_after}

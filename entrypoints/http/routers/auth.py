@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Response, status
+from fastapi import APIRouter, Form, Request, Response, status
 
 from application.use_cases.login import LoginCommand, TokenPair
 from entrypoints.http.dependencies import ContainerDep, CurrentUser
@@ -25,16 +25,21 @@ def _pair_out(pair: TokenPair) -> TokenPairOut:
     "/login",
     response_model=TokenPairOut,
     summary="Log in with email and password",
-    responses=error_responses(401, 422, 503),
+    responses=error_responses(401, 422, 429, 503),
 )
 async def login(
+    request: Request,
     username: Annotated[str, Form(max_length=320, description="The account's email")],
     password: Annotated[str, Form(max_length=1024)],
     container: ContainerDep,
 ) -> TokenPairOut:
     """Exchange an email (form field `username`) and password for an access token and a
-    refresh token. Every failure is the same 401 and takes the same time."""
-    pair = await container.login().execute(LoginCommand(email=username, password=password))
+    refresh token. Every failure is the same 401 and takes the same time. Too many failures
+    from one address or for one account (`LOGIN_RATE_LIMIT`) are a 429 with `Retry-After`."""
+    address = request.client.host if request.client else None
+    pair = await container.login().execute(
+        LoginCommand(email=username, password=password, client_address=address)
+    )
     return _pair_out(pair)
 
 

@@ -34,7 +34,7 @@ migrate: install
 openapi: install
 	$(VENV)/keel openapi --output openapi.json
 
-# Installs PostgreSQL's server binaries when none are found (Debian, needs root).
+# Installs PostgreSQL's and Redis's server binaries when missing (Debian, needs root).
 servers:
 	scripts/ensure-servers.sh
 

@@ -11,10 +11,12 @@ from adapters.clock import SystemClock
 from adapters.jwt.token_service import PyJwtTokenService
 from adapters.passwords.common import ZxcvbnCommonPasswords
 from adapters.ratelimit.memory import InMemoryRateLimiter
+from adapters.ratelimit.redis import RedisRateLimiter
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.health import SqlAlchemyHealthProbe
 from adapters.sqlalchemy.migrations import AlembicMigrator
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from application.ports import Clock, RateLimiter
 from application.use_cases.create_superuser import CreateSuperuser
 from application.use_cases.get_current_user import GetCurrentUser
 from application.use_cases.login import Login
@@ -49,12 +51,7 @@ class Container(containers.DeclarativeContainer):
     migrator = providers.Factory(AlembicMigrator, settings.provided.database_url)
 
     common_passwords = providers.Singleton(ZxcvbnCommonPasswords)
-    login_limiter = providers.Singleton(
-        InMemoryRateLimiter,
-        limit=settings.provided.login_rate[0],
-        window_seconds=settings.provided.login_rate[1],
-        clock=clock,
-    )
+    login_limiter = providers.Singleton(lambda s, c: _login_limiter(s, c), settings, clock)
     password_hasher = providers.Singleton(
         Argon2PasswordHasher,
         time_cost=settings.provided.argon2_time_cost,
@@ -128,6 +125,14 @@ class Container(containers.DeclarativeContainer):
     delete_item = providers.Singleton(DeleteItem, uow_factory=unit_of_work.provider)
 
 
+def _login_limiter(settings: Settings, clock: Clock) -> RateLimiter:
+    """Redis when ``REDIS_URL`` is set, so that every worker shares one count."""
+    attempts, window = settings.login_rate
+    if settings.redis_url:
+        return RedisRateLimiter(settings.redis_url, limit=attempts, window_seconds=window)
+    return InMemoryRateLimiter(limit=attempts, window_seconds=window, clock=clock)
+
+
 def build_container(settings: Settings) -> Container:
     return Container(settings=settings)
 
@@ -136,4 +141,7 @@ async def shutdown_container(container: Container) -> None:
     """Release what the container started: the hashing threads and the database pool."""
     hasher = container.password_hasher()
     hasher.close()
+    limiter = container.login_limiter()
+    if isinstance(limiter, RedisRateLimiter):
+        await limiter.close()
     await container.engine().dispose()

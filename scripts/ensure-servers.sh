@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Make sure the servers the tests start are installed: PostgreSQL's server binaries.
+# Make sure the servers the tests start are installed: PostgreSQL's server binaries and
+# redis-server.
 # The tests start and stop their own instances; nothing here starts a service.
 set -euo pipefail
 
@@ -17,6 +18,7 @@ have_postgres() {
 
 missing=()
 have_postgres || missing+=(postgresql)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 
 if ((${#missing[@]} == 0)); then
     exit 0
@@ -26,9 +28,14 @@ if [[ "$(id -u)" != 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
     exit 1
 fi
 echo "installing ${missing[*]} from Debian's packages" >&2
-# The tests run their own clusters: keep the package from creating and starting one.
+# The tests run their own servers: keep the packages from creating and starting theirs.
 mkdir -p /etc/postgresql-common
 echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.conf
+if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

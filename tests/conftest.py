@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.postgres import PostgresServer
+from tests.support.redis import RedisServer
 
 
 @pytest.fixture(scope="session")
@@ -44,3 +45,24 @@ def database_url(request: pytest.FixtureRequest) -> str:
     name = "sqlite_url" if request.param == "sqlite" else "postgres_url"
     url: str = request.getfixturevalue(name)
     return url
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """The shared server; each test keeps to keys of its own (see ``key_prefix``)."""
+    return redis_server.url()
+
+
+@pytest.fixture
+def key_prefix() -> str:
+    return f"keel-test-{uuid.uuid4().hex[:12]}:"

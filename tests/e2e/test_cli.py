@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from redis.asyncio import Redis
 
 from adapters.sqlalchemy.migrations import AlembicMigrator
 from tests.e2e.cli_support import (
@@ -30,6 +31,7 @@ from tests.e2e.cli_support import (
     sqlite_url_for,
     status_of,
 )
+from tests.support.redis import RedisServer
 
 HEAD = AlembicMigrator("sqlite+aiosqlite://").head()
 ADMIN = "admin@example.com"
@@ -382,3 +384,38 @@ def test_serve_on_postgres(tmp_path: Path, postgres_url: str) -> None:
             assert me.status_code == 200, me.text
             assert me.json()["email"] == account["email"]
         assert_graceful_stop(server)
+
+
+@pytest.mark.redis
+async def test_two_servers_sharing_redis_enforce_one_login_limit(
+    tmp_path: Path, migrated_sqlite: str, redis_server: RedisServer
+) -> None:
+    url = redis_server.url(database=3)
+    client = Redis.from_url(url)
+    await client.flushdb()
+    await client.aclose()
+    env = keel_env(tmp_path, migrated_sqlite, REDIS_URL=url, LOGIN_RATE_LIMIT="5/minute")
+    account = {"email": "ada@example.com", "password": PASSWORD}
+    wrong = {"username": account["email"], "password": "wrong password"}
+
+    def run() -> tuple[list[int], httpx.Response]:
+        with (
+            keel_server(env=env, cwd=tmp_path, name="a") as first,
+            keel_server(env=env, cwd=tmp_path, name="b") as second,
+            httpx.Client(base_url=first.base_url, timeout=10) as a,
+            httpx.Client(base_url=second.base_url, timeout=10) as b,
+        ):
+            assert a.post("/api/v1/users", json=account).status_code == 201
+            statuses = [
+                client.post("/api/v1/auth/login", data=wrong).status_code
+                for client in (a, b, a, b, a)
+            ]
+            right = {"username": account["email"], "password": PASSWORD}
+            return statuses, b.post("/api/v1/auth/login", data=right)
+
+    statuses, sixth = await asyncio.to_thread(run)
+    assert statuses == [401] * 5
+    error = sixth.json()["error"]
+    assert sixth.status_code == 429, sixth.text
+    assert error["code"] == "RATE_LIMITED"
+    assert 1 <= int(sixth.headers["retry-after"]) <= 60

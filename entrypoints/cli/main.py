@@ -14,6 +14,7 @@ import typer
 from application.use_cases.register_user import RegisterUserCommand
 from entrypoints.cli.errors import fail, readable_errors, stdin_is_interactive
 from entrypoints.container import Container, build_container, shutdown_container
+from entrypoints.logs import configure_logging
 from entrypoints.settings import Settings, load_settings
 
 OpenApiBuilder = Callable[[Settings], dict[str, Any]]
@@ -42,6 +43,7 @@ def build_cli(*, asgi_factory_path: str, openapi_builder: OpenApiBuilder) -> typ
         with readable_errors():
             settings = load_settings()
             settings.jwt_secret_value()  # make the development secret before workers start
+            configure_logging(settings.log_level, settings.effective_log_format)
         uvicorn.run(
             asgi_factory_path,
             factory=True,
@@ -51,6 +53,7 @@ def build_cli(*, asgi_factory_path: str, openapi_builder: OpenApiBuilder) -> typ
             loop="uvloop",
             http="httptools",
             log_level=settings.log_level.lower(),
+            log_config=None,  # Keel's own logging (structlog) is set up in each worker
             access_log=False,
             proxy_headers=True,
             server_header=False,

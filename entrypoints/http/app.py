@@ -6,16 +6,17 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 
 from entrypoints.container import Container, build_container, shutdown_container
 from entrypoints.http.errors import install_error_handlers
+from entrypoints.http.middleware.access_log import AccessLogMiddleware
 from entrypoints.http.middleware.request_context import RequestContextMiddleware
 from entrypoints.http.middleware.unhandled_errors import UnhandledErrorMiddleware
 from entrypoints.http.routers import auth, health, items, users
+from entrypoints.logs import configure_logging
 from entrypoints.settings import Settings, load_settings
 
-API_PREFIX = "/api/v1"
 DESCRIPTION = """Accounts and items. Every error answer uses one envelope:
 `{"error": {"code", "message", "details", "request_id"}}`."""
 
@@ -48,20 +49,19 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.state.container = container
     app.state.settings = settings
 
-    api = APIRouter(prefix=API_PREFIX)
-    api.include_router(users.router)
-    api.include_router(auth.router)
-    api.include_router(items.router)
-    app.include_router(api)
-    app.include_router(health.router)
+    for router in (users.router, auth.router, items.router, health.router):
+        app.include_router(router)
 
     install_error_handlers(app)
     # Added last is outermost: request id and headers wrap everything, errors inside them.
     app.add_middleware(UnhandledErrorMiddleware)
+    app.add_middleware(AccessLogMiddleware)
     app.add_middleware(RequestContextMiddleware, hsts=settings.environment != "development")
     return app
 
 
 def create_app_from_env() -> FastAPI:
-    """For ``uvicorn --factory``: settings from the environment."""
-    return create_app()
+    """For ``uvicorn --factory``: settings from the environment, logging set up per worker."""
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.effective_log_format)
+    return create_app(settings)

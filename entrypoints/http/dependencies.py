@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, cast
 
+import structlog
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
@@ -30,6 +31,7 @@ async def current_user(
         raise AuthenticationFailed()
     user = await container.get_current_user().execute(token)
     request.state.user_id = str(user.id)
+    structlog.contextvars.bind_contextvars(user_id=str(user.id))
     return user
 
 

@@ -4,6 +4,7 @@ import re
 import uuid
 from contextvars import ContextVar
 
+import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
@@ -57,10 +58,13 @@ class RequestContextMiddleware:
                 message["headers"] = headers
             await send(message)
 
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
         try:
             await self.app(scope, receive, send_with_headers)
         finally:
             request_id_var.reset(token)
+            structlog.contextvars.clear_contextvars()
 
 
 def _client_request_id(scope: Scope) -> str | None:

@@ -7,9 +7,10 @@ from fastapi import APIRouter, Form, Request, Response, status
 from application.use_cases.login import LoginCommand, TokenPair
 from entrypoints.http.dependencies import ContainerDep, CurrentUser
 from entrypoints.http.envelope import error_responses
+from entrypoints.http.paths import API_PREFIX
 from entrypoints.http.schemas import RefreshRequest, TokenPairOut
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix=f"{API_PREFIX}/auth", tags=["auth"])
 
 
 def _pair_out(pair: TokenPair) -> TokenPairOut:

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Query, Response, status
 from entrypoints.http.dependencies import ContainerDep, CurrentUser
 from entrypoints.http.envelope import error_responses
 from entrypoints.http.pagination import PageParams
+from entrypoints.http.paths import API_PREFIX
 from entrypoints.http.schemas import ItemCreate, ItemOut, ItemUpdate, PageOut
 
-router = APIRouter(prefix="/items", tags=["items"])
+router = APIRouter(prefix=f"{API_PREFIX}/items", tags=["items"])
 
 
 @router.post(

@@ -10,9 +10,10 @@ from domain.role import Role
 from entrypoints.http.dependencies import ContainerDep, CurrentUser
 from entrypoints.http.envelope import error_responses
 from entrypoints.http.pagination import PageParams
+from entrypoints.http.paths import API_PREFIX
 from entrypoints.http.schemas import PageOut, UserCreate, UserOut, UserUpdate
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = APIRouter(prefix=f"{API_PREFIX}/users", tags=["users"])
 
 
 @router.post(

@@ -1,0 +1,102 @@
+"""Logging: structlog for Keel's own lines, and the same pipeline for uvicorn's and
+SQLAlchemy's. JSON lines in production, readable lines in development. Secrets never leave:
+a processor redacts them from every line, whoever logged it."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+from structlog.types import EventDict, Processor
+
+REDACTED = "[REDACTED]"
+_SECRET_KEYS = re.compile(
+    r"pass(word)?|secret|token|authorization|cookie|api[_-]?key|credential|dsn", re.IGNORECASE
+)
+_SECRET_TEXT = [
+    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+"), r"\1 " + REDACTED),
+    (re.compile(r"\beyJ[\w-]*\.[\w-]*\.[\w-]*"), REDACTED),  # anything shaped like a JWT
+    (re.compile(r"(\w+://[^:/@\s]*:)[^@\s]+@"), r"\1" + REDACTED + "@"),  # passwords in URLs
+    (
+        re.compile(r"(?i)\b(password|passwd|secret|token)(\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|\S+)"),
+        r"\1\2" + REDACTED,
+    ),
+]
+_FOREIGN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "sqlalchemy", "alembic")
+
+
+def redact_text(text: str) -> str:
+    for pattern, replacement in _SECRET_TEXT:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _redact(value: Any, key: str = "") -> Any:
+    if key and _SECRET_KEYS.search(key) and value is not None:
+        return REDACTED
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, MutableMapping):
+        return {k: _redact(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redact(v) for v in value]
+    return value
+
+
+def redact_secrets(_logger: Any, _method: str, event_dict: EventDict) -> EventDict:
+    """Replace the values of secret-looking keys, and secrets inside any text."""
+    for key, value in list(event_dict.items()):
+        if key == "event":
+            event_dict[key] = redact_text(str(value))
+        elif key not in ("level", "timestamp", "logger"):
+            event_dict[key] = _redact(value, key)
+    return event_dict
+
+
+def _render_exception(_logger: Any, _method: str, event_dict: EventDict) -> EventDict:
+    if event_dict.get("exc_info"):
+        event_dict = structlog.processors.format_exc_info(_logger, _method, event_dict)
+        event_dict["exception"] = redact_text(event_dict.get("exception", ""))
+    return event_dict
+
+
+def configure_logging(level: str = "INFO", log_format: str = "console") -> None:
+    shared: list[Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_logger_name,
+        structlog.stdlib.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.stdlib.ExtraAdder(),
+        _render_exception,
+        redact_secrets,
+    ]
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    renderer: Processor = (
+        structlog.processors.JSONRenderer()
+        if log_format == "json"
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level)
+    for name in _FOREIGN_LOGGERS:
+        foreign = logging.getLogger(name)
+        foreign.handlers = []
+        foreign.propagate = True
+    # The access line is Keel's own (with the route template and the user); uvicorn's is off.
+    logging.getLogger("uvicorn.access").disabled = True

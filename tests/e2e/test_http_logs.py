@@ -1,0 +1,56 @@
+"""Access lines and request context in the logs of real requests."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from entrypoints.logs import configure_logging
+from tests.e2e.http_support import PASSWORD, access_token, bearer, register
+
+
+def json_lines(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.strip()]
+
+
+async def test_one_access_line_per_request_with_context(
+    client: httpx.AsyncClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging("INFO", "json")
+    user = await register(client)
+    token = await access_token(client)
+    capsys.readouterr()
+    headers = {**bearer(token), "X-Request-ID": "trace-42"}
+    item = (await client.post("/api/v1/items", json={"title": "t"}, headers=headers)).json()
+    await client.get(f"/api/v1/items/{item['id']}", headers=headers)
+    await client.get("/nowhere", headers={"X-Request-ID": "trace-43"})
+
+    access = [line for line in json_lines(capsys) if line.get("logger") == "keel.access"]
+    assert [(a["method"], a["route"], a["status"]) for a in access] == [
+        ("POST", "/api/v1/items", 201),
+        ("GET", "/api/v1/items/{item_id}", 200),
+        ("GET", "<unmatched>", 404),
+    ]
+    assert [a["request_id"] for a in access] == ["trace-42", "trace-42", "trace-43"]
+    assert [a.get("user_id") for a in access] == [user["id"], user["id"], None]
+    assert all(isinstance(a["duration_ms"], float) for a in access)
+    assert all(a["client"] == "127.0.0.1" for a in access)
+
+
+async def test_logins_leave_no_password_or_token_in_the_logs(
+    client: httpx.AsyncClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging("DEBUG", "json")
+    await register(client)
+    token = await access_token(client)
+    await client.get("/api/v1/users/me", headers=bearer(token))
+    await client.post(
+        "/api/v1/auth/login", data={"username": "ada@example.com", "password": "wrong password"}
+    )
+    text = capsys.readouterr().err
+    assert "request" in text
+    for secret in (PASSWORD, "wrong password", token):
+        assert secret not in text

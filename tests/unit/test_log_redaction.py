@@ -1,0 +1,72 @@
+"""No password, token, Authorization header or secret reaches a log line."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+import structlog
+
+from entrypoints.logs import REDACTED, configure_logging
+
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"
+
+
+def lines(capsys: pytest.CaptureFixture[str]) -> list[dict[str, object]]:
+    return [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.strip()]
+
+
+def test_secret_fields_and_secret_text_are_redacted(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("INFO", "json")
+    structlog.stdlib.get_logger("keel.test").info(
+        f"login with Bearer {JWT}",
+        password="hunter2-secret",
+        new_password="another-secret",
+        headers={"Authorization": "Basic dXNlcjpwYXNz", "Accept": "application/json"},
+        url="postgresql+asyncpg://keel:db-secret@db:5432/keel",
+        note=f"token={JWT} and password: hunter2-secret",
+        refresh_token=JWT,
+    )
+    [line] = lines(capsys)
+    text = json.dumps(line)
+    for secret in ("hunter2-secret", "another-secret", "dXNlcjpwYXNz", "db-secret", JWT):
+        assert secret not in text
+    assert line["password"] == REDACTED
+    assert line["headers"] == {"Authorization": REDACTED, "Accept": "application/json"}
+    assert line["url"] == f"postgresql+asyncpg://keel:{REDACTED}@db:5432/keel"
+    assert line["level"] == "info"
+    assert line["logger"] == "keel.test"
+
+
+def test_foreign_loggers_and_tracebacks_are_redacted_too(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("INFO", "json")
+    logging.getLogger("sqlalchemy.engine").warning("connect to postgresql://u:pw-secret@h/db")
+    try:
+        raise RuntimeError(f"bad token {JWT}")
+    except RuntimeError:
+        logging.getLogger("uvicorn.error").exception("failed")
+    first, second = lines(capsys)
+    assert "pw-secret" not in json.dumps(first)
+    assert first["logger"] == "sqlalchemy.engine"
+    assert "RuntimeError" in str(second["exception"])
+    assert JWT not in json.dumps(second)
+
+
+def test_console_format_is_plain_text(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("INFO", "console")
+    structlog.stdlib.get_logger("keel.test").info("hello", password="hunter2-secret")
+    err = capsys.readouterr().err
+    assert "hello" in err
+    assert "hunter2-secret" not in err
+    assert not err.lstrip().startswith("{")
+
+
+def test_the_level_filters(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("WARNING", "json")
+    log = structlog.stdlib.get_logger("keel.test")
+    log.info("quiet")
+    log.warning("loud")
+    assert [line["event"] for line in lines(capsys)] == ["loud"]

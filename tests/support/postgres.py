@@ -20,7 +20,8 @@ import time
 from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
@@ -32,9 +33,7 @@ def find_bindir() -> Path:
     if shutil.which("pg_config"):
         out = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True)
         candidates.append(out.stdout.strip())
-    candidates += sorted(
-        glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[-2]), reverse=True
-    )
+    candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=_version, reverse=True)
     initdb = shutil.which("initdb")
     if initdb:
         candidates.append(str(Path(initdb).resolve().parent))
@@ -43,6 +42,11 @@ def find_bindir() -> Path:
         if candidate and (bindir / "initdb").exists() and (bindir / "postgres").exists():
             return bindir
     raise RuntimeError("PostgreSQL server binaries not found: run `make servers` (installs them)")
+
+
+def _version(bindir: str) -> tuple[int, ...]:
+    """``/usr/lib/postgresql/9.6/bin`` -> (9, 6): the highest version wins."""
+    return tuple(int(part) for part in bindir.split("/")[-2].split(".") if part.isdigit())
 
 
 def free_port() -> int:
@@ -56,6 +60,7 @@ class PostgresServer:
     def __init__(self) -> None:
         self._process: subprocess.Popen[bytes] | None = None
         self._dir: Path | None = None
+        self._log: IO[bytes] | None = None
         self._admin_url = os.environ.get("KEEL_TEST_POSTGRES_URL")
         self.host = "127.0.0.1"
         self.port = 0
@@ -65,11 +70,14 @@ class PostgresServer:
         if self._admin_url:
             return
         bindir = find_bindir()
-        self._dir = Path(tempfile.mkdtemp(prefix="keel-pg-"))
+        as_root = os.geteuid() == 0
+        # Under /tmp when the server runs as `nobody`: TMPDIR may sit below a private home.
+        parent = "/tmp" if as_root else None  # noqa: S108 (mkdtemp: a fresh 0700 directory)
+        self._dir = Path(tempfile.mkdtemp(prefix="keel-pg-", dir=parent))
         data, sockets, log = self._dir / "data", self._dir / "sock", self._dir / "server.log"
         sockets.mkdir()
         run_as: dict[str, Any] = {}
-        if os.geteuid() == 0:
+        if as_root:
             nobody = pwd.getpwnam("nobody")
             run_as = {"user": nobody.pw_uid, "group": nobody.pw_gid, "extra_groups": []}
             for path in (self._dir, sockets):
@@ -95,9 +103,9 @@ class PostgresServer:
         command = [str(bindir / "postgres"), "-D", str(data), "-p", str(self.port)]
         for name, value in settings.items():
             command += ["-c", f"{name}={value}"]
-        log_handle = open(log, "wb")  # noqa: SIM115 (kept open for the server's lifetime)
+        self._log = open(log, "wb")  # noqa: SIM115 (kept open for the server's lifetime)
         self._process = subprocess.Popen(
-            command, stdout=log_handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, **run_as
+            command, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, **run_as
         )
         self._wait_ready(log)
 
@@ -139,6 +147,9 @@ class PostgresServer:
                 self._process.kill()
                 self._process.wait()
         self._process = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
@@ -146,13 +157,15 @@ class PostgresServer:
     def dsn(self, database: str) -> str:
         """A plain libpq URL, for asyncpg."""
         if self._admin_url:
-            base = self._admin_url.replace("+asyncpg", "").rsplit("/", 1)[0]
-            return f"{base}/{database}"
+            # Keep the admin URL's host, credentials and query; swap only the database.
+            parts = urlsplit(self._admin_url.replace("+asyncpg", "", 1))
+            return urlunsplit(parts._replace(path=f"/{database}"))
         return f"postgresql://{self.user}@{self.host}:{self.port}/{database}"
 
     def url(self, database: str) -> str:
         """A SQLAlchemy URL, for Keel."""
-        return self.dsn(database).replace("postgresql://", "postgresql+asyncpg://", 1)
+        # Whatever scheme the admin URL used (postgres://, postgresql://), Keel needs asyncpg.
+        return urlunsplit(urlsplit(self.dsn(database))._replace(scheme="postgresql+asyncpg"))
 
     def create_database(self, name: str) -> None:
         self._admin(f'CREATE DATABASE "{name}"')

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from dependency_injector import containers, providers
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.argon2.hasher import Argon2PasswordHasher
 from adapters.clock import SystemClock
@@ -12,9 +13,10 @@ from adapters.jwt.token_service import PyJwtTokenService
 from adapters.passwords.common import ZxcvbnCommonPasswords
 from adapters.ratelimit.memory import InMemoryRateLimiter
 from adapters.ratelimit.redis import RedisRateLimiter
-from adapters.sqlalchemy.engine import create_engine
+from adapters.sqlalchemy.engine import close_engine, create_engine
 from adapters.sqlalchemy.health import SqlAlchemyHealthProbe
 from adapters.sqlalchemy.migrations import AlembicMigrator
+from adapters.sqlalchemy.pool_events import watch_checkouts
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.ports import Clock, RateLimiter
 from application.use_cases.create_superuser import CreateSuperuser
@@ -30,6 +32,7 @@ from application.use_cases.manage_items import (
 from application.use_cases.manage_users import DeleteUser, GetUser, ListUsers, UpdateUser
 from application.use_cases.register_user import RegisterUser
 from application.use_cases.sessions import Logout, LogoutAll, RefreshTokens
+from entrypoints.metrics import Metrics
 from entrypoints.settings import Settings
 
 
@@ -37,15 +40,8 @@ class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
 
     clock = providers.Singleton(SystemClock)
-    engine = providers.Singleton(
-        create_engine,
-        settings.provided.database_url,
-        pool_size=settings.provided.database_pool_size,
-        max_overflow=settings.provided.database_max_overflow,
-        pool_timeout=settings.provided.database_pool_timeout,
-        pool_recycle=settings.provided.database_pool_recycle,
-        statement_timeout_ms=settings.provided.database_statement_timeout_ms,
-    )
+    metrics = providers.Singleton(Metrics)
+    engine = providers.Singleton(lambda s, m: _engine(s, m), settings, metrics)
     unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, engine)
     health_probe = providers.Singleton(SqlAlchemyHealthProbe, engine)
     migrator = providers.Factory(AlembicMigrator, settings.provided.database_url)
@@ -125,6 +121,19 @@ class Container(containers.DeclarativeContainer):
     delete_item = providers.Singleton(DeleteItem, uow_factory=unit_of_work.provider)
 
 
+def _engine(settings: Settings, metrics: Metrics) -> AsyncEngine:
+    engine = create_engine(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+        pool_timeout=settings.database_pool_timeout,
+        pool_recycle=settings.database_pool_recycle,
+        statement_timeout_ms=settings.database_statement_timeout_ms,
+    )
+    watch_checkouts(engine, metrics.pool_in_use.inc, metrics.pool_in_use.dec)
+    return engine
+
+
 def _login_limiter(settings: Settings, clock: Clock) -> RateLimiter:
     """Redis when ``REDIS_URL`` is set, so that every worker shares one count."""
     attempts, window = settings.login_rate
@@ -138,10 +147,12 @@ def build_container(settings: Settings) -> Container:
 
 
 async def shutdown_container(container: Container) -> None:
-    """Release what the container started: the hashing threads and the database pool."""
-    hasher = container.password_hasher()
-    hasher.close()
-    limiter = container.login_limiter()
-    if isinstance(limiter, RedisRateLimiter):
-        await limiter.close()
-    await container.engine().dispose()
+    """Release what the container started: the hashing threads, the Redis client and the
+    database pool. The pool is closed even when releasing the rest fails."""
+    try:
+        container.password_hasher().close()
+        limiter = container.login_limiter()
+        if isinstance(limiter, RedisRateLimiter):
+            await limiter.close()
+    finally:
+        await close_engine(container.engine())

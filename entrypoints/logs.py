@@ -64,6 +64,12 @@ def _render_exception(_logger: Any, _method: str, event_dict: EventDict) -> Even
     return event_dict
 
 
+def _drop_color_message(_logger: Any, _method: str, event_dict: EventDict) -> EventDict:
+    """Uvicorn passes a second, ANSI-coloured copy of its message as an extra field."""
+    event_dict.pop("color_message", None)
+    return event_dict
+
+
 def configure_logging(level: str = "INFO", log_format: str = "console") -> None:
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
@@ -71,6 +77,7 @@ def configure_logging(level: str = "INFO", log_format: str = "console") -> None:
         structlog.stdlib.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.stdlib.ExtraAdder(),
+        _drop_color_message,
         _render_exception,
         redact_secrets,
     ]

@@ -20,6 +20,10 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Environment = Literal["development", "test", "staging", "production"]
 _RATE = re.compile(r"^\s*(\d{1,9})\s*/\s*(second|minute|hour|day)\s*$")
+_ORIGIN = re.compile(
+    r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:\d{1,5})?$"
+)
+_HOST_PATTERN = re.compile(r"^(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$|^\[[0-9A-Fa-f:.]+\]$")
 MIN_SECRET_BYTES = 32
 STRICT_ENVIRONMENTS = ("staging", "production")
 # An HMAC key shorter than the hash it feeds weakens it (RFC 7518, section 3.2).
@@ -59,6 +63,7 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     cors_origins: Annotated[list[str], NoDecode] = []
     trusted_hosts: Annotated[list[str], NoDecode] = ["*"]
+    max_request_body_bytes: int = Field(1_048_576, ge=1024, le=104_857_600)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["json", "console"] | None = None
     docs_enabled: bool | None = None
@@ -86,6 +91,28 @@ class Settings(BaseSettings):
     def _comma_list(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if origin != "*" and not _ORIGIN.match(origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin: use scheme://host[:port] with no path, or *"
+                )
+        return value
+
+    @field_validator("trusted_hosts")
+    @classmethod
+    def _hosts(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("must name at least one host, or *")
+        for host in value:
+            if host != "*" and not _HOST_PATTERN.match(host):
+                raise ValueError(
+                    f"{host!r} is not a host name: use example.com, *.example.com or *"
+                )
         return value
 
     @field_validator("login_rate_limit")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
+
+logger = logging.getLogger("keel.database")
 
 
 def create_engine(
@@ -21,7 +24,9 @@ def create_engine(
     connect_timeout: float = 5.0,
 ) -> AsyncEngine:
     """Pool sizes and timeouts keep a slow or stopped database from piling up requests:
-    a connection attempt, a wait for a pooled connection and a statement all give up."""
+    a connection attempt, a wait for a pooled connection and a statement all give up.
+    On PostgreSQL every checkout is pinged first, so that connections left dead by a
+    database restart are replaced instead of failing the first requests afterwards."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, pool_size, max_overflow, pool_timeout, pool_recycle)
@@ -34,12 +39,19 @@ def create_engine(
         max_overflow=max_overflow,
         pool_timeout=pool_timeout,
         pool_recycle=pool_recycle,
+        pool_pre_ping=True,
         connect_args={
             "timeout": connect_timeout,
             "command_timeout": statement_timeout_ms / 1000 + 5 if statement_timeout_ms else None,
             "server_settings": server_settings,
         },
     )
+
+
+async def close_engine(engine: AsyncEngine) -> None:
+    """Close the pool's connections, at shutdown once the requests in flight are done."""
+    await engine.dispose()
+    logger.info("database pool closed")
 
 
 def _sqlite_engine(

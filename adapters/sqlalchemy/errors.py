@@ -6,18 +6,23 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from application.errors import StorageUnavailable
 from domain.errors import EmailAlreadyRegistered
 
 SCHEMA_MISSING = "The database schema is missing or out of date: run `keel migrate`"
+STATEMENT_TIMED_OUT = "The database did not answer in time"
+POOL_EXHAUSTED = "No database connection was free in time"
 _UNDEFINED_TABLE = "42P01"
+_QUERY_CANCELED = "57014"  # statement_timeout (or a cancel request) stopped the statement
 
 
 @contextmanager
 def translate_errors() -> Iterator[None]:
     """Wrap every statement: a unique email is a conflict, anything else from the driver
-    (refused connection, timeout, missing schema) means the database cannot serve us."""
+    (refused or dropped connection, statement or pool timeout, missing schema) means the
+    database cannot serve us."""
     try:
         yield
     except IntegrityError as exc:
@@ -27,11 +32,21 @@ def translate_errors() -> Iterator[None]:
     except DBAPIError as exc:
         if _is_missing_table(exc):
             raise StorageUnavailable(SCHEMA_MISSING) from exc
+        if _sqlstate(exc) == _QUERY_CANCELED:
+            raise StorageUnavailable(STATEMENT_TIMED_OUT) from exc
         raise StorageUnavailable() from exc
-    except (SQLAlchemyError, OSError, TimeoutError) as exc:
+    except PoolTimeout as exc:
+        raise StorageUnavailable(POOL_EXHAUSTED) from exc
+    except TimeoutError as exc:  # the driver's own limit (asyncpg's command_timeout)
+        raise StorageUnavailable(STATEMENT_TIMED_OUT) from exc
+    except (SQLAlchemyError, OSError) as exc:
         raise StorageUnavailable() from exc
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return str(sqlstate) if sqlstate else None
 
 
 def _is_missing_table(exc: DBAPIError) -> bool:
-    sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-    return sqlstate == _UNDEFINED_TABLE or "no such table" in str(exc.orig)
+    return _sqlstate(exc) == _UNDEFINED_TABLE or "no such table" in str(exc.orig)

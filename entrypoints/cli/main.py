@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 from typing import Annotated, Any
 
 import typer
 
 from application.use_cases.register_user import RegisterUserCommand
 from entrypoints.cli.errors import fail, readable_errors, stdin_is_interactive
+from entrypoints.cli.metrics import shared_metrics_directory
 from entrypoints.container import Container, build_container, shutdown_container
 from entrypoints.logs import configure_logging
 from entrypoints.settings import Settings, load_settings
@@ -44,21 +47,30 @@ def build_cli(*, asgi_factory_path: str, openapi_builder: OpenApiBuilder) -> typ
             settings = load_settings()
             settings.jwt_secret_value()  # make the development secret before workers start
             configure_logging(settings.log_level, settings.effective_log_format)
-        uvicorn.run(
-            asgi_factory_path,
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            loop="uvloop",
-            http="httptools",
-            log_level=settings.log_level.lower(),
-            log_config=None,  # Keel's own logging (structlog) is set up in each worker
-            access_log=False,
-            proxy_headers=True,
-            server_header=False,
-            timeout_graceful_shutdown=20,
-        )
+        # Uvicorn takes SIGTERM and SIGINT while it serves: it stops accepting, finishes the
+        # requests in flight, runs the shutdown (which closes the pool), then raises the
+        # signal again for the handler it found. With this one, SIGTERM then ends with
+        # status 0 like SIGINT does, instead of killing the process by the signal.
+        previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+        try:
+            with shared_metrics_directory(workers):
+                uvicorn.run(
+                    asgi_factory_path,
+                    factory=True,
+                    host=host,
+                    port=port,
+                    workers=workers,
+                    loop="uvloop",
+                    http="httptools",
+                    log_level=settings.log_level.lower(),
+                    log_config=None,  # Keel's own logging (structlog) is set up in each worker
+                    access_log=False,
+                    proxy_headers=True,
+                    server_header=False,
+                    timeout_graceful_shutdown=20,
+                )
+        finally:
+            signal.signal(signal.SIGTERM, previous)
 
     @app.command()
     def openapi(
@@ -78,6 +90,12 @@ def build_cli(*, asgi_factory_path: str, openapi_builder: OpenApiBuilder) -> typ
     app.command()(migrate)
     app.command("create-superuser")(create_superuser)
     return app
+
+
+def _exit_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
+    """SIGTERM outside uvicorn's own handling: replayed after its graceful shutdown, or
+    received before it started serving. Either way a stop was asked for."""
+    raise SystemExit(0)
 
 
 def migrate(

@@ -7,16 +7,22 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.middleware.gzip import GZipMiddleware
 
 from entrypoints.container import Container, build_container, shutdown_container
 from entrypoints.http.errors import install_error_handlers
 from entrypoints.http.middleware.access_log import AccessLogMiddleware
+from entrypoints.http.middleware.body_limit import BodyLimitMiddleware
+from entrypoints.http.middleware.cors import CORSMiddleware
 from entrypoints.http.middleware.request_context import RequestContextMiddleware
+from entrypoints.http.middleware.trusted_hosts import TrustedHostMiddleware
 from entrypoints.http.middleware.unhandled_errors import UnhandledErrorMiddleware
-from entrypoints.http.routers import auth, health, items, users
+from entrypoints.http.routers import auth, health, items, metrics, users
 from entrypoints.logs import configure_logging
+from entrypoints.metrics import Metrics
 from entrypoints.settings import Settings, load_settings
 
+GZIP_MINIMUM_BYTES = 1024
 DESCRIPTION = """Accounts and items. Every error answer uses one envelope:
 `{"error": {"code", "message", "details", "request_id"}}`."""
 
@@ -35,6 +41,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             yield
         finally:
             await shutdown_container(container)
+            container.metrics().close()
 
     docs = settings.effective_docs_enabled
     app = FastAPI(
@@ -49,15 +56,27 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.state.container = container
     app.state.settings = settings
 
-    for router in (users.router, auth.router, items.router, health.router):
+    for router in (users.router, auth.router, items.router, health.router, metrics.router):
         app.include_router(router)
 
     install_error_handlers(app)
-    # Added last is outermost: request id and headers wrap everything, errors inside them.
-    app.add_middleware(UnhandledErrorMiddleware)
-    app.add_middleware(AccessLogMiddleware)
-    app.add_middleware(RequestContextMiddleware, hsts=settings.environment != "development")
+    install_middleware(app, settings, container.metrics())
     return app
+
+
+def install_middleware(app: FastAPI, settings: Settings, app_metrics: Metrics) -> None:
+    """All plain ASGI. From the outside in: request id and security headers; access log and
+    metrics; CORS; unexpected errors to 500; trusted hosts; body limit; compression."""
+    # Added last is outermost.
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=6)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_body_bytes)
+    if "*" not in settings.trusted_hosts:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
+    app.add_middleware(UnhandledErrorMiddleware)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, origins=settings.cors_origins)
+    app.add_middleware(AccessLogMiddleware, metrics=app_metrics)
+    app.add_middleware(RequestContextMiddleware, hsts=settings.environment != "development")
 
 
 def create_app_from_env() -> FastAPI:

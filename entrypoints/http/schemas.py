@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Self, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -40,23 +40,92 @@ def _full_name(value: str | None) -> str | None:
         raise ValueError(exc.message) from exc
 
 
+# Examples share ids and times so that they tell one story: Ada registers, then adds an item.
+EXAMPLE_USER_ID = "3f6c2b9e-8d1a-4c57-9e0b-2a4d6f8c1e35"
+EXAMPLE_ITEM_ID = "b7e4a1d2-5c3f-4e8a-9b6d-0f1e2c3a4b5d"
+EXAMPLE_CREATED_AT = "2025-05-01T09:30:00Z"
+EXAMPLE_UPDATED_AT = "2025-05-02T14:05:00Z"
+
+
+def _example_jwt(claims: str) -> str:
+    """JWT-shaped, for the documentation only: a header, ``claims``, no real signature."""
+    return f"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.{claims}.bm90LWEtcmVhbC1zaWduYXR1cmU"
+
+
+EXAMPLE_ACCESS_TOKEN = _example_jwt("eyJ0eXBlIjoiYWNjZXNzIn0")  # {"type":"access"}
+EXAMPLE_REFRESH_TOKEN = _example_jwt("eyJ0eXBlIjoicmVmcmVzaCJ9")  # {"type":"refresh"}
+EXAMPLE_PASSWORD = "correct horse battery"  # noqa: S105 (the documented example)
+EXAMPLE_USER: dict[str, Any] = {
+    "id": EXAMPLE_USER_ID,
+    "email": "ada@example.com",
+    "full_name": "Ada Lovelace",
+    "roles": ["user"],
+    "is_active": True,
+    "is_superuser": False,
+    "is_verified": False,
+    "created_at": EXAMPLE_CREATED_AT,
+    "updated_at": EXAMPLE_UPDATED_AT,
+}
+EXAMPLE_ITEM: dict[str, Any] = {
+    "id": EXAMPLE_ITEM_ID,
+    "owner_id": EXAMPLE_USER_ID,
+    "title": "Buy milk",
+    "description": "Two litres, semi-skimmed",
+    "created_at": EXAMPLE_CREATED_AT,
+    "updated_at": EXAMPLE_UPDATED_AT,
+}
+
+
+def _examples(*examples: dict[str, Any]) -> ConfigDict:
+    return ConfigDict(json_schema_extra={"examples": list(examples)})
+
+
 EmailField = Annotated[
-    str, Field(max_length=320, examples=["ada@example.com"]), AfterValidator(_email)
+    str,
+    Field(
+        max_length=320,
+        description="An email address; stored trimmed and lower-cased",
+        examples=["ada@example.com"],
+        json_schema_extra={"format": "email"},
+    ),
+    AfterValidator(_email),
 ]
 NewPassword = Annotated[
     str,
-    Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH, examples=["correct horse battery"]),
+    Field(
+        min_length=MIN_LENGTH,
+        max_length=MAX_LENGTH,
+        description=f"{MIN_LENGTH} to {MAX_LENGTH} characters, not only whitespace, without "
+        "NUL or lone surrogates; a password from the list attackers try first is refused",
+        examples=[EXAMPLE_PASSWORD],
+    ),
     AfterValidator(_password),
 ]
 FullName = Annotated[
     str | None,
-    Field(max_length=MAX_FULL_NAME_LENGTH, examples=["Ada Lovelace"]),
+    Field(
+        max_length=MAX_FULL_NAME_LENGTH,
+        description="Trimmed, no control characters; empty means none",
+        examples=["Ada Lovelace"],
+    ),
     AfterValidator(_full_name),
 ]
 
 
 class UserCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "email": "ada@example.com",
+                    "password": EXAMPLE_PASSWORD,
+                    "full_name": "Ada Lovelace",
+                },
+                {"email": "grace@example.com", "password": "a long and quiet river"},
+            ]
+        },
+    )
 
     email: EmailField
     password: NewPassword
@@ -64,10 +133,14 @@ class UserCreate(BaseModel):
 
 
 class UserOut(BaseModel):
+    """An account as others may see it: never a password or its hash."""
+
+    model_config = _examples(EXAMPLE_USER)
+
     id: uuid.UUID
-    email: str
+    email: str = Field(description="Lower-cased")
     full_name: str | None
-    roles: list[str]
+    roles: list[Role] = Field(description="Everyone holds `user`; `admin` administers")
     is_active: bool
     is_superuser: bool
     is_verified: bool
@@ -80,7 +153,7 @@ class UserOut(BaseModel):
             id=user.id,
             email=user.email.value,
             full_name=user.full_name,
-            roles=sorted(role.value for role in user.roles),
+            roles=sorted(user.roles, key=lambda role: role.value),
             is_active=user.is_active,
             is_superuser=user.is_superuser,
             is_verified=user.is_verified,
@@ -90,15 +163,32 @@ class UserOut(BaseModel):
 
 
 class TokenPairOut(BaseModel):
-    access_token: str
-    refresh_token: str
+    model_config = _examples(
+        {
+            "access_token": EXAMPLE_ACCESS_TOKEN,
+            "refresh_token": EXAMPLE_REFRESH_TOKEN,
+            "token_type": "bearer",
+            "expires_in": 900,
+        }
+    )
+
+    access_token: str = Field(description="Send it as `Authorization: Bearer <access_token>`")
+    refresh_token: str = Field(
+        description="Works once, at `/auth/refresh` or `/auth/logout`; keep it secret"
+    )
     token_type: str = Field("bearer", examples=["bearer"])
     expires_in: int = Field(examples=[900], description="Seconds until the access token expires")
 
 
 class HealthOut(BaseModel):
+    model_config = _examples(
+        {"status": "ok", "checks": {"database": "ok"}}, {"status": "ok", "checks": {}}
+    )
+
     status: str = Field(examples=["ok"])
-    checks: dict[str, str] = Field(default_factory=dict)
+    checks: dict[str, str] = Field(
+        default_factory=dict, description="Each dependency checked, by name"
+    )
 
 
 PasswordField = Annotated[str, Field(min_length=1, max_length=1024)]
@@ -111,7 +201,17 @@ class UserUpdate(BaseModel):
     """Only the fields sent are changed. ``null`` is refused for every field but
     ``full_name``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"full_name": "Ada King"},
+                {"password": "a new and longer passphrase", "current_password": EXAMPLE_PASSWORD},
+                {"email": "ada.king@example.com"},
+                {"roles": ["user", "admin"], "is_active": True},
+            ]
+        },
+    )
 
     email: EmailField = OMITTED
     full_name: FullName = None
@@ -129,14 +229,36 @@ class UserUpdate(BaseModel):
         return UserChanges(**given)
 
 
-TitleField = Annotated[str, Field(min_length=1, max_length=MAX_TITLE_LENGTH, examples=["Buy milk"])]
+TitleField = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=MAX_TITLE_LENGTH,
+        description=f"One line of 1 to {MAX_TITLE_LENGTH} characters once trimmed, "
+        "no control characters",
+        examples=["Buy milk"],
+    ),
+]
 DescriptionField = Annotated[
-    str | None, Field(max_length=MAX_DESCRIPTION_LENGTH, examples=["Two litres, semi-skimmed"])
+    str | None,
+    Field(
+        max_length=MAX_DESCRIPTION_LENGTH,
+        description="Line breaks and tabs allowed, other control characters not",
+        examples=["Two litres, semi-skimmed"],
+    ),
 ]
 
 
 class ItemCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"title": "Buy milk", "description": "Two litres, semi-skimmed"},
+                {"title": "Call the plumber"},
+            ]
+        },
+    )
 
     title: TitleField
     description: DescriptionField = None
@@ -145,7 +267,10 @@ class ItemCreate(BaseModel):
 class ItemUpdate(BaseModel):
     """Only the fields sent are changed; ``title`` cannot be ``null``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"title": "Buy oat milk"}, {"description": None}]},
+    )
 
     title: TitleField = OMITTED
     description: DescriptionField = None
@@ -155,6 +280,8 @@ class ItemUpdate(BaseModel):
 
 
 class ItemOut(BaseModel):
+    model_config = _examples(EXAMPLE_ITEM)
+
     id: uuid.UUID
     owner_id: uuid.UUID
     title: str
@@ -185,7 +312,7 @@ class PageOut(BaseModel, Generic[T]):
     has_next: bool = Field(examples=[True])
 
     @classmethod
-    def of(cls, page: Page[Any], items: list[T]) -> PageOut[T]:
+    def of(cls, page: Page[Any], items: list[T]) -> Self:
         return cls(
             items=items,
             total=page.total,
@@ -195,7 +322,25 @@ class PageOut(BaseModel, Generic[T]):
         )
 
 
+class ItemPage(PageOut[ItemOut]):
+    """A page of items, newest first."""
+
+    model_config = _examples(
+        {"items": [EXAMPLE_ITEM], "total": 21, "page": 1, "page_size": 20, "has_next": True}
+    )
+
+
+class UserPage(PageOut[UserOut]):
+    """A page of accounts, newest first."""
+
+    model_config = _examples(
+        {"items": [EXAMPLE_USER], "total": 1, "page": 1, "page_size": 20, "has_next": False}
+    )
+
+
 class RefreshRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"refresh_token": EXAMPLE_REFRESH_TOKEN}]}
+    )
 
     refresh_token: Annotated[str, Field(min_length=1, max_length=8192)]

@@ -232,28 +232,35 @@ class Server:
 
 @contextlib.contextmanager
 def keel_server(
-    *, env: Mapping[str, str], cwd: Path, name: str = "server", start_timeout: float = 20.0
+    *,
+    env: Mapping[str, str],
+    cwd: Path,
+    name: str = "server",
+    args: Sequence[str] = (),
+    start_timeout: float = 20.0,
 ) -> Iterator[Server]:
-    """`keel serve` on a free port, ready once GET /health/live answers; killed on exit."""
+    """`keel serve` on a free port, ready once GET /health/live answers; killed on exit,
+    worker processes included."""
     port = free_port()
     log = cwd / f"{name}.log"
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            [str(KEEL), "serve", "--port", str(port)],
+            [str(KEEL), "serve", "--port", str(port), *args],
             stdin=subprocess.DEVNULL,
             stdout=sink,
             stderr=subprocess.STDOUT,
             env=dict(env),
             cwd=cwd,
+            start_new_session=True,
         )
     server = Server(process, f"http://127.0.0.1:{port}", log)
     try:
         _wait_until_live(server, start_timeout)
         yield server
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def _wait_until_live(server: Server, timeout: float) -> None:

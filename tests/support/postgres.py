@@ -3,6 +3,8 @@
 PostgreSQL refuses to run as root, so when the tests run as root the server runs as `nobody`,
 in a temporary data directory, on a free loopback port, with durability off for speed.
 ``KEEL_TEST_POSTGRES_URL`` (an admin URL) points the tests at an existing server instead.
+A server the tests started can also be halted and resumed on the same data and port, to play
+a database outage.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Coroutine
+import uuid
+from collections.abc import AsyncIterator, Coroutine
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import IO, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -57,11 +61,15 @@ def free_port() -> int:
 
 
 class PostgresServer:
-    def __init__(self) -> None:
+    def __init__(self, *, private: bool = False) -> None:
+        """``private``: always a server of its own, even when ``KEEL_TEST_POSTGRES_URL`` is set
+        (for tests that stop and restart it)."""
         self._process: subprocess.Popen[bytes] | None = None
         self._dir: Path | None = None
         self._log: IO[bytes] | None = None
-        self._admin_url = os.environ.get("KEEL_TEST_POSTGRES_URL")
+        self._command: list[str] = []
+        self._run_as: dict[str, Any] = {}
+        self._admin_url = None if private else os.environ.get("KEEL_TEST_POSTGRES_URL")
         self.host = "127.0.0.1"
         self.port = 0
         self.user = "postgres"
@@ -69,29 +77,33 @@ class PostgresServer:
     def start(self) -> None:
         if self._admin_url:
             return
+        self._init_cluster()
+        self.port = free_port()
+        self._launch()
+
+    def _init_cluster(self) -> None:
         bindir = find_bindir()
         as_root = os.geteuid() == 0
         # Under /tmp when the server runs as `nobody`: TMPDIR may sit below a private home.
         parent = "/tmp" if as_root else None  # noqa: S108 (mkdtemp: a fresh 0700 directory)
         self._dir = Path(tempfile.mkdtemp(prefix="keel-pg-", dir=parent))
-        data, sockets, log = self._dir / "data", self._dir / "sock", self._dir / "server.log"
+        data, sockets = self._dir / "data", self._dir / "sock"
         sockets.mkdir()
-        run_as: dict[str, Any] = {}
+        self._run_as = {}
         if as_root:
             nobody = pwd.getpwnam("nobody")
-            run_as = {"user": nobody.pw_uid, "group": nobody.pw_gid, "extra_groups": []}
+            self._run_as = {"user": nobody.pw_uid, "group": nobody.pw_gid, "extra_groups": []}
             for path in (self._dir, sockets):
                 os.chown(path, nobody.pw_uid, nobody.pw_gid)
         os.chmod(self._dir, 0o700)
         initdb = [str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", self.user]
         initdb += ["--encoding=UTF8"]
-        done = subprocess.run([*initdb, "--locale=C.UTF-8"], capture_output=True, **run_as)
+        done = subprocess.run([*initdb, "--locale=C.UTF-8"], capture_output=True, **self._run_as)
         if done.returncode != 0:
             shutil.rmtree(data, ignore_errors=True)
-            done = subprocess.run([*initdb, "--no-locale"], capture_output=True, **run_as)
+            done = subprocess.run([*initdb, "--no-locale"], capture_output=True, **self._run_as)
         if done.returncode != 0:
             raise RuntimeError(f"initdb failed: {done.stderr.decode(errors='replace')[-2000:]}")
-        self.port = free_port()
         settings = {
             "listen_addresses": self.host,
             "unix_socket_directories": str(sockets),
@@ -100,14 +112,42 @@ class PostgresServer:
             "full_page_writes": "off",
             "max_connections": "200",
         }
-        command = [str(bindir / "postgres"), "-D", str(data), "-p", str(self.port)]
+        self._command = [str(bindir / "postgres"), "-D", str(data)]
         for name, value in settings.items():
-            command += ["-c", f"{name}={value}"]
-        self._log = open(log, "wb")  # noqa: SIM115 (kept open for the server's lifetime)
+            self._command += ["-c", f"{name}={value}"]
+
+    def _launch(self) -> None:
+        """Start the postmaster on the data directory and port already chosen."""
+        assert self._dir is not None, "no data directory: call start() first"
+        log = self._dir / "server.log"
+        self._log = open(log, "ab")  # noqa: SIM115 (kept open for the server's lifetime)
         self._process = subprocess.Popen(
-            command, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, **run_as
+            [*self._command, "-p", str(self.port)],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            **self._run_as,
         )
         self._wait_ready(log)
+
+    @property
+    def can_halt(self) -> bool:
+        """Only a server these tests started can be stopped and started again."""
+        return not self._admin_url
+
+    def halt(self) -> None:
+        """Stop the server process (fast shutdown: open sessions are ended), keeping its data
+        directory and port, as a database outage does."""
+        if not self.can_halt:
+            raise RuntimeError("cannot halt a server given by KEEL_TEST_POSTGRES_URL")
+        self._shut_down()
+
+    def resume(self) -> None:
+        """Start the server again after ``halt()``: same data, same port, same URLs."""
+        if not self.can_halt:
+            raise RuntimeError("cannot resume a server given by KEEL_TEST_POSTGRES_URL")
+        assert self._process is None, "the server is running"
+        self._launch()
 
     def _wait_ready(self, log: Path) -> None:
         deadline = time.monotonic() + 30
@@ -139,6 +179,12 @@ class PostgresServer:
         return _run_outside_any_loop(probe())
 
     def stop(self) -> None:
+        self._shut_down()
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None
+
+    def _shut_down(self) -> None:
         if self._process is not None and self._process.poll() is None:
             self._process.send_signal(signal.SIGINT)  # fast shutdown
             try:
@@ -150,9 +196,6 @@ class PostgresServer:
         if self._log is not None:
             self._log.close()
             self._log = None
-        if self._dir is not None:
-            shutil.rmtree(self._dir, ignore_errors=True)
-            self._dir = None
 
     def dsn(self, database: str) -> str:
         """A plain libpq URL, for asyncpg."""
@@ -190,3 +233,39 @@ def _run_outside_any_loop(coroutine: Coroutine[Any, Any, T]) -> T:
     """Fixtures may be set up while pytest's event loop runs: use a thread of its own."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, coroutine).result()
+
+
+class RowLock:
+    """A session of the test's own that holds a row lock."""
+
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self.connection = connection
+
+    async def wait_for_waiter(self) -> None:
+        """Return once some other session is blocked behind this lock (within 5 s)."""
+        pid = self.connection.get_server_pid()
+        query = "SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))"
+        try:
+            async with asyncio.timeout(5):
+                while True:
+                    if await self.connection.fetchval(query, pid):
+                        return
+                    await asyncio.sleep(0.05)
+        except TimeoutError:
+            raise AssertionError("nothing is waiting on the lock") from None
+
+
+@asynccontextmanager
+async def row_locked(url: str, table: str, row_id: str | uuid.UUID) -> AsyncIterator[RowLock]:
+    """Lock one row (``SELECT ... FOR UPDATE``) until the block ends, as a slow transaction
+    elsewhere would: writes to that row wait meanwhile. ``url`` may be Keel's asyncpg URL."""
+    connection = await asyncpg.connect(url.replace("+asyncpg", "", 1))
+    try:
+        async with connection.transaction():
+            await connection.execute(
+                f"SELECT id FROM {table} WHERE id = $1 FOR UPDATE",
+                uuid.UUID(str(row_id)),
+            )
+            yield RowLock(connection)
+    finally:
+        await connection.close()

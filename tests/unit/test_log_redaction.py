@@ -70,3 +70,13 @@ def test_the_level_filters(capsys: pytest.CaptureFixture[str]) -> None:
     log.info("quiet")
     log.warning("loud")
     assert [line["event"] for line in lines(capsys)] == ["loud"]
+
+
+def test_uvicorn_lines_lose_their_coloured_copy(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("INFO", "json")
+    logging.getLogger("uvicorn.error").info(
+        "Started server process [%d]", 42, extra={"color_message": "Started \x1b[36m%d\x1b[0m"}
+    )
+    [line] = lines(capsys)
+    assert line["event"] == "Started server process [42]"
+    assert "color_message" not in line

@@ -56,6 +56,12 @@ def test_every_bad_variable_is_named_in_one_line() -> None:
         ({"argon2_memory_cost_kib": 1024}, "ARGON2_MEMORY_COST_KIB"),
         ({"login_rate_limit": "lots"}, "LOGIN_RATE_LIMIT"),
         ({"environment": "prod"}, "ENVIRONMENT"),
+        ({"cors_origins": "https://app.example.com/"}, "CORS_ORIGINS"),
+        ({"cors_origins": "app.example.com"}, "CORS_ORIGINS"),
+        ({"trusted_hosts": "https://api.example.com"}, "TRUSTED_HOSTS"),
+        ({"trusted_hosts": "api.example.com:8000"}, "TRUSTED_HOSTS"),
+        ({"trusted_hosts": " , "}, "TRUSTED_HOSTS"),
+        ({"max_request_body_bytes": 10}, "MAX_REQUEST_BODY_BYTES"),
     ],
 )
 def test_invalid_values_name_their_variable(values: dict[str, Any], name: str) -> None:
@@ -66,3 +72,15 @@ def test_plain_postgres_urls_get_the_async_driver() -> None:
     made = settings(database_url="postgres://u:p@db:5432/keel")
     assert made.database_url == "postgresql+asyncpg://u:p@db:5432/keel"
     assert settings(login_rate_limit=" 10 / hour ").login_rate == (10, 3600)
+
+
+def test_origins_and_hosts_are_comma_separated_lists() -> None:
+    made = settings(
+        cors_origins="https://app.example.com, http://localhost:5173",
+        trusted_hosts="api.example.com,*.example.org, [::1]",
+    )
+    assert made.cors_origins == ["https://app.example.com", "http://localhost:5173"]
+    assert made.trusted_hosts == ["api.example.com", "*.example.org", "[::1]"]
+    assert settings().cors_origins == []
+    assert settings().trusted_hosts == ["*"]
+    assert settings().max_request_body_bytes == 1024 * 1024

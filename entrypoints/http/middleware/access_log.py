@@ -1,4 +1,5 @@
-"""One access line per request: method, route template, status, duration, client, user."""
+"""Per request: one access line (method, route template, status, duration, client, user) and
+the request metrics, measured once for both."""
 
 from __future__ import annotations
 
@@ -7,12 +8,18 @@ import time
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from entrypoints.metrics import Metrics
+
 logger = structlog.stdlib.get_logger("keel.access")
+UNMATCHED_ROUTE = "<unmatched>"
+# Any other method is counted as OTHER: a client must not be able to mint label values.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 class AccessLogMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
         self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -20,6 +27,8 @@ class AccessLogMiddleware:
             return
         started = time.perf_counter()
         status = 500
+        in_flight = self.metrics.in_flight
+        in_flight.inc()
 
         async def recording_send(message: Message) -> None:
             nonlocal status
@@ -30,14 +39,21 @@ class AccessLogMiddleware:
         try:
             await self.app(scope, receive, recording_send)
         finally:
-            route = scope.get("route")
+            in_flight.dec()
+            elapsed = time.perf_counter() - started
+            method = scope.get("method", "")
+            method_label = method if method in KNOWN_METHODS else "OTHER"
+            # The template, never the raw path: bounded label values and no ids in the log.
+            route = getattr(scope.get("route"), "path", None) or UNMATCHED_ROUTE
+            self.metrics.requests.labels(method_label, route, status).inc()
+            self.metrics.latency.labels(method_label, route, status).observe(elapsed)
             client = scope.get("client")
             logger.info(
                 "request",
-                method=scope.get("method"),
-                route=getattr(route, "path", None) or "<unmatched>",
+                method=method,
+                route=route,
                 status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                duration_ms=round(elapsed * 1000, 2),
                 client=client[0] if client else None,
                 user_id=scope.get("state", {}).get("user_id"),
             )

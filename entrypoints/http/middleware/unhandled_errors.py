@@ -4,7 +4,7 @@ import logging
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from entrypoints.http.envelope import envelope_bytes
+from entrypoints.http.middleware.responses import send_envelope
 
 logger = logging.getLogger("keel.http")
 
@@ -34,16 +34,4 @@ class UnhandledErrorMiddleware:
             logger.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
             if started:
                 raise
-            request_id = scope.get("state", {}).get("request_id")
-            body = envelope_bytes("INTERNAL_ERROR", "Internal server error", request_id)
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 500,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode()),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            await send_envelope(scope, send, 500, "INTERNAL_ERROR", "Internal server error")

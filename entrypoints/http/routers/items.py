@@ -5,13 +5,25 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
+from domain.item import ItemNotFound
 from entrypoints.http.dependencies import ContainerDep, CurrentUser
-from entrypoints.http.envelope import error_responses
+from entrypoints.http.envelope import FieldError
+from entrypoints.http.openapi import documented, links_from_created
 from entrypoints.http.pagination import PageParams
 from entrypoints.http.paths import API_PREFIX
-from entrypoints.http.schemas import ItemCreate, ItemOut, ItemUpdate, PageOut
+from entrypoints.http.schemas import ItemCreate, ItemOut, ItemPage, ItemUpdate
 
 router = APIRouter(prefix=f"{API_PREFIX}/items", tags=["items"])
+
+NOT_FOUND = ItemNotFound().message
+BAD_ITEM_ID = FieldError(
+    field="item_id",
+    message="Input should be a valid UUID, invalid character: found `n` at 0",
+    type="uuid_parsing",
+)
+EMPTY_TITLE = FieldError(
+    field="title", message="String should have at least 1 character", type="string_too_short"
+)
 
 
 @router.post(
@@ -19,7 +31,14 @@ router = APIRouter(prefix=f"{API_PREFIX}/items", tags=["items"])
     status_code=status.HTTP_201_CREATED,
     response_model=ItemOut,
     summary="Create an item",
-    responses=error_responses(401, 422, 503),
+    operation_id="createItem",
+    responses=documented(
+        201,
+        "The new item",
+        errors=(400, 401, 413, 422, 503),
+        examples={422: EMPTY_TITLE},
+        links=links_from_created("Item", "item_id"),
+    ),
 )
 async def create_item(body: ItemCreate, user: CurrentUser, container: ContainerDep) -> ItemOut:
     """A new item owned by the caller. Title 1 to 200 characters, description up to 10,000."""
@@ -29,27 +48,51 @@ async def create_item(body: ItemCreate, user: CurrentUser, container: ContainerD
 
 @router.get(
     "",
-    response_model=PageOut[ItemOut],
+    response_model=ItemPage,
     summary="List items",
-    responses=error_responses(401, 403, 422, 503),
+    operation_id="listItems",
+    responses=documented(
+        200,
+        "A page of items",
+        errors=(401, 403, 422, 503),
+        examples={
+            403: "Only an administrator may list other users' items",
+            422: FieldError(
+                field="page",
+                message="Input should be greater than or equal to 1",
+                type="greater_than_equal",
+            ),
+        },
+    ),
 )
 async def list_items(
     user: CurrentUser,
     container: ContainerDep,
     page: PageParams,
     q: Annotated[str | None, Query(max_length=200, description="Part of the title")] = None,
-    owner_id: Annotated[uuid.UUID | None, Query(description="Administrators only")] = None,
-) -> PageOut[ItemOut]:
-    """Your items, newest first; an administrator sees everyone's and may filter by owner."""
+    owner_id: Annotated[
+        uuid.UUID | None,
+        Query(description="Whose items: administrators may name anyone, others only themselves"),
+    ] = None,
+) -> ItemPage:
+    """Your items, newest first; an administrator sees everyone's and may filter by owner.
+    `q` matches part of the title, ignoring case. Anyone else naming an `owner_id` not
+    their own gets a 403."""
     found = await container.list_items().execute(user, page, owner_id, q)
-    return PageOut.of(found, [ItemOut.of(item) for item in found.items])
+    return ItemPage.of(found, [ItemOut.of(item) for item in found.items])
 
 
 @router.get(
     "/{item_id}",
     response_model=ItemOut,
     summary="Read an item",
-    responses=error_responses(401, 404, 422, 503),
+    operation_id="getItem",
+    responses=documented(
+        200,
+        "The item",
+        errors=(401, 404, 422, 503),
+        examples={404: NOT_FOUND, 422: BAD_ITEM_ID},
+    ),
 )
 async def read_item(item_id: uuid.UUID, user: CurrentUser, container: ContainerDep) -> ItemOut:
     """The owner or an administrator; 404 for anyone else."""
@@ -60,7 +103,13 @@ async def read_item(item_id: uuid.UUID, user: CurrentUser, container: ContainerD
     "/{item_id}",
     response_model=ItemOut,
     summary="Change an item",
-    responses=error_responses(401, 404, 422, 503),
+    operation_id="updateItem",
+    responses=documented(
+        200,
+        "The item as changed",
+        errors=(400, 401, 404, 413, 422, 503),
+        examples={404: NOT_FOUND, 422: [EMPTY_TITLE, BAD_ITEM_ID]},
+    ),
 )
 async def update_item(
     item_id: uuid.UUID, body: ItemUpdate, user: CurrentUser, container: ContainerDep
@@ -74,7 +123,13 @@ async def update_item(
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     summary="Delete an item",
-    responses=error_responses(401, 404, 422, 503),
+    operation_id="deleteItem",
+    responses=documented(
+        204,
+        "Deleted",
+        errors=(401, 404, 422, 503),
+        examples={404: NOT_FOUND, 422: BAD_ITEM_ID},
+    ),
 )
 async def delete_item(item_id: uuid.UUID, user: CurrentUser, container: ContainerDep) -> None:
     """The owner or an administrator; 404 for anyone else."""

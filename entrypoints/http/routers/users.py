@@ -6,14 +6,39 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from application.use_cases.register_user import RegisterUserCommand
+from domain.errors import (
+    EmailAlreadyRegistered,
+    InvalidEmail,
+    LastAdministrator,
+    PermissionDenied,
+    RegistrationClosed,
+    UserNotFound,
+    WrongCurrentPassword,
+)
 from domain.role import Role
 from entrypoints.http.dependencies import ContainerDep, CurrentUser
-from entrypoints.http.envelope import error_responses
+from entrypoints.http.envelope import FieldError
+from entrypoints.http.openapi import documented, links_from_created
 from entrypoints.http.pagination import PageParams
 from entrypoints.http.paths import API_PREFIX
-from entrypoints.http.schemas import PageOut, UserCreate, UserOut, UserUpdate
+from entrypoints.http.schemas import UserCreate, UserOut, UserPage, UserUpdate
 
 router = APIRouter(prefix=f"{API_PREFIX}/users", tags=["users"])
+
+NOT_FOUND = UserNotFound().message
+EMAIL_TAKEN = EmailAlreadyRegistered().message
+LAST_ADMIN = LastAdministrator().message
+ADMIN_FIELDS_ONLY = PermissionDenied("Only an administrator may change roles").message
+BAD_USER_ID = FieldError(
+    field="user_id",
+    message="Input should be a valid UUID, invalid character: found `n` at 0",
+    type="uuid_parsing",
+)
+BAD_EMAIL = FieldError(field="email", message=InvalidEmail().message, type="value_error")
+_missing_current = WrongCurrentPassword("Current password is required to set a new one")
+NO_CURRENT_PASSWORD = FieldError(
+    field=_missing_current.field, message=_missing_current.message, type=_missing_current.kind
+)
 
 
 @router.post(
@@ -21,7 +46,14 @@ router = APIRouter(prefix=f"{API_PREFIX}/users", tags=["users"])
     status_code=status.HTTP_201_CREATED,
     response_model=UserOut,
     summary="Register an account",
-    responses=error_responses(403, 409, 422, 503),
+    operation_id="registerUser",
+    responses=documented(
+        201,
+        "The new account",
+        errors=(400, 403, 409, 413, 422, 503),
+        examples={403: RegistrationClosed().message, 409: EMAIL_TAKEN, 422: BAD_EMAIL},
+        links=links_from_created("User", "user_id"),
+    ),
 )
 async def register(body: UserCreate, container: ContainerDep) -> UserOut:
     """Create an ordinary account. The email is stored lower-cased and must be unused
@@ -34,28 +66,38 @@ async def register(body: UserCreate, container: ContainerDep) -> UserOut:
 
 @router.get(
     "",
-    response_model=PageOut[UserOut],
+    response_model=UserPage,
     summary="List accounts (administrators)",
-    responses=error_responses(401, 403, 422, 503),
+    operation_id="listUsers",
+    responses=documented(
+        200,
+        "A page of accounts",
+        errors=(401, 403, 422, 503),
+        examples={
+            403: PermissionDenied("Only an administrator may list users").message,
+            422: FieldError(field="role", message="Input should be 'user' or 'admin'", type="enum"),
+        },
+    ),
 )
 async def list_users(
     user: CurrentUser,
     container: ContainerDep,
     page: PageParams,
     email: Annotated[str | None, Query(max_length=320, description="Exact email")] = None,
-    is_active: bool | None = None,
-    role: Role | None = None,
-) -> PageOut[UserOut]:
+    is_active: Annotated[bool | None, Query(description="Active or deactivated accounts")] = None,
+    role: Annotated[Role | None, Query(description="Accounts holding this role")] = None,
+) -> UserPage:
     """A page of accounts, newest first. Administrators only (403 for anyone else)."""
     found = await container.list_users().execute(user, page, email, is_active, role)
-    return PageOut.of(found, [UserOut.of(u) for u in found.items])
+    return UserPage.of(found, [UserOut.of(u) for u in found.items])
 
 
 @router.get(
     "/me",
     response_model=UserOut,
     summary="Read your own account",
-    responses=error_responses(401, 503),
+    operation_id="getCurrentUser",
+    responses=documented(200, "Your account", errors=(401, 503)),
 )
 async def read_me(user: CurrentUser) -> UserOut:
     """The account the bearer token belongs to."""
@@ -66,7 +108,17 @@ async def read_me(user: CurrentUser) -> UserOut:
     "/me",
     response_model=UserOut,
     summary="Change your own account",
-    responses=error_responses(401, 403, 409, 422, 503),
+    operation_id="updateCurrentUser",
+    responses=documented(
+        200,
+        "Your account as changed",
+        errors=(400, 401, 403, 409, 413, 422, 503),
+        examples={
+            403: ADMIN_FIELDS_ONLY,
+            409: [EMAIL_TAKEN, LAST_ADMIN],
+            422: [NO_CURRENT_PASSWORD, BAD_EMAIL],
+        },
+    ),
 )
 async def update_me(body: UserUpdate, user: CurrentUser, container: ContainerDep) -> UserOut:
     """Change the fields sent. A new password needs `current_password` and ends every
@@ -80,7 +132,10 @@ async def update_me(body: UserUpdate, user: CurrentUser, container: ContainerDep
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     summary="Delete your own account",
-    responses=error_responses(401, 409, 503),
+    operation_id="deleteCurrentUser",
+    responses=documented(
+        204, "Deleted, with your items", errors=(401, 409, 503), examples={409: LAST_ADMIN}
+    ),
 )
 async def delete_me(user: CurrentUser, container: ContainerDep) -> None:
     """Delete your account and all your items. The last active administrator cannot (409)."""
@@ -91,7 +146,13 @@ async def delete_me(user: CurrentUser, container: ContainerDep) -> None:
     "/{user_id}",
     response_model=UserOut,
     summary="Read an account",
-    responses=error_responses(401, 404, 422, 503),
+    operation_id="getUser",
+    responses=documented(
+        200,
+        "The account",
+        errors=(401, 404, 422, 503),
+        examples={404: NOT_FOUND, 422: BAD_USER_ID},
+    ),
 )
 async def read_user(user_id: uuid.UUID, user: CurrentUser, container: ContainerDep) -> UserOut:
     """Your own account, or any account for an administrator; 404 otherwise."""
@@ -102,7 +163,18 @@ async def read_user(user_id: uuid.UUID, user: CurrentUser, container: ContainerD
     "/{user_id}",
     response_model=UserOut,
     summary="Change an account",
-    responses=error_responses(401, 403, 404, 409, 422, 503),
+    operation_id="updateUser",
+    responses=documented(
+        200,
+        "The account as changed",
+        errors=(400, 401, 403, 404, 409, 413, 422, 503),
+        examples={
+            403: ADMIN_FIELDS_ONLY,
+            404: NOT_FOUND,
+            409: [EMAIL_TAKEN, LAST_ADMIN],
+            422: [BAD_USER_ID, BAD_EMAIL],
+        },
+    ),
 )
 async def update_user(
     user_id: uuid.UUID, body: UserUpdate, user: CurrentUser, container: ContainerDep
@@ -118,8 +190,15 @@ async def update_user(
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     summary="Delete an account",
-    responses=error_responses(401, 404, 409, 422, 503),
+    operation_id="deleteUser",
+    responses=documented(
+        204,
+        "Deleted, with the account's items",
+        errors=(401, 404, 409, 422, 503),
+        examples={404: NOT_FOUND, 409: LAST_ADMIN, 422: BAD_USER_ID},
+    ),
 )
 async def delete_user(user_id: uuid.UUID, user: CurrentUser, container: ContainerDep) -> None:
-    """Delete an account and its items: yourself, or anyone as an administrator."""
+    """Delete an account and its items: yourself, or anyone as an administrator (404
+    otherwise). The last active administrator cannot be deleted (409)."""
     await container.delete_user().execute(user, user_id)

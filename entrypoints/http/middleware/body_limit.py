@@ -1,0 +1,77 @@
+"""Refuses request bodies over a limit with 413, before the application reads them."""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from entrypoints.http.middleware.responses import send_envelope
+
+
+class BodyLimitMiddleware:
+    """A body announced larger than the limit is refused without reading it. A body without
+    a length (chunked) is read up to the limit first and handed on only if it fits, so the
+    application never sees part of an oversized body."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = _content_length(scope)
+        if length is not None:
+            # The server enforces the framing: a body never runs past its Content-Length.
+            if length > self.max_bytes:
+                await self._refuse(scope, send)
+                return
+            await self.app(scope, receive, send)
+            return
+        if not _may_have_body(scope):
+            await self.app(scope, receive, send)
+            return
+        messages: list[Message] = []
+        size = 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            size += len(message.get("body", b""))
+            if size > self.max_bytes:
+                await self._refuse(scope, send)
+                return
+            if not message.get("more_body", False):
+                break
+
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        await send_envelope(
+            scope,
+            send,
+            413,
+            "PAYLOAD_TOO_LARGE",
+            f"The request body is larger than {self.max_bytes} bytes",
+            details={"max_bytes": self.max_bytes},
+            # The rest of the body is not read: the connection cannot be reused.
+            headers=[(b"connection", b"close")],
+        )
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+def _may_have_body(scope: Scope) -> bool:
+    return any(name == b"transfer-encoding" for name, _ in scope.get("headers", ()))

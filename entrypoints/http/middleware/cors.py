@@ -1,0 +1,56 @@
+"""Cross-origin requests from the origins in ``CORS_ORIGINS``, refusals in the envelope."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from starlette.datastructures import Headers
+from starlette.middleware.cors import CORSMiddleware as StarletteCORSMiddleware
+from starlette.responses import Response
+from starlette.types import ASGIApp
+
+from entrypoints.http.envelope import envelope_bytes
+from entrypoints.http.middleware.request_context import request_id_var
+
+ALLOWED_METHODS = ("GET", "POST", "PATCH", "DELETE")
+ALLOWED_HEADERS = ("Authorization", "Content-Type", "If-Match", "X-Request-ID")
+EXPOSED_HEADERS = ("ETag", "Retry-After", "WWW-Authenticate", "X-Request-ID")
+PREFLIGHT_MAX_AGE_SECONDS = 600
+
+
+class CORSMiddleware(StarletteCORSMiddleware):
+    """Starlette's CORS handling (plain ASGI). Tokens travel in the ``Authorization`` header,
+    never in cookies, so credentials are not allowed and ``*`` is a valid origin list."""
+
+    def __init__(self, app: ASGIApp, *, origins: Sequence[str]) -> None:
+        super().__init__(
+            app,
+            allow_origins=list(origins),
+            allow_methods=ALLOWED_METHODS,
+            allow_headers=ALLOWED_HEADERS,
+            expose_headers=EXPOSED_HEADERS,
+            allow_credentials=False,
+            max_age=PREFLIGHT_MAX_AGE_SECONDS,
+        )
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code < 400:
+            return response
+        refused = bytes(response.body).decode().removeprefix("Disallowed CORS ")
+        headers = {
+            name: value
+            for name, value in response.headers.items()
+            if name.lower() not in ("content-length", "content-type")
+        }
+        return Response(
+            envelope_bytes(
+                "HTTP_ERROR",
+                "Cross-origin request not allowed",
+                request_id_var.get(),
+                {"refused": [part.strip() for part in refused.split(",")]},
+            ),
+            status_code=400,
+            media_type="application/json",
+            headers=headers,
+        )

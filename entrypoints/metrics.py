@@ -1,0 +1,86 @@
+"""Prometheus metrics. With several workers each process writes its values to files in
+``PROMETHEUS_MULTIPROC_DIR`` (``keel serve --workers N`` sets one up) and a scrape of any
+worker adds them all up."""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+MULTIPROCESS_DIR_VARIABLES = ("PROMETHEUS_MULTIPROC_DIR", "prometheus_multiproc_dir")
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+def multiprocess_dir() -> str | None:
+    for name in MULTIPROCESS_DIR_VARIABLES:
+        if os.environ.get(name):
+            return os.environ[name]
+    return None
+
+
+class Metrics:
+    """Every metric Keel exports, registered in a registry of its own so that several apps
+    in one process (tests) do not share counts."""
+
+    content_type = CONTENT_TYPE_LATEST
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        labels = ("method", "route", "status")
+        self.requests = Counter(
+            "keel_http_requests",
+            "HTTP requests answered, by method, route template and status.",
+            labels,
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "keel_http_request_duration_seconds",
+            "Time to answer an HTTP request, by method, route template and status.",
+            labels,
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.in_flight = Gauge(
+            "keel_http_requests_in_flight",
+            "HTTP requests being answered now.",
+            registry=self.registry,
+            multiprocess_mode="livesum",
+        )
+        self.pool_in_use = Gauge(
+            "keel_db_pool_connections_in_use",
+            "Database connections checked out of the pool now.",
+            registry=self.registry,
+            multiprocess_mode="livesum",
+        )
+        self.login_failures = Counter(
+            "keel_login_failures",
+            "Logins refused for a wrong email or password or an inactive account.",
+            registry=self.registry,
+        )
+        self.login_throttled = Counter(
+            "keel_login_throttled",
+            "Logins refused because of too many failures (429).",
+            registry=self.registry,
+        )
+
+    def exposition(self) -> bytes:
+        """The Prometheus text of this process, or of every worker in multiprocess mode."""
+        if multiprocess_dir() is None:
+            return generate_latest(self.registry)
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry)
+
+    def close(self) -> None:
+        """At a worker's exit: its live gauges stop counting towards the sum."""
+        if multiprocess_dir() is not None:
+            multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]

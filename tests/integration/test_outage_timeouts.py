@@ -1,0 +1,120 @@
+"""A slow database cannot pile requests up: a statement stuck behind a lock is cancelled by
+``statement_timeout``, and a wait for a pooled connection gives up after the pool timeout.
+Both reach the core as ``StorageUnavailable``, never as a driver exception, and quickly."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.sqlalchemy.engine import create_engine
+from adapters.sqlalchemy.errors import POOL_EXHAUSTED, STATEMENT_TIMED_OUT
+from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from application.errors import StorageUnavailable
+from domain.email import Email
+from domain.user import User
+from tests.integration.conftest import migrated
+
+pytestmark = pytest.mark.postgres
+
+NOW = datetime(2026, 5, 17, 12, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+async def database(postgres_url: str) -> str:
+    await migrated(postgres_url)
+    return postgres_url
+
+
+@pytest.fixture
+async def user(database: str) -> User:
+    engine = create_engine(database)
+    user = User.register(
+        email=Email("ada@example.com"), hashed_password="$argon2id$hash", full_name="Ada", now=NOW
+    )
+    try:
+        async with SqlAlchemyUnitOfWork(engine) as uow:
+            await uow.users.add(user)
+            await uow.commit()
+    finally:
+        await engine.dispose()
+    return user
+
+
+async def lock_user_row(database: str, user: User) -> asyncpg.Connection:
+    """Another session that holds the user's row lock until it is closed."""
+    connection = await asyncpg.connect(database.replace("+asyncpg", "", 1))
+    await connection.execute("BEGIN")
+    await connection.execute("SELECT id FROM users WHERE id = $1 FOR UPDATE", user.id)
+    return connection
+
+
+async def test_the_statement_timeout_cancels_a_blocked_update(database: str, user: User) -> None:
+    engine = create_engine(database, statement_timeout_ms=300)
+    locker = await lock_user_row(database, user)
+    try:
+        started = time.monotonic()
+        with pytest.raises(StorageUnavailable) as caught:
+            async with SqlAlchemyUnitOfWork(engine) as uow:
+                user.full_name = "Ada Lovelace"
+                await uow.users.update(user)
+                await uow.commit()
+        seconds = time.monotonic() - started
+        assert caught.value.message == STATEMENT_TIMED_OUT
+        driver_error = caught.value.__cause__
+        assert getattr(getattr(driver_error, "orig", None), "sqlstate", None) == "57014"
+        assert 0.25 < seconds < 2, seconds
+    finally:
+        await locker.close()
+        await engine.dispose()
+    await assert_full_name(database, user, "Ada")
+
+
+async def test_without_a_lock_the_same_update_goes_through(database: str, user: User) -> None:
+    engine = create_engine(database, statement_timeout_ms=300)
+    try:
+        async with SqlAlchemyUnitOfWork(engine) as uow:
+            user.full_name = "Ada Lovelace"
+            await uow.users.update(user)
+            await uow.commit()
+    finally:
+        await engine.dispose()
+    await assert_full_name(database, user, "Ada Lovelace")
+
+
+async def test_the_pool_timeout_refuses_a_checkout_while_every_connection_is_busy(
+    database: str,
+) -> None:
+    engine = create_engine(database, pool_size=1, max_overflow=0, pool_timeout=0.3)
+    try:
+        async with SqlAlchemyUnitOfWork(engine) as busy:
+            await busy.users.get_by_email(Email("ada@example.com"))
+            started = time.monotonic()
+            with pytest.raises(StorageUnavailable) as caught:
+                async with SqlAlchemyUnitOfWork(engine) as uow:
+                    await uow.users.get_by_email(Email("ada@example.com"))
+            seconds = time.monotonic() - started
+        assert caught.value.message == POOL_EXHAUSTED
+        assert isinstance(caught.value.__cause__, PoolTimeout)
+        assert 0.25 < seconds < 1.5, seconds
+        # The connection is back: the pool serves again.
+        async with SqlAlchemyUnitOfWork(engine) as uow:
+            assert await uow.users.get_by_email(Email("nobody@example.com")) is None
+    finally:
+        await engine.dispose()
+
+
+async def assert_full_name(database: str, user: User, expected: str) -> None:
+    engine: AsyncEngine = create_engine(database)
+    try:
+        async with SqlAlchemyUnitOfWork(engine) as uow:
+            stored = await uow.users.get(user.id)
+    finally:
+        await engine.dispose()
+    assert stored is not None
+    assert stored.full_name == expected

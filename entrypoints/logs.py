@@ -64,6 +64,19 @@ def _render_exception(_logger: Any, _method: str, event_dict: EventDict) -> Even
     return event_dict
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time of the line, not when logging was
+    set up (a replaced or closed stream would otherwise lose lines or raise)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 def _drop_color_message(_logger: Any, _method: str, event_dict: EventDict) -> EventDict:
     """Uvicorn passes a second, ANSI-coloured copy of its message as an extra field."""
     event_dict.pop("color_message", None)
@@ -96,7 +109,7 @@ def configure_logging(level: str = "INFO", log_format: str = "console") -> None:
         foreign_pre_chain=shared,
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers = [handler]
@@ -105,5 +118,7 @@ def configure_logging(level: str = "INFO", log_format: str = "console") -> None:
         foreign = logging.getLogger(name)
         foreign.handlers = []
         foreign.propagate = True
+    # One line per driver call even at DEBUG would drown everything else.
+    logging.getLogger("aiosqlite").setLevel(max(logging.INFO, logging.getLevelName(level)))
     # The access line is Keel's own (with the route template and the user); uvicorn's is off.
     logging.getLogger("uvicorn.access").disabled = True

@@ -9,8 +9,10 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from application.mail import Mail
 from domain.email import Email
 from domain.item import Item
+from domain.one_time_token import OneTimeToken, TokenPurpose
 from domain.pagination import Page, PageRequest
 from domain.role import Role
 from domain.session import RefreshSession
@@ -87,12 +89,35 @@ class SessionStore(Protocol):
     async def revoke_user(self, user_id: uuid.UUID, now: datetime) -> None: ...
 
 
+class OneTimeTokenStore(Protocol):
+    async def add(self, token: OneTimeToken) -> None: ...
+
+    async def get_by_token_hash(self, token_hash: str) -> OneTimeToken | None: ...
+
+    async def use(self, token_id: uuid.UUID, now: datetime) -> bool:
+        """Mark an unused, unexpired token used; False when it was not (so a token works
+        once even when two requests present it at the same moment)."""
+        ...
+
+    async def use_all(self, user_id: uuid.UUID, purpose: TokenPurpose, now: datetime) -> None:
+        """Mark every unused token of the user for ``purpose`` used."""
+        ...
+
+    async def issued_since(
+        self, user_id: uuid.UUID, purpose: TokenPurpose, since: datetime
+    ) -> list[datetime]:
+        """When the user's tokens for ``purpose`` issued after ``since`` were issued, oldest
+        first."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. ``async with uow:`` rolls back unless ``commit()`` was awaited."""
 
     users: UserRepository
     items: ItemRepository
     sessions: SessionStore
+    one_time_tokens: OneTimeTokenStore
 
     async def __aenter__(self) -> Self: ...
 
@@ -168,6 +193,12 @@ class CommonPasswords(Protocol):
 class Clock(Protocol):
     def now(self) -> datetime:
         """The current time, timezone-aware, in UTC."""
+        ...
+
+
+class EmailSender(Protocol):
+    async def send(self, mail: Mail) -> None:
+        """Hand the mail to the mail server; raise ``MailDeliveryFailed`` when that fails."""
         ...
 
 

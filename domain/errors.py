@@ -78,6 +78,21 @@ class WrongCurrentPassword(ValidationFailed):
 class TooManyAttempts(DomainError):
     """Too many failed attempts: wait ``retry_after`` seconds."""
 
-    def __init__(self, retry_after: int) -> None:
-        super().__init__("Too many failed attempts: try again later")
+    def __init__(
+        self, retry_after: int, message: str = "Too many failed attempts: try again later"
+    ) -> None:
+        super().__init__(message)
         self.retry_after = retry_after
+
+
+class InvalidToken(DomainError):
+    """A reset or verification token that is unknown, spent or expired. One message
+    whatever the reason."""
+
+    def __init__(self) -> None:
+        super().__init__("The token is invalid or has expired")
+
+
+class EmailNotVerified(PermissionDenied):
+    def __init__(self) -> None:
+        super().__init__("Verify your email address before logging in")

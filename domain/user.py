@@ -49,7 +49,8 @@ class User:
             roles=roles,
             is_active=True,
             is_superuser=admin,
-            is_verified=False,
+            # An administrator is made by an operator, who vouches for the address.
+            is_verified=admin,
             created_at=now,
             updated_at=now,
             sessions_valid_after=now,

@@ -9,6 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.argon2.hasher import Argon2PasswordHasher
 from adapters.clock import SystemClock
+from adapters.email.logging import LoggingEmailSender
+from adapters.email.smtp import SmtpEmailSender
 from adapters.jwt.token_service import PyJwtTokenService
 from adapters.passwords.common import ZxcvbnCommonPasswords
 from adapters.ratelimit.memory import InMemoryRateLimiter
@@ -18,7 +20,15 @@ from adapters.sqlalchemy.health import SqlAlchemyHealthProbe
 from adapters.sqlalchemy.migrations import AlembicMigrator
 from adapters.sqlalchemy.pool_events import watch_checkouts
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from application.ports import Clock, RateLimiter
+from application.ports import Clock, EmailSender, RateLimiter
+from application.use_cases.account_mail import (
+    ConfirmPasswordReset,
+    DeliverMail,
+    RequestPasswordReset,
+    ResendVerification,
+    StartEmailVerification,
+    VerifyEmail,
+)
 from application.use_cases.create_superuser import CreateSuperuser
 from application.use_cases.get_current_user import GetCurrentUser
 from application.use_cases.login import Login
@@ -90,6 +100,7 @@ class Container(containers.DeclarativeContainer):
         tokens=token_service,
         clock=clock,
         limiter=login_limiter,
+        require_verified_email=settings.provided.require_verified_email,
     )
     get_current_user = providers.Singleton(
         GetCurrentUser, uow_factory=unit_of_work.provider, tokens=token_service
@@ -120,6 +131,26 @@ class Container(containers.DeclarativeContainer):
     update_item = providers.Singleton(UpdateItem, uow_factory=unit_of_work.provider, clock=clock)
     delete_item = providers.Singleton(DeleteItem, uow_factory=unit_of_work.provider)
 
+    request_password_reset = providers.Singleton(
+        RequestPasswordReset, uow_factory=unit_of_work.provider, clock=clock
+    )
+    confirm_password_reset = providers.Singleton(
+        ConfirmPasswordReset,
+        uow_factory=unit_of_work.provider,
+        hasher=password_hasher,
+        clock=clock,
+        common_passwords=common_passwords,
+    )
+    start_email_verification = providers.Singleton(
+        StartEmailVerification, uow_factory=unit_of_work.provider, clock=clock
+    )
+    resend_verification = providers.Singleton(
+        ResendVerification, uow_factory=unit_of_work.provider, clock=clock
+    )
+    verify_email = providers.Singleton(VerifyEmail, uow_factory=unit_of_work.provider, clock=clock)
+    email_sender = providers.Singleton(lambda s: _email_sender(s), settings)
+    deliver_mail = providers.Singleton(DeliverMail, sender=email_sender)
+
 
 def _engine(settings: Settings, metrics: Metrics) -> AsyncEngine:
     engine = create_engine(
@@ -132,6 +163,27 @@ def _engine(settings: Settings, metrics: Metrics) -> AsyncEngine:
     )
     watch_checkouts(engine, metrics.pool_in_use.inc, metrics.pool_in_use.dec)
     return engine
+
+
+def _email_sender(settings: Settings) -> EmailSender:
+    """SMTP when ``SMTP_HOST`` is set; otherwise the log (tokens hidden outside development
+    and test, where nobody should be reading mail from the log)."""
+    if settings.smtp_host:
+        return SmtpEmailSender(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            username=settings.smtp_user,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+            tls=settings.smtp_tls,
+            sender=settings.email_from,
+            base_url=settings.public_base_url,
+            timeout=settings.smtp_timeout_seconds,
+        )
+    return LoggingEmailSender(
+        sender=settings.email_from,
+        base_url=settings.public_base_url,
+        show_links=not settings.is_strict,
+    )
 
 
 def _login_limiter(settings: Settings, clock: Clock) -> RateLimiter:

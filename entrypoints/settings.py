@@ -24,6 +24,7 @@ _ORIGIN = re.compile(
     r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:\d{1,5})?$"
 )
 _HOST_PATTERN = re.compile(r"^(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$|^\[[0-9A-Fa-f:.]+\]$")
+_BASE_URL = re.compile(r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
 MIN_SECRET_BYTES = 32
 STRICT_ENVIRONMENTS = ("staging", "production")
 # An HMAC key shorter than the hash it feeds weakens it (RFC 7518, section 3.2).
@@ -70,6 +71,16 @@ class Settings(BaseSettings):
     open_registration: bool = True
     login_rate_limit: str = "5/minute"
 
+    public_base_url: str = "http://localhost:8000"
+    require_verified_email: bool = False
+    email_from: str = Field("Keel <no-reply@localhost>", min_length=3, max_length=320)
+    smtp_host: str | None = None
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_tls: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_timeout_seconds: float = Field(10.0, gt=0, le=120)
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
@@ -113,6 +124,27 @@ class Settings(BaseSettings):
                 raise ValueError(
                     f"{host!r} is not a host name: use example.com, *.example.com or *"
                 )
+        return value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        url = value.strip().rstrip("/")
+        if not _BASE_URL.match(url):
+            raise ValueError("must be an http(s) URL such as https://app.example.com")
+        return url
+
+    @field_validator("smtp_tls", mode="before")
+    @classmethod
+    def _tls(cls, value: object) -> object:
+        """``true``/``false`` are accepted for STARTTLS or none."""
+        if isinstance(value, str):
+            value = value.strip().lower()
+            return {"true": "starttls", "1": "starttls", "false": "none", "0": "none"}.get(
+                value, value
+            )
+        if isinstance(value, bool):
+            return "starttls" if value else "none"
         return value
 
     @field_validator("login_rate_limit")

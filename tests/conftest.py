@@ -10,6 +10,7 @@ import pytest
 
 from tests.support.postgres import PostgresServer
 from tests.support.redis import RedisServer
+from tests.support.smtp import SmtpServer
 
 
 @pytest.fixture(scope="session")
@@ -66,3 +67,20 @@ def redis_url(redis_server: RedisServer) -> str:
 @pytest.fixture
 def key_prefix() -> str:
     return f"keel-test-{uuid.uuid4().hex[:12]}:"
+
+
+@pytest.fixture(scope="session")
+def smtp_server_session() -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def smtp_server(smtp_server_session: SmtpServer) -> SmtpServer:
+    """The shared SMTP server, its inbox emptied for this test."""
+    smtp_server_session.clear()
+    return smtp_server_session

@@ -13,11 +13,12 @@ from application.ports import ItemFilter, UserFilter
 from domain.email import Email
 from domain.errors import EmailAlreadyRegistered
 from domain.item import Item
+from domain.one_time_token import OneTimeToken, TokenPurpose
 from domain.pagination import Page, PageRequest
 from domain.session import RefreshSession
 from domain.user import User
 
-E = TypeVar("E", User, Item, RefreshSession)
+E = TypeVar("E", User, Item, RefreshSession, OneTimeToken)
 
 
 class Staged(Generic[E]):
@@ -169,3 +170,36 @@ class InMemorySessionStore:
         for session in list(self._table.rows()):
             if which(session) and session.revoked_at is None:
                 self._table.put(session.id, dataclasses.replace(session, revoked_at=now))
+
+
+class InMemoryOneTimeTokenStore:
+    def __init__(self, table: Staged[OneTimeToken]) -> None:
+        self._table = table
+
+    async def add(self, token: OneTimeToken) -> None:
+        self._table.put(token.id, token)
+
+    async def get_by_token_hash(self, token_hash: str) -> OneTimeToken | None:
+        found = next((t for t in self._table.rows() if t.token_hash == token_hash), None)
+        return copy.copy(found) if found else None
+
+    async def use(self, token_id: uuid.UUID, now: datetime) -> bool:
+        token = self._table.get(token_id)
+        if token is None or token.used_at is not None or now >= token.expires_at:
+            return False
+        self._table.put(token.id, dataclasses.replace(token, used_at=now))
+        return True
+
+    async def use_all(self, user_id: uuid.UUID, purpose: TokenPurpose, now: datetime) -> None:
+        for token in list(self._table.rows()):
+            if token.user_id == user_id and token.purpose is purpose and token.used_at is None:
+                self._table.put(token.id, dataclasses.replace(token, used_at=now))
+
+    async def issued_since(
+        self, user_id: uuid.UUID, purpose: TokenPurpose, since: datetime
+    ) -> list[datetime]:
+        return sorted(
+            token.created_at
+            for token in self._table.rows()
+            if token.user_id == user_id and token.purpose is purpose and token.created_at > since
+        )

@@ -4,6 +4,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from domain.item import Item
+from domain.one_time_token import OneTimeToken
 from domain.session import RefreshSession
 from domain.user import User
 
@@ -15,3 +16,4 @@ class InMemoryStore:
     users: dict[uuid.UUID, User] = field(default_factory=dict)
     items: dict[uuid.UUID, Item] = field(default_factory=dict)
     sessions: dict[uuid.UUID, RefreshSession] = field(default_factory=dict)
+    one_time_tokens: dict[uuid.UUID, OneTimeToken] = field(default_factory=dict)

@@ -5,12 +5,14 @@ from typing import Self
 
 from adapters.memory.repositories import (
     InMemoryItemRepository,
+    InMemoryOneTimeTokenStore,
     InMemorySessionStore,
     InMemoryUserRepository,
     Staged,
 )
 from adapters.memory.store import InMemoryStore
 from domain.item import Item
+from domain.one_time_token import OneTimeToken
 from domain.session import RefreshSession
 from domain.user import User
 
@@ -29,6 +31,8 @@ class InMemoryUnitOfWork:
         self._sessions: Staged[RefreshSession] = Staged(self._store.sessions)
         self.items = InMemoryItemRepository(self._items)
         self.sessions = InMemorySessionStore(self._sessions)
+        self._tokens: Staged[OneTimeToken] = Staged(self._store.one_time_tokens)
+        self.one_time_tokens = InMemoryOneTimeTokenStore(self._tokens)
         self.committed = False
         return self
 
@@ -44,9 +48,11 @@ class InMemoryUnitOfWork:
         self._users.apply()
         self._items.apply()
         self._sessions.apply()
+        self._tokens.apply()
         self.committed = True
 
     async def rollback(self) -> None:
         self._users.discard()
         self._items.discard()
         self._sessions.discard()
+        self._tokens.discard()

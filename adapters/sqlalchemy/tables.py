@@ -105,3 +105,22 @@ refresh_sessions = Table(
 )
 Index("ix_refresh_sessions_user_id", refresh_sessions.c.user_id)
 Index("ix_refresh_sessions_family_id", refresh_sessions.c.family_id)
+
+one_time_tokens = Table(
+    "one_time_tokens",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("purpose", String(32), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("email", String(320), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime, nullable=True),
+)
+Index(
+    "ix_one_time_tokens_user_id_purpose_created_at",
+    one_time_tokens.c.user_id,
+    one_time_tokens.c.purpose,
+    one_time_tokens.c.created_at,
+)

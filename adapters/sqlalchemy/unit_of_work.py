@@ -8,6 +8,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sqlalchemy.errors import translate_errors
+from adapters.sqlalchemy.one_time_tokens import SqlAlchemyOneTimeTokenStore
 from adapters.sqlalchemy.repositories import SqlAlchemyItemRepository, SqlAlchemyUserRepository
 from adapters.sqlalchemy.sessions import SqlAlchemySessionStore
 
@@ -19,6 +20,7 @@ class SqlAlchemyUnitOfWork:
     users: SqlAlchemyUserRepository
     items: SqlAlchemyItemRepository
     sessions: SqlAlchemySessionStore
+    one_time_tokens: SqlAlchemyOneTimeTokenStore
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -30,6 +32,7 @@ class SqlAlchemyUnitOfWork:
         self.users = SqlAlchemyUserRepository(self._connection)
         self.items = SqlAlchemyItemRepository(self._connection)
         self.sessions = SqlAlchemySessionStore(self._connection)
+        self.one_time_tokens = SqlAlchemyOneTimeTokenStore(self._connection)
         return self
 
     async def __aexit__(

@@ -13,7 +13,7 @@ from application.ports import (
     UnitOfWorkFactory,
 )
 from domain.email import Email
-from domain.errors import AuthenticationFailed, InvalidEmail, TooManyAttempts
+from domain.errors import AuthenticationFailed, EmailNotVerified, InvalidEmail, TooManyAttempts
 from domain.session import RefreshSession
 from domain.user import User
 
@@ -48,8 +48,10 @@ class Login:
         tokens: TokenService,
         clock: Clock,
         limiter: RateLimiter | None = None,
+        require_verified_email: bool = False,
     ) -> None:
         self._uow_factory = uow_factory
+        self._require_verified_email = require_verified_email
         self._hasher = hasher
         self._tokens = tokens
         self._clock = clock
@@ -84,6 +86,9 @@ class Login:
             raise AuthenticationFailed()
         if not user.is_active:
             raise AuthenticationFailed()
+        if self._require_verified_email and not user.is_verified:
+            # Only after the right password: the answer tells nothing to a guesser.
+            raise EmailNotVerified()
         if self._hasher.needs_rehash(user.hashed_password):
             await self._rehash(user, command.password)
         async with self._uow_factory() as uow:

@@ -10,6 +10,7 @@ import typer
 from pydantic import ValidationError
 
 from application.errors import MigrationError, StorageUnavailable
+from application.mail import MailDeliveryFailed
 from domain.errors import DomainError, ValidationFailed
 from entrypoints.settings import describe_settings_error
 
@@ -34,6 +35,8 @@ def readable_errors() -> Iterator[None]:
         raise fail(exc.message) from None
     except MigrationError as exc:
         raise fail(str(exc)) from None
+    except MailDeliveryFailed as exc:
+        raise fail(f"mail not delivered: {exc}") from None
     except OSError as exc:
         raise fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc)) from None
     except KeyboardInterrupt:

@@ -13,7 +13,9 @@ from typing import Annotated, Any
 
 import typer
 
+from application.mail import Mail, MailKind
 from application.use_cases.register_user import RegisterUserCommand
+from domain.email import Email
 from entrypoints.cli.errors import fail, readable_errors, stdin_is_interactive
 from entrypoints.cli.metrics import shared_metrics_directory
 from entrypoints.container import Container, build_container, shutdown_container
@@ -89,6 +91,7 @@ def build_cli(*, asgi_factory_path: str, openapi_builder: OpenApiBuilder) -> typ
 
     app.command()(migrate)
     app.command("create-superuser")(create_superuser)
+    app.command("send-test-email")(send_test_email)
     return app
 
 
@@ -114,6 +117,23 @@ def migrate(
             return
         migrator.migrate_to(to or "head")
         typer.echo(f"database at {migrator.current() or 'base'}")
+
+
+def send_test_email(
+    to: Annotated[str, typer.Option("--to", help="Where to send the test mail")],
+) -> None:
+    """Send a test mail with the mail settings (SMTP_*), to check that they work."""
+    with readable_errors():
+        settings = load_settings()
+        configure_logging(settings.log_level, settings.effective_log_format)
+        address = str(Email(to))
+        asyncio.run(build_container(settings).email_sender().send(Mail(MailKind.TEST, to=address)))
+        via = (
+            f"SMTP {settings.smtp_host}:{settings.smtp_port}"
+            if settings.smtp_host
+            else "the log (SMTP_HOST is not set)"
+        )
+        typer.echo(f"sent a test mail to {address} via {via}")
 
 
 def create_superuser(

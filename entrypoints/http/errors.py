@@ -14,6 +14,7 @@ from application.errors import StorageUnavailable
 from domain.errors import (
     AuthenticationFailed,
     Conflict,
+    InvalidToken,
     NotFound,
     PermissionDenied,
     TooManyAttempts,
@@ -94,6 +95,11 @@ async def _forbidden(request: Request, exc: Exception) -> Response:
     return error_response(request, 403, "FORBIDDEN", exc.message)
 
 
+async def _invalid_token(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, InvalidToken)
+    return error_response(request, 400, "INVALID_TOKEN", exc.message)
+
+
 async def _too_many(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, TooManyAttempts)
     return error_response(
@@ -134,5 +140,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AuthenticationFailed, _unauthorized)
     app.add_exception_handler(PermissionDenied, _forbidden)
     app.add_exception_handler(TooManyAttempts, _too_many)
+    app.add_exception_handler(InvalidToken, _invalid_token)
     app.add_exception_handler(StorageUnavailable, _unavailable)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -344,3 +344,55 @@ class RefreshRequest(BaseModel):
     )
 
     refresh_token: Annotated[str, Field(min_length=1, max_length=8192)]
+
+
+EXAMPLE_MAIL_TOKEN = "kq3Z8wJ0yH5tB1vN7xR2mC9dL4fG6sA0pE3uI8oT5zY"  # noqa: S105 (documented example)
+MailToken = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=512,
+        description="The token from the link in the mail",
+        examples=[EXAMPLE_MAIL_TOKEN],
+    ),
+]
+
+
+class PasswordResetRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"email": "ada@example.com"}]}
+    )
+
+    email: EmailField
+
+
+class PasswordResetConfirm(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"token": EXAMPLE_MAIL_TOKEN, "new_password": "a long and quiet river"}]
+        },
+    )
+
+    token: MailToken
+    new_password: NewPassword
+
+
+class VerifyEmailRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"token": EXAMPLE_MAIL_TOKEN}]}
+    )
+
+    token: MailToken
+
+
+RESET_REQUESTED = (
+    "If an account has this address, a link to reset its password is on its way. "
+    "It works once, for 30 minutes."
+)
+
+
+class AcceptedOut(BaseModel):
+    model_config = _examples({"message": RESET_REQUESTED})
+
+    message: str

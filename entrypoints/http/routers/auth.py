@@ -2,19 +2,41 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request, Response, status
+from fastapi import APIRouter, BackgroundTasks, Form, Request, Response, status
 
 from application.use_cases.login import LoginCommand, TokenPair
-from domain.errors import AuthenticationFailed, TooManyAttempts
+from domain.errors import (
+    AuthenticationFailed,
+    EmailNotVerified,
+    InvalidEmail,
+    InvalidToken,
+    TooManyAttempts,
+    WeakPassword,
+)
 from entrypoints.http.dependencies import ContainerDep, CurrentUser
 from entrypoints.http.envelope import FieldError
+from entrypoints.http.mail import send_after_response
 from entrypoints.http.openapi import documented
 from entrypoints.http.paths import API_PREFIX
-from entrypoints.http.schemas import EXAMPLE_PASSWORD, RefreshRequest, TokenPairOut
+from entrypoints.http.schemas import (
+    EXAMPLE_PASSWORD,
+    RESET_REQUESTED,
+    AcceptedOut,
+    PasswordResetConfirm,
+    PasswordResetRequest,
+    RefreshRequest,
+    TokenPairOut,
+    VerifyEmailRequest,
+)
 
 router = APIRouter(prefix=f"{API_PREFIX}/auth", tags=["auth"])
 
 NO_REFRESH_TOKEN = FieldError(field="refresh_token", message="Field required", type="missing")
+INVALID_TOKEN = InvalidToken().message
+BAD_EMAIL = FieldError(field="email", message=InvalidEmail().message, type="value_error")
+_short = WeakPassword("Password must be at least 8 characters", field="new_password")
+WEAK_NEW_PASSWORD = FieldError(field=_short.field, message=_short.message, type="value_error")
+RESEND_THROTTLED = TooManyAttempts(60, "Too many verification mails: try again later").message
 LOGIN_FORM_EXAMPLE = {"username": "ada@example.com", "password": EXAMPLE_PASSWORD}
 
 
@@ -35,8 +57,11 @@ def _pair_out(pair: TokenPair) -> TokenPairOut:
     responses=documented(
         200,
         "An access token and a refresh token",
-        errors=(400, 401, 413, 422, 429, 503),
-        examples={422: FieldError(field="password", message="Field required", type="missing")},
+        errors=(400, 401, 403, 413, 422, 429, 503),
+        examples={
+            403: EmailNotVerified().message,
+            422: FieldError(field="password", message="Field required", type="missing"),
+        },
     ),
     openapi_extra={
         "requestBody": {
@@ -54,7 +79,8 @@ async def login(
 ) -> TokenPairOut:
     """Exchange an email (form field `username`) and password for an access token and a
     refresh token. Every failure is the same 401 and takes the same time. Too many failures
-    from one address or for one account (`LOGIN_RATE_LIMIT`) are a 429 with `Retry-After`."""
+    from one address or for one account (`LOGIN_RATE_LIMIT`) are a 429 with `Retry-After`.
+    With `REQUIRE_VERIFIED_EMAIL`, the right password on an unverified account is a 403."""
     address = request.client.host if request.client else None
     try:
         pair = await container.login().execute(
@@ -118,3 +144,88 @@ async def logout(body: RefreshRequest, container: ContainerDep) -> None:
 async def logout_all(user: CurrentUser, container: ContainerDep) -> None:
     """End all of your sessions: every refresh token and every access token, at once."""
     await container.logout_all().execute(user)
+
+
+@router.post(
+    "/password-reset/request",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=AcceptedOut,
+    summary="Ask for a password reset link",
+    operation_id="requestPasswordReset",
+    responses=documented(
+        202,
+        "The same answer whether or not the address belongs to an account",
+        errors=(400, 413, 422, 503),
+        examples={422: BAD_EMAIL},
+    ),
+)
+async def request_password_reset(
+    body: PasswordResetRequest, tasks: BackgroundTasks, container: ContainerDep
+) -> AcceptedOut:
+    """When the address belongs to an active account, a link with a single-use token (30
+    minutes) is mailed to it, at most three an hour. The answer, and the time it takes, are
+    the same either way: it does not tell whether an account exists."""
+    mail = await container.request_password_reset().execute(body.email)
+    send_after_response(tasks, container, mail)
+    return AcceptedOut(message=RESET_REQUESTED)
+
+
+@router.post(
+    "/password-reset/confirm",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Set a new password with a reset token",
+    operation_id="confirmPasswordReset",
+    responses=documented(
+        204,
+        "The password is changed and every session of the account is over",
+        errors=(400, 413, 422, 503),
+        examples={400: INVALID_TOKEN, 422: WEAK_NEW_PASSWORD},
+    ),
+)
+async def confirm_password_reset(body: PasswordResetConfirm, container: ContainerDep) -> None:
+    """The token works once; an unknown, spent or expired one is a 400 `INVALID_TOKEN`. Every
+    session of the account ends, access tokens included. A password that breaks the policy
+    is a 422 and leaves the token usable."""
+    await container.confirm_password_reset().execute(body.token, body.new_password)
+
+
+@router.post(
+    "/verify",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Verify your email address",
+    operation_id="verifyEmail",
+    responses=documented(
+        204,
+        "The address is verified",
+        errors=(400, 413, 422, 503),
+        examples={400: INVALID_TOKEN},
+    ),
+)
+async def verify_email(body: VerifyEmailRequest, container: ContainerDep) -> None:
+    """Mark the address the token was mailed to as verified. The token works once, and only
+    while the account still has that address; otherwise 400 `INVALID_TOKEN`."""
+    await container.verify_email().execute(body.token)
+
+
+@router.post(
+    "/verify/resend",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Mail a new verification link",
+    operation_id="resendVerification",
+    responses=documented(
+        204,
+        "A new link is on its way (nothing is sent when the address is verified already)",
+        errors=(401, 429, 503),
+        examples={429: RESEND_THROTTLED},
+    ),
+)
+async def resend_verification(
+    user: CurrentUser, tasks: BackgroundTasks, container: ContainerDep
+) -> None:
+    """A new verification link for your address; at most three links an hour (429 with
+    `Retry-After` after that)."""
+    mail = await container.resend_verification().execute(user)
+    send_after_response(tasks, container, mail)

@@ -3,8 +3,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, BackgroundTasks, Query, Response, status
 
+from application.changes import UNSET
+from application.use_cases.account_mail import welcome_mail
 from application.use_cases.register_user import RegisterUserCommand
 from domain.errors import (
     EmailAlreadyRegistered,
@@ -16,8 +18,11 @@ from domain.errors import (
     WrongCurrentPassword,
 )
 from domain.role import Role
+from domain.user import User
+from entrypoints.container import Container
 from entrypoints.http.dependencies import ContainerDep, CurrentUser
 from entrypoints.http.envelope import FieldError
+from entrypoints.http.mail import send_after_response, verification_mail
 from entrypoints.http.openapi import documented, links_from_created
 from entrypoints.http.pagination import PageParams
 from entrypoints.http.paths import API_PREFIX
@@ -55,12 +60,15 @@ NO_CURRENT_PASSWORD = FieldError(
         links=links_from_created("User", "user_id"),
     ),
 )
-async def register(body: UserCreate, container: ContainerDep) -> UserOut:
+async def register(body: UserCreate, tasks: BackgroundTasks, container: ContainerDep) -> UserOut:
     """Create an ordinary account. The email is stored lower-cased and must be unused
-    (409 otherwise); the password is 8 to 128 characters. 403 while registration is closed."""
+    (409 otherwise); the password is 8 to 128 characters. 403 while registration is closed.
+    A welcome mail and a link to verify the address are sent after the answer."""
     user = await container.register_user().execute(
         RegisterUserCommand(email=body.email, password=body.password, full_name=body.full_name)
     )
+    verification = await verification_mail(container, user)
+    send_after_response(tasks, container, welcome_mail(user), verification)
     return UserOut.of(user)
 
 
@@ -120,11 +128,22 @@ async def read_me(user: CurrentUser) -> UserOut:
         },
     ),
 )
-async def update_me(body: UserUpdate, user: CurrentUser, container: ContainerDep) -> UserOut:
+async def update_me(
+    body: UserUpdate, user: CurrentUser, tasks: BackgroundTasks, container: ContainerDep
+) -> UserOut:
     """Change the fields sent. A new password needs `current_password` and ends every
-    session; a taken email is a 409; `roles` and `is_active` are for administrators (403)."""
+    session; a taken email is a 409; `roles` and `is_active` are for administrators (403).
+    A new email is unverified, and a link to verify it is mailed to it."""
     updated = await container.update_user().execute(user, user.id, body.changes())
+    await _verify_new_address(user, updated, tasks, container)
     return UserOut.of(updated)
+
+
+async def _verify_new_address(
+    before: User, after: User, tasks: BackgroundTasks, container: Container
+) -> None:
+    if after.email != before.email and not after.is_verified:
+        send_after_response(tasks, container, await verification_mail(container, after))
 
 
 @router.delete(
@@ -177,11 +196,21 @@ async def read_user(user_id: uuid.UUID, user: CurrentUser, container: ContainerD
     ),
 )
 async def update_user(
-    user_id: uuid.UUID, body: UserUpdate, user: CurrentUser, container: ContainerDep
+    user_id: uuid.UUID,
+    body: UserUpdate,
+    user: CurrentUser,
+    tasks: BackgroundTasks,
+    container: ContainerDep,
 ) -> UserOut:
     """Yourself, or anyone as an administrator (404 otherwise). Only an administrator changes
-    `roles` or `is_active`; the last active administrator cannot be demoted (409)."""
-    updated = await container.update_user().execute(user, user_id, body.changes())
+    `roles` or `is_active`; the last active administrator cannot be demoted (409). A new
+    email is unverified, and a link to verify it is mailed to it."""
+    changes = body.changes()
+    before = user if user.id == user_id or changes.email is UNSET else None
+    if before is None:
+        before = await container.get_user().execute(user, user_id)
+    updated = await container.update_user().execute(user, user_id, changes)
+    await _verify_new_address(before, updated, tasks, container)
     return UserOut.of(updated)
 
 

@@ -32,7 +32,9 @@ DOCKERFILE = ROOT / "Dockerfile"
 COMPOSE = ROOT / "compose.yaml"
 
 SETTING_NAMES = frozenset(name.upper() for name in Settings.model_fields)
-SECRET_SETTINGS = frozenset({"DATABASE_URL", "JWT_SECRET", "REDIS_URL"})
+SECRET_SETTINGS = frozenset(
+    {"DATABASE_URL", "JWT_SECRET", "REDIS_URL", "SMTP_USER", "SMTP_PASSWORD"}
+)
 LIVE, READY = "/health/live", "/health/ready"
 # Inside a container the server must listen on every interface to be reachable at all.
 ALL_INTERFACES = "0.0.0.0"  # noqa: S104

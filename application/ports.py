@@ -53,6 +53,12 @@ class UserRepository(Protocol):
         """Active users holding the admin role."""
         ...
 
+    async def lock_active_admins(self) -> int:
+        """Like ``count_admins``, but the active administrators stay locked until the
+        transaction ends, so a concurrent transaction that could remove one waits and then
+        counts what this one left. Call it before reading the user about to change."""
+        ...
+
     async def list(self, where: UserFilter, page: PageRequest) -> Page[User]:
         """Newest first (ties by id), at most one page of rows loaded."""
         ...
@@ -61,7 +67,10 @@ class UserRepository(Protocol):
 class ItemRepository(Protocol):
     async def get(self, item_id: uuid.UUID) -> Item | None: ...
 
-    async def add(self, item: Item) -> None: ...
+    async def add(self, item: Item) -> None:
+        """Store a new item; raises ``UserNotFound`` when its owner is gone (deleted while
+        the item was being created)."""
+        ...
 
     async def update(self, item: Item) -> None: ...
 

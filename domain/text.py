@@ -23,3 +23,9 @@ def check_text(
         if code < 0x20 and not (multiline and ch in _ALLOWED_CONTROLS):
             raise ValidationFailed(field, "Contains characters that are not allowed")
     return value
+
+
+def is_storable(value: str) -> bool:
+    """Whether every database can store ``value`` as text: no NUL, no lone surrogate
+    (PostgreSQL refuses both; neither is ever meaningful in user input)."""
+    return not any(ch == "\x00" or 0xD800 <= ord(ch) <= 0xDFFF for ch in value)

@@ -97,6 +97,10 @@ class InMemoryUserRepository:
     async def count_admins(self) -> int:
         return sum(1 for u in self._table.rows() if u.is_active_admin)
 
+    async def lock_active_admins(self) -> int:
+        # One event loop, and no await between this count and the commit: nothing to lock.
+        return await self.count_admins()
+
     async def list(self, where: UserFilter, page: PageRequest) -> Page[User]:
         def keep(user: User) -> bool:
             return (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
@@ -16,16 +16,23 @@ STATEMENT_TIMED_OUT = "The database did not answer in time"
 POOL_EXHAUSTED = "No database connection was free in time"
 _UNDEFINED_TABLE = "42P01"
 _QUERY_CANCELED = "57014"  # statement_timeout (or a cancel request) stopped the statement
+_FOREIGN_KEY_VIOLATION = "23503"
 
 
 @contextmanager
-def translate_errors() -> Iterator[None]:
+def translate_errors(
+    missing_reference: Callable[[], Exception] | None = None,
+) -> Iterator[None]:
     """Wrap every statement: a unique email is a conflict, anything else from the driver
     (refused or dropped connection, statement or pool timeout, missing schema) means the
-    database cannot serve us."""
+    database cannot serve us. ``missing_reference`` makes the error raised instead when a
+    write names a row that is not there (a foreign key), such as an item whose owner was
+    deleted meanwhile."""
     try:
         yield
     except IntegrityError as exc:
+        if missing_reference is not None and _is_foreign_key_violation(exc):
+            raise missing_reference() from exc
         if "email" in str(exc.orig).lower():
             raise EmailAlreadyRegistered() from exc
         raise StorageUnavailable("The database refused a write") from exc
@@ -46,6 +53,12 @@ def translate_errors() -> Iterator[None]:
 def _sqlstate(exc: DBAPIError) -> str | None:
     sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
     return str(sqlstate) if sqlstate else None
+
+
+def _is_foreign_key_violation(exc: DBAPIError) -> bool:
+    return _sqlstate(exc) == _FOREIGN_KEY_VIOLATION or "FOREIGN KEY constraint failed" in str(
+        exc.orig
+    )
 
 
 def _is_missing_table(exc: DBAPIError) -> bool:

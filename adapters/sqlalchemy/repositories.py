@@ -23,6 +23,7 @@ from adapters.sqlalchemy.errors import translate_errors
 from adapters.sqlalchemy.tables import items, users
 from application.ports import ItemFilter, UserFilter
 from domain.email import Email
+from domain.errors import UserNotFound
 from domain.item import Item
 from domain.pagination import Page, PageRequest
 from domain.role import Role
@@ -63,6 +64,21 @@ class SqlAlchemyUserRepository:
         )
         with translate_errors():
             return int((await self._connection.execute(query)).scalar_one())
+
+    async def lock_active_admins(self) -> int:
+        # FOR NO KEY UPDATE, taken in id order: two transactions that may each remove an
+        # administrator queue on the first row instead of deadlocking, and the second one,
+        # once let through, re-reads the rows the first changed or deleted and leaves them
+        # out of its count. Inserts that only reference these rows are not held up.
+        # SQLite has no row locks and serialises writers; there the clause is left out.
+        query = (
+            select(users.c.id)
+            .where(users.c.is_active.is_(True), _has_role(Role.ADMIN))
+            .order_by(users.c.id)
+            .with_for_update(key_share=True)
+        )
+        with translate_errors():
+            return len((await self._connection.execute(query)).all())
 
     async def list(self, where: UserFilter, page: PageRequest) -> Page[User]:
         conditions = []
@@ -127,7 +143,7 @@ class SqlAlchemyItemRepository:
         return _to_item(row) if row is not None else None
 
     async def add(self, item: Item) -> None:
-        with translate_errors():
+        with translate_errors(missing_reference=UserNotFound):
             await self._connection.execute(insert(items).values(**_item_row(item)))
 
     async def update(self, item: Item) -> None:

@@ -8,6 +8,7 @@ import uuid
 from application.changes import UNSET, ItemChanges
 from application.ports import Clock, ItemFilter, UnitOfWorkFactory
 from domain import policies
+from domain.errors import AuthenticationFailed, UserNotFound
 from domain.item import Item, ItemNotFound
 from domain.pagination import Page, PageRequest
 from domain.user import User
@@ -25,7 +26,12 @@ class CreateItem:
             owner_id=actor.id, title=title, description=description, now=self._clock.now()
         )
         async with self._uow_factory() as uow:
-            await uow.items.add(item)
+            try:
+                await uow.items.add(item)
+            except UserNotFound:
+                # The account was deleted after the caller was authenticated: their token
+                # is no longer valid, as the next request would find anyway.
+                raise AuthenticationFailed() from None
             await uow.commit()
         return item
 

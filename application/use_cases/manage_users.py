@@ -86,11 +86,17 @@ class UpdateUser:
         new_hash = await self._new_password_hash(actor, target, changes)
 
         async with self._uow_factory() as uow:
+            # Only a change of roles or of the active flag can remove an administrator. It
+            # locks the administrators before reading the target, so that two such changes
+            # (each admin demoting the other) take turns and the second sees the first.
+            may_remove_admin = changes.roles is not UNSET or changes.is_active is not UNSET
+            admins = await uow.users.lock_active_admins() if may_remove_admin else None
             current = await uow.users.get(user_id)
             if current is None:
                 raise UserNotFound()
             updated = self._apply(current, changes, new_hash)
-            policies.ensure_an_admin_remains(current, updated, await uow.users.count_admins())
+            if admins is not None:
+                policies.ensure_an_admin_remains(current, updated, admins)
             await uow.users.update(updated)
             await uow.commit()
         return updated
@@ -146,10 +152,13 @@ class DeleteUser:
     async def execute(self, actor: User, user_id: uuid.UUID) -> None:
         policies.ensure_can_see_user(actor, user_id)
         async with self._uow_factory() as uow:
+            # Lock the administrators first (see UpdateUser): two deletions that race
+            # count one after the other.
+            admins = await uow.users.lock_active_admins()
             target = await uow.users.get(user_id)
             if target is None:
                 raise UserNotFound()
-            policies.ensure_an_admin_remains(target, None, await uow.users.count_admins())
+            policies.ensure_an_admin_remains(target, None, admins)
             await uow.items.delete_owned_by(user_id)
             await uow.users.delete(user_id)
             await uow.commit()

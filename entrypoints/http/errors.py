@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 from application.errors import StorageUnavailable
 from domain.errors import (
@@ -57,7 +58,12 @@ def _field_of(loc: tuple[Any, ...] | list[Any]) -> str:
 async def _validation(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = [
-        {"field": _field_of(err.get("loc", ())), "message": _message(err), "type": err["type"]}
+        {
+            # Malformed JSON: FastAPI puts the offset of the fault where the field goes.
+            "field": "body" if err["type"] == "json_invalid" else _field_of(err.get("loc", ())),
+            "message": _message(err),
+            "type": err["type"],
+        }
         for err in exc.errors()
     ]
     return error_response(request, 422, "VALIDATION_ERROR", "Invalid input", {"errors": errors})
@@ -123,12 +129,56 @@ async def _unavailable(request: Request, exc: Exception) -> Response:
     )
 
 
+# FastAPI's answer when the JSON of a body cannot be read at all, whatever the reason.
+_UNREADABLE_BODY = "There was an error parsing the body"
+_UNREADABLE_JSON_CAUSES: dict[type[BaseException], str] = {
+    UnicodeDecodeError: "JSON decode error: the body is not valid UTF-8",
+    RecursionError: "JSON decode error: nested too deeply",
+}
+
+
+def _unreadable_json(exc: StarletteHTTPException) -> str | None:
+    """The message for a JSON body that could not be decoded (not UTF-8, nested too deeply),
+    so that it is answered like any other malformed JSON; None for anything else."""
+    if exc.status_code != 400 or exc.detail != _UNREADABLE_BODY:
+        return None
+    for cause, message in _UNREADABLE_JSON_CAUSES.items():
+        if isinstance(exc.__cause__, cause):
+            return message
+    return None
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(request: Request) -> str | None:
+    """Every method the path serves, across all the routes that match it (the router names
+    only the first route whose path matched)."""
+    routes = request.app.router.routes
+    allowed = [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
+    return ", ".join(allowed) or None
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     headers = dict(exc.headers) if exc.headers else None
     message = exc.detail if isinstance(exc.detail, str) else "HTTP error"
     if exc.status_code == 401:
         return await _unauthorized(request, exc)
+    unreadable = _unreadable_json(exc)
+    if unreadable is not None:
+        errors = [{"field": "body", "message": unreadable, "type": "json_invalid"}]
+        return error_response(request, 422, "VALIDATION_ERROR", "Invalid input", {"errors": errors})
+    if exc.status_code == 405:
+        allowed = _allowed_methods(request)
+        if allowed is not None:
+            headers = {**(headers or {}), "Allow": allowed}
     return error_response(request, exc.status_code, "HTTP_ERROR", message, headers=headers)
 
 

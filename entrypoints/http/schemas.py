@@ -15,7 +15,19 @@ from domain.item import MAX_DESCRIPTION_LENGTH, MAX_TITLE_LENGTH, Item
 from domain.pagination import Page
 from domain.password import MAX_LENGTH, MIN_LENGTH, check_password_policy
 from domain.role import Role
+from domain.text import is_storable
 from domain.user import MAX_FULL_NAME_LENGTH, User, normalise_full_name
+
+
+def _storable(value: str) -> str:
+    if not is_storable(value):
+        raise ValueError("Contains characters that are not allowed")
+    return value
+
+
+# Any string from a client that is not otherwise checked character by character: a NUL or a
+# lone surrogate is refused here, a 422 naming the field, never handed to the database.
+StorableText = Annotated[str, AfterValidator(_storable)]
 
 
 def _email(value: str) -> str:
@@ -191,7 +203,7 @@ class HealthOut(BaseModel):
     )
 
 
-PasswordField = Annotated[str, Field(min_length=1, max_length=1024)]
+PasswordField = Annotated[StorableText, Field(min_length=1, max_length=1024)]
 # The default of a field that may be left out of a PATCH but not sent as null: the field is
 # not nullable in the schema, so an explicit null is a 422, and left out it is not "set".
 OMITTED: Any = None
@@ -343,12 +355,12 @@ class RefreshRequest(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"refresh_token": EXAMPLE_REFRESH_TOKEN}]}
     )
 
-    refresh_token: Annotated[str, Field(min_length=1, max_length=8192)]
+    refresh_token: Annotated[StorableText, Field(min_length=1, max_length=8192)]
 
 
 EXAMPLE_MAIL_TOKEN = "kq3Z8wJ0yH5tB1vN7xR2mC9dL4fG6sA0pE3uI8oT5zY"  # noqa: S105 (documented example)
 MailToken = Annotated[
-    str,
+    StorableText,
     Field(
         min_length=1,
         max_length=512,

@@ -25,6 +25,7 @@ from entrypoints.http.schemas import (
     PasswordResetConfirm,
     PasswordResetRequest,
     RefreshRequest,
+    StorableText,
     TokenPairOut,
     VerifyEmailRequest,
 )
@@ -72,9 +73,10 @@ def _pair_out(pair: TokenPair) -> TokenPairOut:
 async def login(
     request: Request,
     username: Annotated[
-        str, Form(max_length=320, description="The account's email", examples=["ada@example.com"])
+        StorableText,
+        Form(max_length=320, description="The account's email", examples=["ada@example.com"]),
     ],
-    password: Annotated[str, Form(max_length=1024, examples=[EXAMPLE_PASSWORD])],
+    password: Annotated[StorableText, Form(max_length=1024, examples=[EXAMPLE_PASSWORD])],
     container: ContainerDep,
 ) -> TokenPairOut:
     """Exchange an email (form field `username`) and password for an access token and a

@@ -11,7 +11,7 @@ from entrypoints.http.envelope import FieldError
 from entrypoints.http.openapi import documented, links_from_created
 from entrypoints.http.pagination import PageParams
 from entrypoints.http.paths import API_PREFIX
-from entrypoints.http.schemas import ItemCreate, ItemOut, ItemPage, ItemUpdate
+from entrypoints.http.schemas import ItemCreate, ItemOut, ItemPage, ItemUpdate, StorableText
 
 router = APIRouter(prefix=f"{API_PREFIX}/items", tags=["items"])
 
@@ -69,7 +69,9 @@ async def list_items(
     user: CurrentUser,
     container: ContainerDep,
     page: PageParams,
-    q: Annotated[str | None, Query(max_length=200, description="Part of the title")] = None,
+    q: Annotated[
+        StorableText | None, Query(max_length=200, description="Part of the title")
+    ] = None,
     owner_id: Annotated[
         uuid.UUID | None,
         Query(description="Whose items: administrators may name anyone, others only themselves"),

@@ -26,7 +26,7 @@ from entrypoints.http.mail import send_after_response, verification_mail
 from entrypoints.http.openapi import documented, links_from_created
 from entrypoints.http.pagination import PageParams
 from entrypoints.http.paths import API_PREFIX
-from entrypoints.http.schemas import UserCreate, UserOut, UserPage, UserUpdate
+from entrypoints.http.schemas import StorableText, UserCreate, UserOut, UserPage, UserUpdate
 
 router = APIRouter(prefix=f"{API_PREFIX}/users", tags=["users"])
 
@@ -91,7 +91,7 @@ async def list_users(
     user: CurrentUser,
     container: ContainerDep,
     page: PageParams,
-    email: Annotated[str | None, Query(max_length=320, description="Exact email")] = None,
+    email: Annotated[StorableText | None, Query(max_length=320, description="Exact email")] = None,
     is_active: Annotated[bool | None, Query(description="Active or deactivated accounts")] = None,
     role: Annotated[Role | None, Query(description="Accounts holding this role")] = None,
 ) -> UserPage:

@@ -65,16 +65,30 @@ class UserRepository(Protocol):
 
 
 class ItemRepository(Protocol):
-    async def get(self, item_id: uuid.UUID) -> Item | None: ...
+    """Writes are compare-and-set on ``Item.version``: a change made from a stale read
+    stores nothing and says so, instead of overwriting what another transaction wrote."""
+
+    async def get(self, item_id: uuid.UUID, *, for_update: bool = False) -> Item | None:
+        """``for_update``: the row stays locked until the transaction ends, so that the
+        ``update`` that follows cannot find it changed (where the database has row locks;
+        SQLite has none and serialises writers instead)."""
+        ...
 
     async def add(self, item: Item) -> None:
         """Store a new item; raises ``UserNotFound`` when its owner is gone (deleted while
         the item was being created)."""
         ...
 
-    async def update(self, item: Item) -> None: ...
+    async def update(self, item: Item, *, expected_version: int) -> bool:
+        """Store the changed fields (``item.version`` included) in one statement, only
+        while the stored version is still ``expected_version``, the one the item was read
+        at. False, changing nothing, when the version has moved on or the item is gone."""
+        ...
 
-    async def delete(self, item_id: uuid.UUID) -> None: ...
+    async def delete(self, item_id: uuid.UUID, *, expected_version: int | None = None) -> bool:
+        """Delete the item; with ``expected_version``, only while the stored version is
+        still that one. False when nothing was deleted."""
+        ...
 
     async def delete_owned_by(self, owner_id: uuid.UUID) -> None: ...
 

@@ -48,6 +48,11 @@ class EmailAlreadyRegistered(Conflict):
         super().__init__("A user with this email already exists")
 
 
+class PreconditionFailed(DomainError):
+    """The caller made a change conditional on the state it last read, and that state is
+    no longer the stored one: nothing was changed."""
+
+
 class AuthenticationFailed(DomainError):
     """Credentials or a token were not accepted. One message whatever the reason."""
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from domain.errors import NotFound
+from domain.errors import Conflict, NotFound, PreconditionFailed
 from domain.text import check_text
 
 MAX_TITLE_LENGTH = 200
@@ -16,6 +17,19 @@ MAX_DESCRIPTION_LENGTH = 10_000
 class ItemNotFound(NotFound):
     def __init__(self) -> None:
         super().__init__("Item not found")
+
+
+class ItemChanged(PreconditionFailed):
+    def __init__(self) -> None:
+        super().__init__("The item has changed since it was read")
+
+
+class ItemBusy(Conflict):
+    """Concurrent writers kept changing the item while an unconditional change was tried
+    again; rare, and only where the database has no row locks (SQLite)."""
+
+    def __init__(self) -> None:
+        super().__init__("The item is being changed by other requests: try again")
 
 
 @dataclass(slots=True)
@@ -50,6 +64,12 @@ class Item:
     def touch(self, now: datetime) -> None:
         self.updated_at = now
         self.version += 1
+
+    def ensure_version_in(self, expected_versions: Collection[int] | None) -> None:
+        """A conditional change goes ahead only while the item is still at one of the
+        versions the caller read (None: no condition; an empty collection never matches)."""
+        if expected_versions is not None and self.version not in expected_versions:
+            raise ItemChanged()
 
 
 def normalise_title(title: str) -> str:

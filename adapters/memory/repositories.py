@@ -116,18 +116,30 @@ class InMemoryItemRepository:
     def __init__(self, table: Staged[Item]) -> None:
         self._table = table
 
-    async def get(self, item_id: uuid.UUID) -> Item | None:
+    async def get(self, item_id: uuid.UUID, *, for_update: bool = False) -> Item | None:
+        # One event loop, and no await between this read and the commit: nothing to lock.
         return self._table.get(item_id)
 
     async def add(self, item: Item) -> None:
         self._table.put(item.id, item)
 
-    async def update(self, item: Item) -> None:
-        if self._table.get(item.id) is not None:
-            self._table.put(item.id, item)
+    async def update(self, item: Item, *, expected_version: int) -> bool:
+        if not self._at_version(item.id, expected_version):
+            return False
+        self._table.put(item.id, item)
+        return True
 
-    async def delete(self, item_id: uuid.UUID) -> None:
+    async def delete(self, item_id: uuid.UUID, *, expected_version: int | None = None) -> bool:
+        if not self._at_version(item_id, expected_version):
+            return False
         self._table.delete(item_id)
+        return True
+
+    def _at_version(self, item_id: uuid.UUID, expected_version: int | None) -> bool:
+        """The item exists and, when a version is expected, is still at that version (as
+        committed by any transaction, or written by this one)."""
+        stored = self._table.get(item_id)
+        return stored is not None and expected_version in (None, stored.version)
 
     async def delete_owned_by(self, owner_id: uuid.UUID) -> None:
         for item in list(self._table.rows()):

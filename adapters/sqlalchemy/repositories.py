@@ -135,28 +135,41 @@ class SqlAlchemyItemRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
 
-    async def get(self, item_id: uuid.UUID) -> Item | None:
+    async def get(self, item_id: uuid.UUID, *, for_update: bool = False) -> Item | None:
+        query = select(items).where(items.c.id == item_id)
+        if for_update:
+            # FOR NO KEY UPDATE: the id is not changed, so nothing that only references
+            # the row waits. SQLAlchemy leaves the clause out on SQLite.
+            query = query.with_for_update(key_share=True)
         with translate_errors():
-            row = (
-                await self._connection.execute(select(items).where(items.c.id == item_id))
-            ).first()
+            row = (await self._connection.execute(query)).first()
         return _to_item(row) if row is not None else None
 
     async def add(self, item: Item) -> None:
         with translate_errors(missing_reference=UserNotFound):
             await self._connection.execute(insert(items).values(**_item_row(item)))
 
-    async def update(self, item: Item) -> None:
+    async def update(self, item: Item, *, expected_version: int) -> bool:
         values = _item_row(item)
         del values["id"], values["owner_id"], values["created_at"]
+        # One statement compares and sets: on PostgreSQL a concurrent writer holding the
+        # row makes this wait, then the condition is checked again on what it committed.
+        statement = (
+            update(items)
+            .where(items.c.id == item.id, items.c.version == expected_version)
+            .values(**values)
+        )
         with translate_errors():
-            await self._connection.execute(
-                update(items).where(items.c.id == item.id).values(**values)
-            )
+            result = await self._connection.execute(statement)
+        return bool(result.rowcount == 1)
 
-    async def delete(self, item_id: uuid.UUID) -> None:
+    async def delete(self, item_id: uuid.UUID, *, expected_version: int | None = None) -> bool:
+        statement = delete(items).where(items.c.id == item_id)
+        if expected_version is not None:
+            statement = statement.where(items.c.version == expected_version)
         with translate_errors():
-            await self._connection.execute(delete(items).where(items.c.id == item_id))
+            result = await self._connection.execute(statement)
+        return bool(result.rowcount == 1)
 
     async def delete_owned_by(self, owner_id: uuid.UUID) -> None:
         with translate_errors():

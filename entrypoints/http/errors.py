@@ -18,6 +18,7 @@ from domain.errors import (
     InvalidToken,
     NotFound,
     PermissionDenied,
+    PreconditionFailed,
     TooManyAttempts,
     ValidationFailed,
 )
@@ -88,6 +89,11 @@ async def _not_found(request: Request, exc: Exception) -> Response:
 async def _conflict(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Conflict)
     return error_response(request, 409, "CONFLICT", exc.message)
+
+
+async def _precondition_failed(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, PreconditionFailed)
+    return error_response(request, 412, "PRECONDITION_FAILED", exc.message)
 
 
 async def _unauthorized(request: Request, exc: Exception) -> Response:
@@ -187,6 +193,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ValidationFailed, _domain_validation)
     app.add_exception_handler(NotFound, _not_found)
     app.add_exception_handler(Conflict, _conflict)
+    app.add_exception_handler(PreconditionFailed, _precondition_failed)
     app.add_exception_handler(AuthenticationFailed, _unauthorized)
     app.add_exception_handler(PermissionDenied, _forbidden)
     app.add_exception_handler(TooManyAttempts, _too_many)

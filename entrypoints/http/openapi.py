@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from domain.errors import AuthenticationFailed, TooManyAttempts
+from domain.item import ItemChanged
 from entrypoints.http.envelope import (
     EXAMPLE_REQUEST_ID,
     ErrorCode,
@@ -38,6 +39,17 @@ _BEARER_CHALLENGE_HEADER = {
         "required": True,
         "schema": {"type": "string", "pattern": "^Bearer"},
         "example": "Bearer",
+    }
+}
+
+
+ETAG_HEADER = {
+    "ETag": {
+        "description": "The item's entity tag, a strong validator that changes with every "
+        'change of the item: send it back in `If-Match` (or `If-None-Match`). `"v3"`',
+        "required": True,
+        "schema": {"type": "string"},
+        "example": '"v3"',
     }
 }
 
@@ -92,6 +104,12 @@ _STATUSES: dict[int, _Status] = {
     409: _Status(
         "The change contradicts stored data", ErrorCode.CONFLICT, ErrorExample("Conflict")
     ),
+    412: _Status(
+        "`If-Match` names none of the item's current entity tags: it changed since it was "
+        "read (or the header is not a list of strong tags). Nothing was changed",
+        ErrorCode.PRECONDITION_FAILED,
+        ErrorExample(ItemChanged().message),
+    ),
     413: _Status(
         "The request body is larger than `MAX_REQUEST_BODY_BYTES` (`details.max_bytes`)",
         ErrorCode.PAYLOAD_TOO_LARGE,
@@ -144,15 +162,24 @@ def documented(
     errors: Sequence[int],
     examples: Mapping[int, Example | Sequence[Example]] | None = None,
     links: Mapping[str, Any] | None = None,
+    headers: Mapping[str, Any] | None = None,
+    not_modified: bool = False,
 ) -> Responses:
     """The ``responses`` of one operation: the success ``status`` (its body comes from the
     route's ``response_model``) and each error in ``errors`` plus a 500, in the envelope.
     ``examples`` gives the error answers this operation really sends, by status: a message,
-    a field error (422) or a whole ``ErrorExample``; otherwise a generic one is shown."""
-    success: dict[str, Any] = {"description": description, "headers": dict(_REQUEST_ID_HEADER)}
+    a field error (422) or a whole ``ErrorExample``; otherwise a generic one is shown.
+    ``headers`` come with the success; ``not_modified`` adds a 304 carrying them too."""
+    success_headers = {**_REQUEST_ID_HEADER, **(headers or {})}
+    success: dict[str, Any] = {"description": description, "headers": success_headers}
     if links:
         success["links"] = dict(links)
     answers: Responses = {status: success}
+    if not_modified:
+        answers[304] = {
+            "description": "Not modified: `If-None-Match` names the current `ETag`; no body",
+            "headers": dict(success_headers),
+        }
     given = examples or {}
     for code in sorted({*errors, *_ALWAYS}):
         answers[code] = _error(code, _as_list(given.get(code)))
@@ -215,15 +242,43 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "example"
 
 
-def links_from_created(resource: str, parameter: str) -> dict[str, Any]:
+LOGIN_WITH_NEW_ACCOUNT = {
+    "login": {
+        "operationId": "login",
+        "requestBody": {"username": "$request.body#/email", "password": "$request.body#/password"},
+        "description": "Log in with the email and password just registered",
+    }
+}
+
+
+def links_from_token_pair() -> dict[str, Any]:
+    """Links from an answer carrying a token pair to what its refresh token is for: a new
+    pair (``refreshTokens``) and ending the session (``logout``)."""
+    return {
+        operation: {
+            "operationId": operation,
+            "requestBody": {"refresh_token": "$response.body#/refresh_token"},
+            "description": f"{action} with the `refresh_token` of this pair",
+        }
+        for operation, action in (("refreshTokens", "A new pair"), ("logout", "End the session"))
+    }
+
+
+def links_from_created(resource: str, parameter: str, *, etag: bool = False) -> dict[str, Any]:
     """Links from the answer that created ``resource`` to reading, changing and deleting
     it: the operations ``get{resource}``, ``update{resource}``, ``delete{resource}``, whose
-    path parameter ``parameter`` takes the new ``id``."""
-    return {
-        f"{verb}{resource}": {
+    path parameter ``parameter`` takes the new ``id``. With ``etag``, the change and the
+    deletion also send the answer's ``ETag`` as ``If-Match``."""
+    links: dict[str, Any] = {}
+    for verb, action in (("get", "Read"), ("update", "Change"), ("delete", "Delete")):
+        parameters = {parameter: "$response.body#/id"}
+        description = f"{action} the new {resource.lower()}: its `id` is the `{parameter}`"
+        if etag and verb != "get":
+            parameters["header.If-Match"] = "$response.header.ETag"
+            description += ", its `ETag` the `If-Match`"
+        links[f"{verb}{resource}"] = {
             "operationId": f"{verb}{resource}",
-            "parameters": {parameter: "$response.body#/id"},
-            "description": f"{action} the new {resource.lower()}: its `id` is the `{parameter}`",
+            "parameters": parameters,
+            "description": description,
         }
-        for verb, action in (("get", "Read"), ("update", "Change"), ("delete", "Delete"))
-    }
+    return links

@@ -25,9 +25,36 @@ def _storable(value: str) -> str:
     return value
 
 
+# The character rules, written as patterns for the OpenAPI document so that clients and
+# generated tests know them; the checks themselves are the domain's (``domain.text``,
+# ``domain.password``, ``domain.user``, ``domain.item``), and unit tests hold the two equal.
+# Whitespace is what Python's ``str.strip()`` removes, spelled out: ``\s`` differs between
+# regular expression dialects.
+WHITESPACE = (
+    r"\t\n\u000b\u000c\r\u001c-\u001f \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+_CONTROL = r"\u0000-\u001f\u007f"
+NO_NUL = r"^[^\u0000]*$"
+NOT_BLANK_NO_NUL = rf"^[^\u0000]*[^{WHITESPACE}\u0000][^\u0000]*$"
+ONE_LINE = rf"^[{WHITESPACE}]*[^{_CONTROL}]*[{WHITESPACE}]*$"
+NOT_BLANK_ONE_LINE = (
+    rf"^[{WHITESPACE}]*[^{_CONTROL}]*[^{WHITESPACE}{_CONTROL}][^{_CONTROL}]*[{WHITESPACE}]*$"
+)
+MULTI_LINE = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$"
+
+
+def _pattern(pattern: str) -> Any:
+    """Documents ``pattern``; the validation stays with the domain's rules and messages."""
+    return Field(json_schema_extra={"pattern": pattern})
+
+
 # Any string from a client that is not otherwise checked character by character: a NUL or a
 # lone surrogate is refused here, a 422 naming the field, never handed to the database.
-StorableText = Annotated[str, AfterValidator(_storable)]
+StorableText = Annotated[str, AfterValidator(_storable), _pattern(NO_NUL)]
+# The same for an email address, documented by its format (which has no NUL) instead.
+StorableEmail = Annotated[
+    str, AfterValidator(_storable), Field(json_schema_extra={"format": "email"})
+]
 
 
 def _email(value: str) -> str:
@@ -112,6 +139,7 @@ NewPassword = Annotated[
         examples=[EXAMPLE_PASSWORD],
     ),
     AfterValidator(_password),
+    _pattern(NOT_BLANK_NO_NUL),
 ]
 FullName = Annotated[
     str | None,
@@ -121,6 +149,7 @@ FullName = Annotated[
         examples=["Ada Lovelace"],
     ),
     AfterValidator(_full_name),
+    _pattern(ONE_LINE),
 ]
 
 
@@ -250,6 +279,7 @@ TitleField = Annotated[
         "no control characters",
         examples=["Buy milk"],
     ),
+    _pattern(NOT_BLANK_ONE_LINE),
 ]
 DescriptionField = Annotated[
     str | None,
@@ -258,6 +288,7 @@ DescriptionField = Annotated[
         description="Line breaks and tabs allowed, other control characters not",
         examples=["Two litres, semi-skimmed"],
     ),
+    _pattern(MULTI_LINE),
 ]
 
 

@@ -238,3 +238,51 @@ async def test_two_admins_deleting_each_other_at_once_leave_one_admin(
         return client.delete(f"{USERS}/{target}", headers=bearer(token))
 
     await _two_admins_race(app, client, url, delete, rounds=10)
+
+
+async def test_ten_patches_with_one_if_match_at_once_let_exactly_one_through(
+    client: httpx.AsyncClient,
+) -> None:
+    _, headers = await add_user(client, "ada@example.com")
+    await warm_pool(client)
+    created = await client.post(ITEMS, json={"title": "start"}, headers=headers)
+    assert created.status_code == 201, created.text
+    path, etag = f"{ITEMS}/{created.json()['id']}", created.headers["etag"]
+    for round_ in range(3):
+        bodies = [{"title": f"t{round_}.{n}", "description": f"d{round_}.{n}"} for n in range(10)]
+        conditional = {**headers, "If-Match": etag}
+        responses = await asyncio.gather(
+            *(client.patch(path, json=body, headers=conditional) for body in bodies)
+        )
+        statuses = sorted(r.status_code for r in responses)
+        assert statuses == [200] + [412] * 9, statuses
+        for response in responses:
+            if response.status_code == 412:
+                assert_envelope(response, 412, "PRECONDITION_FAILED")
+        [(winner, body)] = [
+            (r, b) for r, b in zip(responses, bodies, strict=True) if r.status_code == 200
+        ]
+        stored = await client.get(path, headers=headers)
+        assert {k: stored.json()[k] for k in body} == body
+        assert stored.json() == winner.json()
+        assert stored.headers["etag"] == winner.headers["etag"] != etag
+        etag = winner.headers["etag"]
+
+
+async def test_patches_of_different_fields_at_once_without_if_match_all_survive(
+    client: httpx.AsyncClient,
+) -> None:
+    _, headers = await add_user(client, "ada@example.com")
+    await warm_pool(client)
+    created = await client.post(ITEMS, json={"title": "start"}, headers=headers)
+    assert created.status_code == 201, created.text
+    path = f"{ITEMS}/{created.json()['id']}"
+    for n in range(15):
+        title, description = await asyncio.gather(
+            client.patch(path, json={"title": f"title {n}"}, headers=headers),
+            client.patch(path, json={"description": f"description {n}"}, headers=headers),
+        )
+        assert title.status_code == 200, title.text
+        assert description.status_code == 200, description.text
+        stored = (await client.get(path, headers=headers)).json()
+        assert (stored["title"], stored["description"]) == (f"title {n}", f"description {n}")

@@ -48,7 +48,7 @@ async def test_item_round_trip_update_and_delete(uow_factory: UowFactory) -> Non
         item, title="New", description=None, updated_at=T0 + timedelta(hours=1), version=2
     )
     async with uow_factory() as uow:
-        await uow.items.update(changed)
+        assert await uow.items.update(changed, expected_version=item.version)
         await uow.commit()
     async with uow_factory() as uow:
         assert await uow.items.get(item.id) == changed

@@ -79,7 +79,11 @@ def media_examples(media: dict[str, Any]) -> list[Any]:
 
 
 def is_error(status: str) -> bool:
-    return not status.startswith("2")
+    return status.startswith(("4", "5"))
+
+
+# Answers that never carry a body.
+NO_BODY = {"204", "304"}
 
 
 def test_every_operation_has_a_summary_a_description_a_tag_and_a_readable_unique_id(
@@ -215,13 +219,42 @@ def test_protected_operations_and_only_they_declare_the_bearer_scheme(
 
 def test_no_content_answers_have_no_body(document: Document) -> None:
     answers = [
-        (name, operation["responses"]["204"])
+        (name, operation["responses"][status])
         for name, operation in operations(document)
-        if "204" in operation["responses"]
+        for status in NO_BODY
+        if status in operation["responses"]
     ]
-    assert len(answers) >= 5
+    assert len(answers) >= 6
     for name, response in answers:
         assert "content" not in response, name
+
+
+def test_item_answers_document_their_etag_and_the_conditions_on_it(document: Document) -> None:
+    ids = by_operation_id(document)
+    for operation_id, status in [
+        ("createItem", "201"),
+        ("getItem", "200"),
+        ("getItem", "304"),
+        ("updateItem", "200"),
+    ]:
+        _, operation = ids[operation_id]
+        etag = operation["responses"][status]["headers"].get("ETag", {})
+        assert etag.get("required"), operation_id
+        assert etag["schema"] == {"type": "string"}, operation_id
+    for operation_id, header, statuses in [
+        ("updateItem", "If-Match", {"200", "412"}),
+        ("deleteItem", "If-Match", {"204", "412"}),
+        ("getItem", "If-None-Match", {"200", "304"}),
+    ]:
+        _, operation = ids[operation_id]
+        [parameter] = [p for p in operation["parameters"] if p["name"] == header]
+        assert parameter["in"] == "header", operation_id
+        assert not parameter.get("required"), operation_id
+        assert parameter["schema"]["anyOf"][0] == {"type": "string"}, operation_id
+        assert statuses <= set(operation["responses"]), operation_id
+    for name, operation in operations(document):
+        if "412" in operation["responses"]:
+            assert name.startswith(("PATCH /api/v1/items/", "DELETE /api/v1/items/")), name
 
 
 def test_success_answers_are_json_with_examples(document: Document) -> None:
@@ -229,7 +262,7 @@ def test_success_answers_are_json_with_examples(document: Document) -> None:
     problems = []
     for name, operation in operations(document):
         for status, response in operation["responses"].items():
-            if is_error(status) or status == "204":
+            if is_error(status) or status in NO_BODY:
                 continue
             content = response.get("content", {})
             if set(content) != {"application/json"}:
@@ -323,14 +356,14 @@ def test_error_examples_use_the_code_of_their_status(document: Document) -> None
 
 
 @pytest.mark.parametrize(
-    ("create", "parameter", "targets"),
+    ("create", "parameter", "targets", "conditional"),
     [
-        ("createItem", "item_id", {"getItem", "updateItem", "deleteItem"}),
-        ("registerUser", "user_id", {"getUser", "updateUser", "deleteUser"}),
+        ("createItem", "item_id", {"getItem", "updateItem", "deleteItem"}, True),
+        ("registerUser", "user_id", {"getUser", "updateUser", "deleteUser"}, False),
     ],
 )
 def test_created_answers_link_to_reading_changing_and_deleting(
-    document: Document, create: str, parameter: str, targets: set[str]
+    document: Document, create: str, parameter: str, targets: set[str], conditional: bool
 ) -> None:
     ids = by_operation_id(document)
     _, operation = ids[create]
@@ -339,14 +372,36 @@ def test_created_answers_link_to_reading_changing_and_deleting(
     assert model is not None
     assert "id" in document["components"]["schemas"][model]["required"]
 
-    links = created["links"]
+    links = {name: link for name, link in created["links"].items() if "parameters" in link}
     assert {link["operationId"] for link in links.values()} == targets
     for link in links.values():
         path, target = ids[link["operationId"]]
         path_parameters = {p["name"] for p in target["parameters"] if p["in"] == "path"}
         assert path_parameters == {parameter}
         assert f"{{{parameter}}}" in path
-        assert link["parameters"] == {parameter: "$response.body#/id"}
+        expected = {parameter: "$response.body#/id"}
+        if conditional and not link["operationId"].startswith("get"):
+            expected["header.If-Match"] = "$response.header.ETag"
+        assert link["parameters"] == expected
+
+
+def test_a_new_account_links_to_logging_in_with_what_was_registered(document: Document) -> None:
+    _, operation = by_operation_id(document)["registerUser"]
+    login = operation["responses"]["201"]["links"]["login"]
+    assert login["operationId"] == "login"
+    assert login["requestBody"] == {
+        "username": "$request.body#/email",
+        "password": "$request.body#/password",
+    }
+
+
+@pytest.mark.parametrize("source", ["login", "refreshTokens"])
+def test_a_token_pair_links_to_refreshing_and_logging_out(document: Document, source: str) -> None:
+    _, operation = by_operation_id(document)[source]
+    links = operation["responses"]["200"]["links"]
+    assert {link["operationId"] for link in links.values()} == {"refreshTokens", "logout"}
+    for link in links.values():
+        assert link["requestBody"] == {"refresh_token": "$response.body#/refresh_token"}
 
 
 def test_every_link_points_at_a_real_operation_and_its_parameters(document: Document) -> None:
@@ -357,11 +412,27 @@ def test_every_link_points_at_a_real_operation_and_its_parameters(document: Docu
         for response in operation["responses"].values()
         for link in response.get("links", {}).values()
     ]
-    assert len(links) == 6
+    assert len(links) == 11
     for link in links:
         _, target = ids[link["operationId"]]
-        names = {p["name"] for p in target.get("parameters", [])}
-        assert set(link["parameters"]) <= names
+        names = {
+            f"header.{p['name']}" if p["in"] == "header" else p["name"]
+            for p in target.get("parameters", [])
+        }
+        assert set(link.get("parameters", {})) <= names
+        if "requestBody" in link:
+            fields = set(_request_body_properties(document, target))
+            assert set(link["requestBody"]) <= fields, link
+
+
+def _request_body_properties(document: Document, operation: dict[str, Any]) -> dict[str, Any]:
+    (content,) = operation["requestBody"]["content"].values()
+    schema = content["schema"]
+    name = schema_name(content)
+    if name is not None:
+        schema = document["components"]["schemas"][name]
+    properties: dict[str, Any] = schema["properties"]
+    return properties
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from domain.errors import (
 from entrypoints.http.dependencies import ContainerDep, CurrentUser
 from entrypoints.http.envelope import FieldError
 from entrypoints.http.mail import send_after_response
-from entrypoints.http.openapi import documented
+from entrypoints.http.openapi import documented, links_from_token_pair
 from entrypoints.http.paths import API_PREFIX
 from entrypoints.http.schemas import (
     EXAMPLE_PASSWORD,
@@ -63,6 +63,7 @@ def _pair_out(pair: TokenPair) -> TokenPairOut:
             403: EmailNotVerified().message,
             422: FieldError(field="password", message="Field required", type="missing"),
         },
+        links=links_from_token_pair(),
     ),
     openapi_extra={
         "requestBody": {
@@ -107,6 +108,7 @@ async def login(
         "A new access token and refresh token",
         errors=(400, 401, 413, 422, 503),
         examples={422: NO_REFRESH_TOKEN},
+        links=links_from_token_pair(),
     ),
 )
 async def refresh(body: RefreshRequest, container: ContainerDep) -> TokenPairOut:

@@ -5,10 +5,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from domain.item import ItemNotFound
+from domain.item import ItemBusy, ItemNotFound
 from entrypoints.http.dependencies import ContainerDep, CurrentUser
 from entrypoints.http.envelope import FieldError
-from entrypoints.http.openapi import documented, links_from_created
+from entrypoints.http.etags import IfMatch, IfNoneMatch, etag_of, none_match_fails
+from entrypoints.http.openapi import ETAG_HEADER, documented, links_from_created
 from entrypoints.http.pagination import PageParams
 from entrypoints.http.paths import API_PREFIX
 from entrypoints.http.schemas import ItemCreate, ItemOut, ItemPage, ItemUpdate, StorableText
@@ -37,12 +38,17 @@ EMPTY_TITLE = FieldError(
         "The new item",
         errors=(400, 401, 413, 422, 503),
         examples={422: EMPTY_TITLE},
-        links=links_from_created("Item", "item_id"),
+        links=links_from_created("Item", "item_id", etag=True),
+        headers=ETAG_HEADER,
     ),
 )
-async def create_item(body: ItemCreate, user: CurrentUser, container: ContainerDep) -> ItemOut:
-    """A new item owned by the caller. Title 1 to 200 characters, description up to 10,000."""
+async def create_item(
+    body: ItemCreate, user: CurrentUser, container: ContainerDep, response: Response
+) -> ItemOut:
+    """A new item owned by the caller. Title 1 to 200 characters, description up to 10,000.
+    The `ETag` answered is the one to send in `If-Match` when changing it."""
     item = await container.create_item().execute(user, body.title, body.description)
+    response.headers["ETag"] = etag_of(item)
     return ItemOut.of(item)
 
 
@@ -94,11 +100,25 @@ async def list_items(
         "The item",
         errors=(401, 404, 422, 503),
         examples={404: NOT_FOUND, 422: BAD_ITEM_ID},
+        headers=ETAG_HEADER,
+        not_modified=True,
     ),
 )
-async def read_item(item_id: uuid.UUID, user: CurrentUser, container: ContainerDep) -> ItemOut:
-    """The owner or an administrator; 404 for anyone else."""
-    return ItemOut.of(await container.get_item().execute(user, item_id))
+async def read_item(
+    item_id: uuid.UUID,
+    user: CurrentUser,
+    container: ContainerDep,
+    response: Response,
+    if_none_match: IfNoneMatch,
+) -> ItemOut | Response:
+    """The owner or an administrator; 404 for anyone else. With `If-None-Match` naming the
+    current `ETag` (or `*`), a 304 with no body."""
+    item = await container.get_item().execute(user, item_id)
+    etag = etag_of(item)
+    if none_match_fails(if_none_match, item):
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+    response.headers["ETag"] = etag
+    return ItemOut.of(item)
 
 
 @router.patch(
@@ -109,15 +129,25 @@ async def read_item(item_id: uuid.UUID, user: CurrentUser, container: ContainerD
     responses=documented(
         200,
         "The item as changed",
-        errors=(400, 401, 404, 413, 422, 503),
-        examples={404: NOT_FOUND, 422: [EMPTY_TITLE, BAD_ITEM_ID]},
+        errors=(400, 401, 404, 409, 412, 413, 422, 503),
+        examples={404: NOT_FOUND, 409: ItemBusy().message, 422: [EMPTY_TITLE, BAD_ITEM_ID]},
+        headers=ETAG_HEADER,
     ),
 )
 async def update_item(
-    item_id: uuid.UUID, body: ItemUpdate, user: CurrentUser, container: ContainerDep
+    item_id: uuid.UUID,
+    body: ItemUpdate,
+    user: CurrentUser,
+    container: ContainerDep,
+    response: Response,
+    if_match: IfMatch,
 ) -> ItemOut:
-    """Change the fields sent; the owner or an administrator, 404 for anyone else."""
-    return ItemOut.of(await container.update_item().execute(user, item_id, body.changes()))
+    """Change the fields sent; the owner or an administrator, 404 for anyone else. With
+    `If-Match`, only while the item's `ETag` is one it names (or `*`): otherwise a 412 and
+    nothing changes. Without, concurrent changes of different fields all survive."""
+    item = await container.update_item().execute(user, item_id, body.changes(), if_match)
+    response.headers["ETag"] = etag_of(item)
+    return ItemOut.of(item)
 
 
 @router.delete(
@@ -129,10 +159,13 @@ async def update_item(
     responses=documented(
         204,
         "Deleted",
-        errors=(401, 404, 422, 503),
+        errors=(401, 404, 412, 422, 503),
         examples={404: NOT_FOUND, 422: BAD_ITEM_ID},
     ),
 )
-async def delete_item(item_id: uuid.UUID, user: CurrentUser, container: ContainerDep) -> None:
-    """The owner or an administrator; 404 for anyone else."""
-    await container.delete_item().execute(user, item_id)
+async def delete_item(
+    item_id: uuid.UUID, user: CurrentUser, container: ContainerDep, if_match: IfMatch
+) -> None:
+    """The owner or an administrator; 404 for anyone else. With `If-Match`, only while the
+    item's `ETag` is one it names (or `*`): otherwise a 412 and the item stays."""
+    await container.delete_item().execute(user, item_id, if_match)

@@ -23,10 +23,10 @@ from entrypoints.container import Container
 from entrypoints.http.dependencies import ContainerDep, CurrentUser
 from entrypoints.http.envelope import FieldError
 from entrypoints.http.mail import send_after_response, verification_mail
-from entrypoints.http.openapi import documented, links_from_created
+from entrypoints.http.openapi import LOGIN_WITH_NEW_ACCOUNT, documented, links_from_created
 from entrypoints.http.pagination import PageParams
 from entrypoints.http.paths import API_PREFIX
-from entrypoints.http.schemas import StorableText, UserCreate, UserOut, UserPage, UserUpdate
+from entrypoints.http.schemas import StorableEmail, UserCreate, UserOut, UserPage, UserUpdate
 
 router = APIRouter(prefix=f"{API_PREFIX}/users", tags=["users"])
 
@@ -57,7 +57,7 @@ NO_CURRENT_PASSWORD = FieldError(
         "The new account",
         errors=(400, 403, 409, 413, 422, 503),
         examples={403: RegistrationClosed().message, 409: EMAIL_TAKEN, 422: BAD_EMAIL},
-        links=links_from_created("User", "user_id"),
+        links=links_from_created("User", "user_id") | LOGIN_WITH_NEW_ACCOUNT,
     ),
 )
 async def register(body: UserCreate, tasks: BackgroundTasks, container: ContainerDep) -> UserOut:
@@ -91,7 +91,13 @@ async def list_users(
     user: CurrentUser,
     container: ContainerDep,
     page: PageParams,
-    email: Annotated[StorableText | None, Query(max_length=320, description="Exact email")] = None,
+    email: Annotated[
+        StorableEmail | None,
+        Query(
+            max_length=320,
+            description="Exact email, matched as stored (trimmed, lower-cased); not an email: 422",
+        ),
+    ] = None,
     is_active: Annotated[bool | None, Query(description="Active or deactivated accounts")] = None,
     role: Annotated[Role | None, Query(description="Accounts holding this role")] = None,
 ) -> UserPage:

@@ -15,7 +15,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: install serve migrate test check lint typecheck imports servers \
-        test-unit test-integration test-e2e openapi format clean
+        test-unit test-integration test-e2e test-contract openapi format clean
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -58,6 +58,9 @@ test-integration: install servers
 
 test-e2e: install servers
 	$(VENV)/pytest tests/e2e -q
+
+test-contract: install servers
+	$(VENV)/pytest tests/contract -q
 
 test: install servers check
 	$(VENV)/pytest -q

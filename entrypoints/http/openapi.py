@@ -85,7 +85,7 @@ class _Status:
 
 _STATUSES: dict[int, _Status] = {
     400: _Status(
-        "The body could not be read at all (JSON that is not UTF-8, for example)",
+        "The body could not be read at all (a multipart form without its boundary, for example)",
         ErrorCode.HTTP_ERROR,
         ErrorExample("There was an error parsing the body"),
     ),

@@ -15,7 +15,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: install serve migrate test check lint typecheck imports servers \
-        test-unit test-integration test-e2e test-contract openapi format clean
+        test-unit test-integration test-e2e test-contract openapi format clean bench
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -39,8 +39,8 @@ servers:
 	scripts/ensure-servers.sh
 
 lint: install
-	$(VENV)/ruff check $(PACKAGES) migrations tests
-	$(VENV)/ruff format --check $(PACKAGES) migrations tests
+	$(VENV)/ruff check $(PACKAGES) migrations tests bench
+	$(VENV)/ruff format --check $(PACKAGES) migrations tests bench
 
 typecheck: install
 	$(VENV)/mypy --strict $(PACKAGES)
@@ -65,9 +65,15 @@ test-contract: install servers
 test: install servers check
 	$(VENV)/pytest -q
 
+# Keel against a minimal baseline under wrk, on this machine (bench/README.md; BENCH_QUICK=1
+# for a smoke run). Installs wrk and PostgreSQL when missing; starts and stops all it needs.
+bench: install servers
+	bench/ensure-wrk.sh
+	$(VENV)/python bench/run.py
+
 format: install
-	$(VENV)/ruff format $(PACKAGES) migrations tests
-	$(VENV)/ruff check --fix $(PACKAGES) migrations tests
+	$(VENV)/ruff format $(PACKAGES) migrations tests bench
+	$(VENV)/ruff check --fix $(PACKAGES) migrations tests bench
 
 clean:
 	rm -rf .venv .tools .mypy_cache .ruff_cache .pytest_cache

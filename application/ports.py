@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -156,7 +155,12 @@ class UnitOfWork(Protocol):
     async def rollback(self) -> None: ...
 
 
-UnitOfWorkFactory = Callable[[], UnitOfWork]
+class UnitOfWorkFactory(Protocol):
+    def __call__(self, *, read_only: bool = False) -> UnitOfWork:
+        """A new unit of work. ``read_only`` work only reads: its statements run without a
+        transaction around them, each seeing what was committed when it ran (as they
+        would at READ COMMITTED anyway), and it must not write or commit."""
+        ...
 
 
 class PasswordHasher(Protocol):

@@ -24,6 +24,14 @@ class Email:
     def __post_init__(self) -> None:
         object.__setattr__(self, "value", _normalise(self.value))
 
+    @classmethod
+    def stored(cls, value: str) -> Email:
+        """An address read back from storage, where only normal forms are ever written:
+        not checked again on every read."""
+        email = object.__new__(cls)
+        object.__setattr__(email, "value", value)
+        return email
+
     def __str__(self) -> str:
         return self.value
 

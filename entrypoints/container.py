@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from dependency_injector import containers, providers
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -14,10 +15,8 @@ from adapters.email.smtp import SmtpEmailSender
 from adapters.jwt.token_service import PyJwtTokenService
 from adapters.passwords.common import ZxcvbnCommonPasswords
 from adapters.ratelimit.memory import InMemoryRateLimiter
-from adapters.ratelimit.redis import RedisRateLimiter
 from adapters.sqlalchemy.engine import close_engine, create_engine
 from adapters.sqlalchemy.health import SqlAlchemyHealthProbe
-from adapters.sqlalchemy.migrations import AlembicMigrator
 from adapters.sqlalchemy.pool_events import watch_checkouts
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.ports import Clock, EmailSender, RateLimiter
@@ -45,6 +44,9 @@ from application.use_cases.sessions import Logout, LogoutAll, RefreshTokens
 from entrypoints.metrics import Metrics
 from entrypoints.settings import Settings
 
+if TYPE_CHECKING:
+    from adapters.sqlalchemy.migrations import AlembicMigrator
+
 
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
@@ -54,7 +56,7 @@ class Container(containers.DeclarativeContainer):
     engine = providers.Singleton(lambda s, m: _engine(s, m), settings, metrics)
     unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, engine)
     health_probe = providers.Singleton(SqlAlchemyHealthProbe, engine)
-    migrator = providers.Factory(AlembicMigrator, settings.provided.database_url)
+    migrator = providers.Factory(lambda url: _migrator(url), settings.provided.database_url)
 
     common_passwords = providers.Singleton(ZxcvbnCommonPasswords)
     login_limiter = providers.Singleton(lambda s, c: _login_limiter(s, c), settings, clock)
@@ -186,10 +188,20 @@ def _email_sender(settings: Settings) -> EmailSender:
     )
 
 
+# Alembic and the Redis client are imported only where they are used: a serving worker
+# needs neither unless Redis is configured (some 15 MB of memory per worker).
+def _migrator(database_url: str) -> AlembicMigrator:
+    from adapters.sqlalchemy.migrations import AlembicMigrator
+
+    return AlembicMigrator(database_url)
+
+
 def _login_limiter(settings: Settings, clock: Clock) -> RateLimiter:
     """Redis when ``REDIS_URL`` is set, so that every worker shares one count."""
     attempts, window = settings.login_rate
     if settings.redis_url:
+        from adapters.ratelimit.redis import RedisRateLimiter
+
         return RedisRateLimiter(settings.redis_url, limit=attempts, window_seconds=window)
     return InMemoryRateLimiter(limit=attempts, window_seconds=window, clock=clock)
 
@@ -203,8 +215,8 @@ async def shutdown_container(container: Container) -> None:
     database pool. The pool is closed even when releasing the rest fails."""
     try:
         container.password_hasher().close()
-        limiter = container.login_limiter()
-        if isinstance(limiter, RedisRateLimiter):
-            await limiter.close()
+        close = getattr(container.login_limiter(), "close", None)  # the Redis client
+        if close is not None:
+            await close()
     finally:
         await close_engine(container.engine())

@@ -82,9 +82,7 @@ class PyJwtTokenService:
         if not token or len(token) > MAX_TOKEN_LENGTH:
             raise AuthenticationFailed()
         try:
-            if "crit" in jwt.get_unverified_header(token):
-                raise AuthenticationFailed()  # no extension is understood here
-            claims = jwt.decode(
+            decoded = jwt.decode_complete(
                 token,
                 self._secret,
                 algorithms=[self._algorithm],
@@ -99,6 +97,10 @@ class PyJwtTokenService:
             )
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise AuthenticationFailed() from exc
+        # Decoded once, header and claims together (the token is parsed once, not twice).
+        if "crit" in decoded["header"]:
+            raise AuthenticationFailed()  # no extension is understood here
+        claims: dict[str, Any] = decoded["payload"]
         return self._checked(claims, kind)
 
     def _checked(self, claims: dict[str, Any], kind: str) -> AccessClaims:

@@ -20,8 +20,9 @@ from domain.user import User
 class InMemoryUnitOfWork:
     """Changes are staged per transaction and reach the store only on commit."""
 
-    def __init__(self, store: InMemoryStore) -> None:
+    def __init__(self, store: InMemoryStore, *, read_only: bool = False) -> None:
         self._store = store
+        self._read_only = read_only
         self.committed = False
 
     async def __aenter__(self) -> Self:
@@ -45,6 +46,8 @@ class InMemoryUnitOfWork:
         await self.rollback()
 
     async def commit(self) -> None:
+        if self._read_only:
+            raise RuntimeError("a read-only unit of work cannot commit")
         self._users.apply()
         self._items.apply()
         self._sessions.apply()

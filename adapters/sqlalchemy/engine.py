@@ -25,8 +25,8 @@ def create_engine(
 ) -> AsyncEngine:
     """Pool sizes and timeouts keep a slow or stopped database from piling up requests:
     a connection attempt, a wait for a pooled connection and a statement all give up.
-    On PostgreSQL every checkout is pinged first, so that connections left dead by a
-    database restart are replaced instead of failing the first requests afterwards."""
+    Connections left dead by a database restart are replaced at their first statement
+    (``adapters.sqlalchemy.connection``), not pinged at every checkout."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, pool_size, max_overflow, pool_timeout, pool_recycle)
@@ -39,7 +39,6 @@ def create_engine(
         max_overflow=max_overflow,
         pool_timeout=pool_timeout,
         pool_recycle=pool_recycle,
-        pool_pre_ping=True,
         connect_args={
             "timeout": connect_timeout,
             "command_timeout": statement_timeout_ms / 1000 + 5 if statement_timeout_ms else None,

@@ -7,15 +7,15 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.sqlalchemy.connection import Connection
 from adapters.sqlalchemy.errors import translate_errors
 from adapters.sqlalchemy.tables import one_time_tokens as table
 from domain.one_time_token import OneTimeToken, TokenPurpose
 
 
 class SqlAlchemyOneTimeTokenStore:
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._connection = connection
 
     async def add(self, token: OneTimeToken) -> None:

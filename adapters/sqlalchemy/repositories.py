@@ -10,6 +10,7 @@ from sqlalchemy import (
     Row,
     Select,
     Table,
+    bindparam,
     delete,
     func,
     insert,
@@ -17,8 +18,8 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.sqlalchemy.connection import Connection
 from adapters.sqlalchemy.errors import translate_errors
 from adapters.sqlalchemy.tables import items, users
 from application.ports import ItemFilter, UserFilter
@@ -29,13 +30,20 @@ from domain.pagination import Page, PageRequest
 from domain.role import Role
 from domain.user import User
 
+# Built once: the hottest reads skip building and hashing a statement per call.
+_USER_BY_ID = select(users).where(users.c.id == bindparam("id"))
+_ITEM_BY_ID = select(items).where(items.c.id == bindparam("id"))
+# FOR NO KEY UPDATE: the id is not changed, so nothing that only references the row waits.
+# SQLAlchemy leaves the clause out on SQLite.
+_ITEM_BY_ID_FOR_UPDATE = _ITEM_BY_ID.with_for_update(key_share=True)
+
 
 class SqlAlchemyUserRepository:
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._connection = connection
 
     async def get(self, user_id: uuid.UUID) -> User | None:
-        return await self._one(select(users).where(users.c.id == user_id))
+        return await self._one(_USER_BY_ID, {"id": user_id})
 
     async def get_by_email(self, email: Email) -> User | None:
         return await self._one(select(users).where(users.c.email == email.value))
@@ -91,9 +99,9 @@ class SqlAlchemyUserRepository:
         rows, total = await _page(self._connection, users, conditions, page)
         return Page([_to_user(row) for row in rows], total, page.page, page.page_size)
 
-    async def _one(self, query: Any) -> User | None:
+    async def _one(self, query: Any, parameters: dict[str, Any] | None = None) -> User | None:
         with translate_errors():
-            row = (await self._connection.execute(query)).first()
+            row = (await self._connection.execute(query, parameters)).first()
         return _to_user(row) if row is not None else None
 
 
@@ -117,7 +125,7 @@ def _to_row(user: User) -> dict[str, Any]:
 def _to_user(row: Row[Any]) -> User:
     return User(
         id=row.id,
-        email=Email(row.email),
+        email=Email.stored(row.email),
         hashed_password=row.hashed_password,
         full_name=row.full_name,
         roles=frozenset(Role(name) for name in row.roles.split()),
@@ -132,17 +140,13 @@ def _to_user(row: Row[Any]) -> User:
 
 
 class SqlAlchemyItemRepository:
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._connection = connection
 
     async def get(self, item_id: uuid.UUID, *, for_update: bool = False) -> Item | None:
-        query = select(items).where(items.c.id == item_id)
-        if for_update:
-            # FOR NO KEY UPDATE: the id is not changed, so nothing that only references
-            # the row waits. SQLAlchemy leaves the clause out on SQLite.
-            query = query.with_for_update(key_share=True)
+        query = _ITEM_BY_ID_FOR_UPDATE if for_update else _ITEM_BY_ID
         with translate_errors():
-            row = (await self._connection.execute(query)).first()
+            row = (await self._connection.execute(query, {"id": item_id})).first()
         return _to_item(row) if row is not None else None
 
     async def add(self, item: Item) -> None:
@@ -191,7 +195,7 @@ def _has_role(role: Role) -> ColumnElement[bool]:
 
 
 async def _page(
-    connection: AsyncConnection,
+    connection: Connection,
     table: Table,
     conditions: list[ColumnElement[bool]],
     page: PageRequest,

@@ -7,15 +7,15 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.sqlalchemy.connection import Connection
 from adapters.sqlalchemy.errors import translate_errors
 from adapters.sqlalchemy.tables import refresh_sessions as table
 from domain.session import RefreshSession
 
 
 class SqlAlchemySessionStore:
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._connection = connection
 
     async def add(self, session: RefreshSession) -> None:

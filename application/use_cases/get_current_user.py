@@ -16,7 +16,7 @@ class GetCurrentUser:
 
     async def execute(self, access_token: str) -> User:
         claims = self._tokens.decode_access(access_token)
-        async with self._uow_factory() as uow:
+        async with self._uow_factory(read_only=True) as uow:
             user = await uow.users.get(claims.user_id)
         if user is None or not user.is_active:
             raise AuthenticationFailed()

@@ -42,7 +42,7 @@ class GetItem:
         self._uow_factory = uow_factory
 
     async def execute(self, actor: User, item_id: uuid.UUID) -> Item:
-        async with self._uow_factory() as uow:
+        async with self._uow_factory(read_only=True) as uow:
             item = await uow.items.get(item_id)
         if item is None:
             raise ItemNotFound()
@@ -65,7 +65,7 @@ class ListItems:
         q: str | None = None,
     ) -> Page[Item]:
         scope = policies.item_owner_scope(actor, owner_id)
-        async with self._uow_factory() as uow:
+        async with self._uow_factory(read_only=True) as uow:
             return await uow.items.list(ItemFilter(owner_id=scope, q=q or None), page)
 
 

@@ -30,7 +30,7 @@ class GetUser:
 
     async def execute(self, actor: User, user_id: uuid.UUID) -> User:
         policies.ensure_can_see_user(actor, user_id)
-        async with self._uow_factory() as uow:
+        async with self._uow_factory(read_only=True) as uow:
             user = await uow.users.get(user_id)
         if user is None:
             raise UserNotFound()
@@ -54,7 +54,7 @@ class ListUsers:
     ) -> Page[User]:
         policies.ensure_can_list_users(actor)
         where = UserFilter(Email(email) if email is not None else None, is_active, role)
-        async with self._uow_factory() as uow:
+        async with self._uow_factory(read_only=True) as uow:
             return await uow.users.list(where, page)
 
 

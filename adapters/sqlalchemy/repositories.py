@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Row,
     Select,
     Table,
@@ -89,14 +91,9 @@ class SqlAlchemyUserRepository:
             return len((await self._connection.execute(query)).all())
 
     async def list(self, where: UserFilter, page: PageRequest) -> Page[User]:
-        conditions = []
-        if where.email is not None:
-            conditions.append(users.c.email == where.email.value)
-        if where.is_active is not None:
-            conditions.append(users.c.is_active.is_(where.is_active))
-        if where.role is not None:
-            conditions.append(_has_role(where.role))
-        rows, total = await _page(self._connection, users, conditions, page)
+        statements = _user_page_statements(where.email is not None, where.is_active, where.role)
+        parameters = {"email": where.email.value} if where.email is not None else {}
+        rows, total = await _page(self._connection, statements, parameters, page)
         return Page([_to_user(row) for row in rows], total, page.page, page.page_size)
 
     async def _one(self, query: Any, parameters: dict[str, Any] | None = None) -> User | None:
@@ -180,12 +177,17 @@ class SqlAlchemyItemRepository:
             await self._connection.execute(delete(items).where(items.c.owner_id == owner_id))
 
     async def list(self, where: ItemFilter, page: PageRequest) -> Page[Item]:
-        conditions = []
+        parameters: dict[str, Any] = {}
         if where.owner_id is not None:
-            conditions.append(items.c.owner_id == where.owner_id)
+            parameters["owner_id"] = where.owner_id
         if where.q:
+            # A search is built each time: the title pattern is escaped into the statement.
+            conditions = [items.c.owner_id == bindparam("owner_id")] if parameters else []
             conditions.append(func.lower(items.c.title).contains(where.q.lower(), autoescape=True))
-        rows, total = await _page(self._connection, items, conditions, page)
+            statements = _page_statements(items, conditions)
+        else:
+            statements = _item_page_statements(where.owner_id is not None)
+        rows, total = await _page(self._connection, statements, parameters, page)
         return Page([_to_item(row) for row in rows], total, page.page, page.page_size)
 
 
@@ -194,24 +196,59 @@ def _has_role(role: Role) -> ColumnElement[bool]:
     return (literal(" ") + users.c.roles + literal(" ")).contains(f" {role.value} ")
 
 
-async def _page(
-    connection: Connection,
-    table: Table,
-    conditions: list[ColumnElement[bool]],
-    page: PageRequest,
-) -> tuple[list[Row[Any]], int]:
-    """One page of rows, newest first, and the number of all matching rows."""
+PageStatements = tuple[Select[Any], Select[Any]]
+
+
+def _page_statements(table: Table, conditions: list[ColumnElement[bool]]) -> PageStatements:
+    """One page of rows, newest first (``:limit``, ``:offset``), and the number of all
+    matching rows."""
     query: Select[Any] = (
         select(table)
         .where(*conditions)
         .order_by(table.c.created_at.desc(), table.c.id.desc())
-        .limit(page.page_size)
-        .offset(page.offset)
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
     )
-    count = select(func.count()).select_from(table).where(*conditions)
+    count: Select[Any] = select(func.count()).select_from(table).where(*conditions)
+    return query, count
+
+
+# The listings' statements, built once for each combination of filters (a handful).
+@functools.cache
+def _item_page_statements(by_owner: bool) -> PageStatements:
+    return _page_statements(items, [items.c.owner_id == bindparam("owner_id")] if by_owner else [])
+
+
+@functools.cache
+def _user_page_statements(
+    by_email: bool, is_active: bool | None, role: Role | None
+) -> PageStatements:
+    conditions: list[ColumnElement[bool]] = []
+    if by_email:
+        conditions.append(users.c.email == bindparam("email"))
+    if is_active is not None:
+        conditions.append(users.c.is_active.is_(is_active))
+    if role is not None:
+        conditions.append(_has_role(role))
+    return _page_statements(users, conditions)
+
+
+async def _page(
+    connection: Connection,
+    statements: PageStatements,
+    parameters: dict[str, Any],
+    page: PageRequest,
+) -> tuple[list[Row[Any]], int]:
+    query, count = statements
     with translate_errors():
-        rows = list((await connection.execute(query)).all())
-        total = int((await connection.execute(count)).scalar_one())
+        rows = list(
+            (
+                await connection.execute(
+                    query, {**parameters, "limit": page.page_size, "offset": page.offset}
+                )
+            ).all()
+        )
+        total = int((await connection.execute(count, parameters or None)).scalar_one())
     return rows, total
 
 

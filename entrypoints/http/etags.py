@@ -80,7 +80,7 @@ def _joined(request: Request, name: str) -> str:
     return ", ".join(request.headers.getlist(name))
 
 
-def _if_match(
+async def _if_match(
     request: Request,
     if_match: Annotated[
         str | None,
@@ -97,7 +97,7 @@ def _if_match(
     return versions_matching(parse_condition(_joined(request, "if-match")))
 
 
-def _if_none_match(
+async def _if_none_match(
     request: Request,
     if_none_match: Annotated[
         str | None,

@@ -9,7 +9,7 @@ from fastapi import Depends, Query
 from domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE, MAX_PAGE_SIZE, PageRequest
 
 
-def page_request(
+async def page_request(
     page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Which page, from 1")] = 1,
     page_size: Annotated[
         int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"Entries per page, 1 to {MAX_PAGE_SIZE}")

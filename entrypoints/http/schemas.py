@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Generic, Self, TypeVar
+from typing import Annotated, Any, Generic, Self, TypeVar, cast
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -190,7 +190,8 @@ class UserOut(BaseModel):
 
     @classmethod
     def of(cls, user: User) -> UserOut:
-        return cls(
+        # From a domain entity, right by construction: not validated again.
+        return cls.model_construct(
             id=user.id,
             email=user.email.value,
             full_name=user.full_name,
@@ -334,7 +335,7 @@ class ItemOut(BaseModel):
 
     @classmethod
     def of(cls, item: Item) -> ItemOut:
-        return cls(
+        return cls.model_construct(
             id=item.id,
             owner_id=item.owner_id,
             title=item.title,
@@ -356,13 +357,14 @@ class PageOut(BaseModel, Generic[T]):
 
     @classmethod
     def of(cls, page: Page[Any], items: list[T]) -> Self:
-        return cls(
+        built = cls.model_construct(
             items=items,
             total=page.total,
             page=page.page,
             page_size=page.page_size,
             has_next=page.has_next,
         )
+        return cast(Self, built)
 
 
 class ItemPage(PageOut[ItemOut]):

@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from domain.item import ItemBusy, ItemNotFound
+from entrypoints.http.bodies import json_body
 from entrypoints.http.dependencies import ContainerDep, CurrentUser
 from entrypoints.http.envelope import FieldError
 from entrypoints.http.etags import IfMatch, IfNoneMatch, etag_of, none_match_fails
@@ -42,14 +43,11 @@ EMPTY_TITLE = FieldError(
         headers=ETAG_HEADER,
     ),
 )
-async def create_item(
-    body: ItemCreate, user: CurrentUser, container: ContainerDep, response: Response
-) -> ItemOut:
+async def create_item(body: ItemCreate, user: CurrentUser, container: ContainerDep) -> Response:
     """A new item owned by the caller. Title 1 to 200 characters, description up to 10,000.
     The `ETag` answered is the one to send in `If-Match` when changing it."""
     item = await container.create_item().execute(user, body.title, body.description)
-    response.headers["ETag"] = etag_of(item)
-    return ItemOut.of(item)
+    return json_body(ItemOut.of(item), status_code=201, headers={"ETag": etag_of(item)})
 
 
 @router.get(
@@ -82,12 +80,12 @@ async def list_items(
         uuid.UUID | None,
         Query(description="Whose items: administrators may name anyone, others only themselves"),
     ] = None,
-) -> ItemPage:
+) -> Response:
     """Your items, newest first; an administrator sees everyone's and may filter by owner.
     `q` matches part of the title, ignoring case. Anyone else naming an `owner_id` not
     their own gets a 403."""
     found = await container.list_items().execute(user, page, owner_id, q)
-    return ItemPage.of(found, [ItemOut.of(item) for item in found.items])
+    return json_body(ItemPage.of(found, [ItemOut.of(item) for item in found.items]))
 
 
 @router.get(
@@ -108,17 +106,15 @@ async def read_item(
     item_id: uuid.UUID,
     user: CurrentUser,
     container: ContainerDep,
-    response: Response,
     if_none_match: IfNoneMatch,
-) -> ItemOut | Response:
+) -> Response:
     """The owner or an administrator; 404 for anyone else. With `If-None-Match` naming the
     current `ETag` (or `*`), a 304 with no body."""
     item = await container.get_item().execute(user, item_id)
     etag = etag_of(item)
     if none_match_fails(if_none_match, item):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
-    response.headers["ETag"] = etag
-    return ItemOut.of(item)
+    return json_body(ItemOut.of(item), headers={"ETag": etag})
 
 
 @router.patch(
@@ -139,15 +135,13 @@ async def update_item(
     body: ItemUpdate,
     user: CurrentUser,
     container: ContainerDep,
-    response: Response,
     if_match: IfMatch,
-) -> ItemOut:
+) -> Response:
     """Change the fields sent; the owner or an administrator, 404 for anyone else. With
     `If-Match`, only while the item's `ETag` is one it names (or `*`): otherwise a 412 and
     nothing changes. Without, concurrent changes of different fields all survive."""
     item = await container.update_item().execute(user, item_id, body.changes(), if_match)
-    response.headers["ETag"] = etag_of(item)
-    return ItemOut.of(item)
+    return json_body(ItemOut.of(item), headers={"ETag": etag_of(item)})
 
 
 @router.delete(

@@ -20,6 +20,7 @@ from domain.errors import (
 from domain.role import Role
 from domain.user import User
 from entrypoints.container import Container
+from entrypoints.http.bodies import json_body
 from entrypoints.http.dependencies import ContainerDep, CurrentUser
 from entrypoints.http.envelope import FieldError
 from entrypoints.http.mail import send_after_response, verification_mail
@@ -60,7 +61,7 @@ NO_CURRENT_PASSWORD = FieldError(
         links=links_from_created("User", "user_id") | LOGIN_WITH_NEW_ACCOUNT,
     ),
 )
-async def register(body: UserCreate, tasks: BackgroundTasks, container: ContainerDep) -> UserOut:
+async def register(body: UserCreate, tasks: BackgroundTasks, container: ContainerDep) -> Response:
     """Create an ordinary account. The email is stored lower-cased and must be unused
     (409 otherwise); the password is 8 to 128 characters. 403 while registration is closed.
     A welcome mail and a link to verify the address are sent after the answer."""
@@ -69,7 +70,7 @@ async def register(body: UserCreate, tasks: BackgroundTasks, container: Containe
     )
     verification = await verification_mail(container, user)
     send_after_response(tasks, container, welcome_mail(user), verification)
-    return UserOut.of(user)
+    return json_body(UserOut.of(user), status_code=201)
 
 
 @router.get(
@@ -100,10 +101,10 @@ async def list_users(
     ] = None,
     is_active: Annotated[bool | None, Query(description="Active or deactivated accounts")] = None,
     role: Annotated[Role | None, Query(description="Accounts holding this role")] = None,
-) -> UserPage:
+) -> Response:
     """A page of accounts, newest first. Administrators only (403 for anyone else)."""
     found = await container.list_users().execute(user, page, email, is_active, role)
-    return UserPage.of(found, [UserOut.of(u) for u in found.items])
+    return json_body(UserPage.of(found, [UserOut.of(u) for u in found.items]))
 
 
 @router.get(
@@ -113,9 +114,9 @@ async def list_users(
     operation_id="getCurrentUser",
     responses=documented(200, "Your account", errors=(401, 503)),
 )
-async def read_me(user: CurrentUser) -> UserOut:
+async def read_me(user: CurrentUser) -> Response:
     """The account the bearer token belongs to."""
-    return UserOut.of(user)
+    return json_body(UserOut.of(user))
 
 
 @router.patch(
@@ -136,13 +137,13 @@ async def read_me(user: CurrentUser) -> UserOut:
 )
 async def update_me(
     body: UserUpdate, user: CurrentUser, tasks: BackgroundTasks, container: ContainerDep
-) -> UserOut:
+) -> Response:
     """Change the fields sent. A new password needs `current_password` and ends every
     session; a taken email is a 409; `roles` and `is_active` are for administrators (403).
     A new email is unverified, and a link to verify it is mailed to it."""
     updated = await container.update_user().execute(user, user.id, body.changes())
     await _verify_new_address(user, updated, tasks, container)
-    return UserOut.of(updated)
+    return json_body(UserOut.of(updated))
 
 
 async def _verify_new_address(
@@ -179,9 +180,9 @@ async def delete_me(user: CurrentUser, container: ContainerDep) -> None:
         examples={404: NOT_FOUND, 422: BAD_USER_ID},
     ),
 )
-async def read_user(user_id: uuid.UUID, user: CurrentUser, container: ContainerDep) -> UserOut:
+async def read_user(user_id: uuid.UUID, user: CurrentUser, container: ContainerDep) -> Response:
     """Your own account, or any account for an administrator; 404 otherwise."""
-    return UserOut.of(await container.get_user().execute(user, user_id))
+    return json_body(UserOut.of(await container.get_user().execute(user, user_id)))
 
 
 @router.patch(
@@ -207,7 +208,7 @@ async def update_user(
     user: CurrentUser,
     tasks: BackgroundTasks,
     container: ContainerDep,
-) -> UserOut:
+) -> Response:
     """Yourself, or anyone as an administrator (404 otherwise). Only an administrator changes
     `roles` or `is_active`; the last active administrator cannot be demoted (409). A new
     email is unverified, and a link to verify it is mailed to it."""
@@ -217,7 +218,7 @@ async def update_user(
         before = await container.get_user().execute(user, user_id)
     updated = await container.update_user().execute(user, user_id, changes)
     await _verify_new_address(before, updated, tasks, container)
-    return UserOut.of(updated)
+    return json_body(UserOut.of(updated))
 
 
 @router.delete(

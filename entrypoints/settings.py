@@ -42,8 +42,8 @@ class Settings(BaseSettings):
 
     environment: Environment = "development"
     database_url: str = "sqlite+aiosqlite:///./keel.db"
-    database_pool_size: int = Field(10, ge=1, le=1000)
-    database_max_overflow: int = Field(10, ge=0, le=1000)
+    database_pool_size: int = Field(20, ge=1, le=1000)
+    database_max_overflow: int = Field(0, ge=0, le=1000)
     database_pool_timeout: float = Field(5.0, gt=0, le=300)
     database_pool_recycle: int = Field(1800, ge=-1)
     database_statement_timeout_ms: int = Field(15_000, ge=0, le=3_600_000)

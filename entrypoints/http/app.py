@@ -34,6 +34,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         container.token_service()  # fail at start-up, not on the first request
+        # Made before any other thread starts: its threads then share the heap it trims.
+        container.password_hasher()
         # Long-lived objects made at start-up stay out of full collections from now on.
         gc.collect()
         gc.freeze()

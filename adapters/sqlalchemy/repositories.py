@@ -182,7 +182,7 @@ class SqlAlchemyItemRepository:
             parameters["owner_id"] = where.owner_id
         if where.q:
             # A search is built each time: the title pattern is escaped into the statement.
-            conditions = [items.c.owner_id == bindparam("owner_id")] if parameters else []
+            conditions = _item_conditions(where.owner_id is not None)
             conditions.append(func.lower(items.c.title).contains(where.q.lower(), autoescape=True))
             statements = _page_statements(items, conditions)
         else:
@@ -214,9 +214,13 @@ def _page_statements(table: Table, conditions: list[ColumnElement[bool]]) -> Pag
 
 
 # The listings' statements, built once for each combination of filters (a handful).
+def _item_conditions(by_owner: bool) -> list[ColumnElement[bool]]:
+    return [items.c.owner_id == bindparam("owner_id")] if by_owner else []
+
+
 @functools.cache
 def _item_page_statements(by_owner: bool) -> PageStatements:
-    return _page_statements(items, [items.c.owner_id == bindparam("owner_id")] if by_owner else [])
+    return _page_statements(items, _item_conditions(by_owner))
 
 
 @functools.cache
@@ -240,14 +244,9 @@ async def _page(
     page: PageRequest,
 ) -> tuple[list[Row[Any]], int]:
     query, count = statements
+    bounds = {"limit": page.page_size, "offset": page.offset}
     with translate_errors():
-        rows = list(
-            (
-                await connection.execute(
-                    query, {**parameters, "limit": page.page_size, "offset": page.offset}
-                )
-            ).all()
-        )
+        rows = list((await connection.execute(query, parameters | bounds)).all())
         total = int((await connection.execute(count, parameters or None)).scalar_one())
     return rows, total
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import functools
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Integer,
-    Row,
     Select,
     Table,
     bindparam,
@@ -21,7 +21,7 @@ from sqlalchemy import (
     update,
 )
 
-from adapters.sqlalchemy.connection import Connection
+from adapters.sqlalchemy.connection import Connection, RowValues
 from adapters.sqlalchemy.errors import translate_errors
 from adapters.sqlalchemy.tables import items, users
 from application.ports import ItemFilter, UserFilter
@@ -34,6 +34,7 @@ from domain.user import User
 
 # Built once: the hottest reads skip building and hashing a statement per call.
 _USER_BY_ID = select(users).where(users.c.id == bindparam("id"))
+_USER_BY_EMAIL = select(users).where(users.c.email == bindparam("email"))
 _ITEM_BY_ID = select(items).where(items.c.id == bindparam("id"))
 # FOR NO KEY UPDATE: the id is not changed, so nothing that only references the row waits.
 # SQLAlchemy leaves the clause out on SQLite.
@@ -48,7 +49,7 @@ class SqlAlchemyUserRepository:
         return await self._one(_USER_BY_ID, {"id": user_id})
 
     async def get_by_email(self, email: Email) -> User | None:
-        return await self._one(select(users).where(users.c.email == email.value))
+        return await self._one(_USER_BY_EMAIL, {"email": email.value})
 
     async def add(self, user: User) -> None:
         with translate_errors():
@@ -96,10 +97,10 @@ class SqlAlchemyUserRepository:
         rows, total = await _page(self._connection, statements, parameters, page)
         return Page([_to_user(row) for row in rows], total, page.page, page.page_size)
 
-    async def _one(self, query: Any, parameters: dict[str, Any] | None = None) -> User | None:
+    async def _one(self, query: Select[Any], parameters: dict[str, Any]) -> User | None:
         with translate_errors():
-            row = (await self._connection.execute(query, parameters)).first()
-        return _to_user(row) if row is not None else None
+            rows = await self._connection.rows(query, parameters)
+        return _to_user(rows[0]) if rows else None
 
 
 def _to_row(user: User) -> dict[str, Any]:
@@ -119,20 +120,36 @@ def _to_row(user: User) -> dict[str, Any]:
     }
 
 
-def _to_user(row: Row[Any]) -> User:
+def _to_user(row: RowValues) -> User:
+    # The columns in the table's order, as ``select(users)`` gives them. Times are aware UTC
+    # on both paths: asyncpg's own, and the column type's on SQLAlchemy's.
+    (
+        user_id,
+        email,
+        hashed_password,
+        full_name,
+        roles,
+        is_active,
+        is_superuser,
+        is_verified,
+        created_at,
+        updated_at,
+        sessions_valid_after,
+        version,
+    ) = row
     return User(
-        id=row.id,
-        email=Email.stored(row.email),
-        hashed_password=row.hashed_password,
-        full_name=row.full_name,
-        roles=frozenset(Role(name) for name in row.roles.split()),
-        is_active=row.is_active,
-        is_superuser=row.is_superuser,
-        is_verified=row.is_verified,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        sessions_valid_after=row.sessions_valid_after,
-        version=row.version,
+        id=user_id,
+        email=Email.stored(email),
+        hashed_password=hashed_password,
+        full_name=full_name,
+        roles=frozenset(Role(name) for name in roles.split()),
+        is_active=is_active,
+        is_superuser=is_superuser,
+        is_verified=is_verified,
+        created_at=created_at,
+        updated_at=updated_at,
+        sessions_valid_after=sessions_valid_after,
+        version=version,
     )
 
 
@@ -143,8 +160,8 @@ class SqlAlchemyItemRepository:
     async def get(self, item_id: uuid.UUID, *, for_update: bool = False) -> Item | None:
         query = _ITEM_BY_ID_FOR_UPDATE if for_update else _ITEM_BY_ID
         with translate_errors():
-            row = (await self._connection.execute(query, {"id": item_id})).first()
-        return _to_item(row) if row is not None else None
+            rows = await self._connection.rows(query, {"id": item_id})
+        return _to_item(rows[0]) if rows else None
 
     async def add(self, item: Item) -> None:
         with translate_errors(missing_reference=UserNotFound):
@@ -242,12 +259,12 @@ async def _page(
     statements: PageStatements,
     parameters: dict[str, Any],
     page: PageRequest,
-) -> tuple[list[Row[Any]], int]:
+) -> tuple[Sequence[RowValues], int]:
     query, count = statements
     bounds = {"limit": page.page_size, "offset": page.offset}
     with translate_errors():
-        rows = list((await connection.execute(query, parameters | bounds)).all())
-        total = int((await connection.execute(count, parameters or None)).scalar_one())
+        rows = await connection.rows(query, parameters | bounds)
+        total = int((await connection.rows(count, parameters))[0][0])
     return rows, total
 
 
@@ -263,13 +280,15 @@ def _item_row(item: Item) -> dict[str, Any]:
     }
 
 
-def _to_item(row: Row[Any]) -> Item:
+def _to_item(row: RowValues) -> Item:
+    # The columns in the table's order, as ``select(items)`` gives them.
+    item_id, owner_id, title, description, created_at, updated_at, version = row
     return Item(
-        id=row.id,
-        owner_id=row.owner_id,
-        title=row.title,
-        description=row.description,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        version=row.version,
+        id=item_id,
+        owner_id=owner_id,
+        title=title,
+        description=description,
+        created_at=created_at,
+        updated_at=updated_at,
+        version=version,
     )

@@ -20,7 +20,8 @@ class SqlAlchemyUnitOfWork:
     rolls back whatever was not committed and gives the connection back.
 
     ``read_only`` work runs its statements without a transaction (AUTOCOMMIT): no ``BEGIN``
-    and ``ROLLBACK`` round trips around a single read, which is most of a read's cost."""
+    and ``ROLLBACK`` round trips around a single read, which is most of a read's cost. On
+    PostgreSQL its reads go straight to asyncpg (see ``Connection``)."""
 
     users: SqlAlchemyUserRepository
     items: SqlAlchemyItemRepository
@@ -34,7 +35,7 @@ class SqlAlchemyUnitOfWork:
 
     async def __aenter__(self) -> Self:
         with translate_errors():
-            self._connection = await Connection.open(self._engine)
+            self._connection = await Connection.open(self._engine, driver_reads=self._read_only)
         self.users = SqlAlchemyUserRepository(self._connection)
         self.items = SqlAlchemyItemRepository(self._connection)
         self.sessions = SqlAlchemySessionStore(self._connection)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 import pytest
+from sqlalchemy import event
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -73,6 +74,26 @@ async def test_the_statement_timeout_cancels_a_blocked_update(database: str, use
         await locker.close()
         await engine.dispose()
     await assert_full_name(database, user, "Ada")
+
+
+async def test_the_statement_timeout_cancels_a_blocked_read_once(database: str, user: User) -> None:
+    # Reads by key wait only for a lock on the whole table, such as a migration takes.
+    engine = create_engine(database, statement_timeout_ms=300)
+    locker = await asyncpg.connect(database.replace("+asyncpg", "", 1))
+    await locker.execute("BEGIN")
+    await locker.execute("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
+    sent: list[str] = []
+    event.listen(engine.sync_engine, "before_cursor_execute", lambda *a: sent.append(a[2]))
+    try:
+        with pytest.raises(StorageUnavailable) as caught:
+            async with SqlAlchemyUnitOfWork(engine, read_only=True) as uow:
+                await uow.users.get(user.id)
+        assert caught.value.message == STATEMENT_TIMED_OUT
+        assert getattr(caught.value.__cause__, "sqlstate", None) == "57014"
+        assert sent == [], "the read that timed out was run again"
+    finally:
+        await locker.close()
+        await engine.dispose()
 
 
 async def test_without_a_lock_the_same_update_goes_through(database: str, user: User) -> None:

@@ -1,19 +1,28 @@
 """Read-only units of work: they read what is committed, refuse to commit, and on the SQL
-databases run each statement on its own, without a transaction held around them."""
+databases run each statement on its own, without a transaction held around them. On
+PostgreSQL their reads go to asyncpg directly, give the same entities as SQLAlchemy's path,
+and fall back to it when the driver's connection fails."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.sqlalchemy.connection import Connection
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from application.ports import UnitOfWorkFactory
+from application.ports import ItemFilter, UnitOfWorkFactory, UserFilter
 from domain.email import Email
+from domain.item import Item
+from domain.pagination import PageRequest
 from domain.role import Role
 from domain.user import User
 from tests.integration.conftest import migrated
@@ -88,3 +97,144 @@ async def _now(uow: SqlAlchemyUnitOfWork) -> datetime:
     assert uow._connection is not None
     value: datetime = (await uow._connection.execute(text("SELECT now()"))).scalar_one()
     return value
+
+
+@pytest.fixture
+async def pg_engine(postgres_url: str) -> AsyncIterator[AsyncEngine]:
+    await migrated(postgres_url)
+    engine = create_engine(postgres_url, pool_size=1)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+class _Statements:
+    """Counts the statements SQLAlchemy itself sends."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.count = 0
+        event.listen(engine.sync_engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, *_: Any) -> None:
+        self.count += 1
+
+
+async def _read_everything(uow: SqlAlchemyUnitOfWork, user: User, items: list[Item]) -> Any:
+    page = PageRequest(1, 2)
+    return (
+        await uow.users.get(user.id),
+        await uow.users.get(uuid.uuid4()),
+        await uow.users.get_by_email(user.email),
+        await uow.users.list(UserFilter(), page),
+        await uow.users.list(UserFilter(email=user.email, is_active=True, role=Role.USER), page),
+        await uow.items.get(items[0].id),
+        await uow.items.get(uuid.uuid4()),
+        await uow.items.list(ItemFilter(owner_id=user.id), page),
+        await uow.items.list(ItemFilter(owner_id=user.id, q="TITLE 1"), page),
+        await uow.items.list(ItemFilter(q="100%_"), page),
+    )
+
+
+@pytest.mark.postgres
+async def test_on_postgresql_reads_skip_sqlalchemy_and_give_the_same_entities(
+    pg_engine: AsyncEngine,
+) -> None:
+    user = _user()
+    now = datetime.now(UTC)
+    items = [
+        Item(uuid.uuid4(), user.id, f"Title {n} 100%_", None if n else "text", now, now)
+        for n in range(3)
+    ]
+    async with SqlAlchemyUnitOfWork(pg_engine) as uow:
+        await uow.users.add(user)
+        for item in items:
+            await uow.items.add(item)
+        await uow.commit()
+    sent = _Statements(pg_engine)
+    async with SqlAlchemyUnitOfWork(pg_engine) as uow:
+        through_sqlalchemy = await _read_everything(uow, user, items)
+    assert sent.count > 0
+    sent.count = 0
+    async with SqlAlchemyUnitOfWork(pg_engine, read_only=True) as uow:
+        through_asyncpg = await _read_everything(uow, user, items)
+    assert sent.count == 0, "a read-only read went through SQLAlchemy's execution"
+    assert through_asyncpg == through_sqlalchemy
+    found, missing, by_email, users, filtered, item, no_item, page, search, anywhere = (
+        through_asyncpg
+    )
+    assert (found, missing, by_email) == (user, None, user)
+    assert (users.total, filtered.total, users.items) == (1, 1, [user])
+    assert (item, no_item) == (items[0], None)
+    assert (page.total, len(page.items), search.items, anywhere.total) == (3, 2, [items[1]], 3)
+    assert found is not None
+    assert found.created_at.tzinfo is UTC
+
+
+async def _backends(engine: AsyncEngine, query: str, where: str = "TRUE") -> int:
+    """``count(query)`` over the pool's server processes, seen from a connection of its own."""
+    admin = create_engine(engine.url.render_as_string(hide_password=False), pool_size=1)
+    try:
+        async with admin.connect() as connection:
+            result = await connection.execute(
+                text(
+                    f"SELECT count({query}) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                    f"AND application_name = 'keel' AND {where}"
+                )
+            )
+            return int(result.scalar_one())
+    finally:
+        await admin.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_read_on_a_broken_driver_connection_is_answered_through_sqlalchemy(
+    pg_engine: AsyncEngine,
+) -> None:
+    user = _user()
+    async with SqlAlchemyUnitOfWork(pg_engine) as uow:
+        await uow.users.add(user)
+        await uow.commit()
+    async with SqlAlchemyUnitOfWork(pg_engine, read_only=True) as uow:
+        assert await uow.users.get(user.id) == user
+    # The one pooled connection dies under the pool, as in a database restart.
+    assert await _backends(pg_engine, "pg_terminate_backend(pid)") == 1
+    sent = _Statements(pg_engine)
+    async with SqlAlchemyUnitOfWork(pg_engine, read_only=True) as uow:
+        assert await uow.users.get(user.id) == user
+    assert sent.count == 1, "the failed read is run again through SQLAlchemy"
+    # The broken connection was not given back: the next read is the driver's again.
+    async with SqlAlchemyUnitOfWork(pg_engine, read_only=True) as uow:
+        assert await uow.users.get(user.id) == user
+    assert sent.count == 1
+
+
+@pytest.mark.postgres
+async def test_a_cancelled_read_leaves_nothing_running_and_the_pool_usable(
+    pg_engine: AsyncEngine,
+) -> None:
+    connection = await Connection.open(pg_engine, driver_reads=True)
+    assert connection._driver is not None
+    asyncpg_connection: Any = connection._driver.driver_connection
+    cancelled_pid = asyncpg_connection.get_server_pid()
+    try:
+        read = asyncio.create_task(connection.rows(select(func.pg_sleep(30))))
+        await asyncio.sleep(0.3)
+        assert await _backends(pg_engine, "*", "query LIKE '%pg_sleep%'") == 1
+        read.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await read
+    finally:
+        await connection.close()
+    # The connection that carried the statement is closed, and its statement with it.
+    sleeping = "query LIKE '%pg_sleep%'"
+    deadline = time.monotonic() + 5
+    while await _backends(pg_engine, "*", sleeping):
+        assert time.monotonic() < deadline, "the cancelled statement is still running"
+        await asyncio.sleep(0.05)
+    async with SqlAlchemyUnitOfWork(pg_engine, read_only=True) as uow:
+        assert await uow.users.get(uuid.uuid4()) is None
+        assert uow._connection is not None
+        pid = (await uow._connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+    assert pid != cancelled_pid, "the cancelled connection went back to the pool"

@@ -24,6 +24,9 @@ REQUIRED_CLAIMS = ["exp", "nbf", "iat", "iss", "aud", "sub", "jti", "type"]
 # Tokens from a clock slightly ahead are accepted; anything further is forged or broken.
 MAX_CLOCK_SKEW = timedelta(seconds=30)
 MAX_TOKEN_LENGTH = 8192
+# Verified tokens kept, by their text, so that a client's next request skips the signature
+# and parsing; times and type are still checked on every use.
+VERIFIED_CACHE_SIZE = 1024
 
 
 class PyJwtTokenService:
@@ -45,6 +48,7 @@ class PyJwtTokenService:
         self._access_ttl = access_ttl
         self._refresh_ttl = refresh_ttl
         self._clock = clock
+        self._verified: dict[str, dict[str, Any]] = {}
 
     def issue_access(self, user_id: uuid.UUID, roles: frozenset[Role]) -> IssuedToken:
         extra = {"roles": sorted(role.value for role in roles)}
@@ -81,6 +85,16 @@ class PyJwtTokenService:
     def _decode(self, token: str, kind: str) -> AccessClaims:
         if not token or len(token) > MAX_TOKEN_LENGTH:
             raise AuthenticationFailed()
+        claims = self._verified.get(token)
+        if claims is None:
+            claims = self._verify(token)
+            if len(self._verified) >= VERIFIED_CACHE_SIZE:
+                self._verified.clear()
+            self._verified[token] = claims
+        return self._checked(claims, kind)
+
+    def _verify(self, token: str) -> dict[str, Any]:
+        """The claims of a token whose signature, algorithm, audience and issuer hold."""
         try:
             decoded = jwt.decode_complete(
                 token,
@@ -101,7 +115,7 @@ class PyJwtTokenService:
         if "crit" in decoded["header"]:
             raise AuthenticationFailed()  # no extension is understood here
         claims: dict[str, Any] = decoded["payload"]
-        return self._checked(claims, kind)
+        return claims
 
     def _checked(self, claims: dict[str, Any], kind: str) -> AccessClaims:
         if claims.get("type") != kind:

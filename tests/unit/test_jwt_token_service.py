@@ -13,7 +13,7 @@ from typing import Any
 import jwt
 import pytest
 
-from adapters.jwt.token_service import PyJwtTokenService
+from adapters.jwt.token_service import VERIFIED_CACHE_SIZE, PyJwtTokenService
 from domain.errors import AuthenticationFailed
 from domain.role import Role
 from tests.support.clock import FixedClock
@@ -210,3 +210,40 @@ def test_a_tampered_payload_is_refused(service: PyJwtTokenService) -> None:
 def test_garbage_is_refused(service: PyJwtTokenService, token: str) -> None:
     with pytest.raises(AuthenticationFailed):
         service.decode_access(token)
+
+
+def test_a_token_is_verified_once_and_checked_on_every_use(
+    service: PyJwtTokenService, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    verified: list[str] = []
+    decode_complete = jwt.decode_complete
+
+    def counting(token: str, *args: Any, **kwargs: Any) -> Any:
+        verified.append(token)
+        return decode_complete(token, *args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode_complete", counting)
+    token = service.issue_access(USER, frozenset()).token
+    for _ in range(3):
+        assert service.decode_access(token).user_id == USER
+    assert verified == [token]
+    # What is kept is the signature's verdict; type and time are checked each time.
+    with pytest.raises(AuthenticationFailed):
+        service.decode_refresh(token)
+    clock.advance(timedelta(minutes=15))
+    with pytest.raises(AuthenticationFailed):
+        service.decode_access(token)
+    # A token one character away is verified for itself, and refused.
+    tampered = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
+    with pytest.raises(AuthenticationFailed):
+        service.decode_access(tampered)
+    assert verified == [token, tampered]
+
+
+def test_the_verified_tokens_kept_are_bounded(service: PyJwtTokenService) -> None:
+    tokens = [service.issue_access(USER, frozenset()).token for _ in range(VERIFIED_CACHE_SIZE + 5)]
+    for token in tokens:
+        service.decode_access(token)
+    assert 0 < len(service._verified) <= VERIFIED_CACHE_SIZE
+    # Every one of them still decodes, kept or not.
+    assert {service.decode_access(token).user_id for token in tokens} == {USER}

@@ -8,6 +8,7 @@ import functools
 import logging
 import re
 import sys
+import threading
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -97,6 +98,36 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
+class _StderrWriter:
+    """A structlog logger that writes rendered lines to ``sys.stderr`` as it is at the time,
+    like ``_StderrHandler``, one whole line at a time."""
+
+    _lock = threading.Lock()
+
+    def __init__(self, name: str) -> None:
+        self.name = name  # for ``add_logger_name``
+
+    def msg(self, message: str) -> None:
+        stream = sys.stderr
+        with self._lock:
+            stream.write(message + "\n")
+            stream.flush()
+
+    debug = info = warning = error = critical = exception = msg
+
+
+ACCESS_LOGGER = "keel.access"
+# Until logging is configured, access lines take the standard library's way.
+_access: Any = structlog.stdlib.get_logger(ACCESS_LOGGER)
+
+
+def access_logger() -> Any:
+    """The logger of the access line, one per request: rendered and written directly, the
+    same line as by way of the standard library's logging, without its records and handler
+    (about a third of a line's cost)."""
+    return _access
+
+
 def _drop_color_message(_logger: Any, _method: str, event_dict: EventDict) -> EventDict:
     """Uvicorn passes a second, ANSI-coloured copy of its message as an extra field."""
     event_dict.pop("color_message", None)
@@ -110,13 +141,14 @@ def configure_logging(level: str = "INFO", log_format: str = "console") -> None:
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False
+    # What lines of the standard library's records need besides Keel's own.
+    foreign_only: list[Processor] = [structlog.stdlib.ExtraAdder(), _drop_color_message]
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_logger_name,
         structlog.stdlib.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
-        structlog.stdlib.ExtraAdder(),
-        _drop_color_message,
+        *foreign_only,
         _render_exception,
         redact_secrets,
     ]
@@ -130,6 +162,12 @@ def configure_logging(level: str = "INFO", log_format: str = "console") -> None:
         structlog.processors.JSONRenderer()
         if log_format == "json"
         else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    global _access  # set up with the rest of logging, once per process
+    _access = structlog.wrap_logger(
+        _StderrWriter(ACCESS_LOGGER),
+        processors=[*(step for step in shared if step not in foreign_only), renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
     )
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,

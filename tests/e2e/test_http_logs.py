@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from entrypoints.logs import configure_logging
+from entrypoints.logs import REDACTED, configure_logging
 from tests.e2e.http_support import PASSWORD, access_token, bearer, register
 
 
@@ -54,3 +54,28 @@ async def test_logins_leave_no_password_or_token_in_the_logs(
     assert "request" in text
     for secret in (PASSWORD, "wrong password", token):
         assert secret not in text
+
+
+async def test_access_lines_follow_the_level_the_format_and_the_redaction(
+    client: httpx.AsyncClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    jwt_shaped = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"
+    configure_logging("WARNING", "json")
+    capsys.readouterr()
+    await client.get("/health/live")
+    assert capsys.readouterr().err == ""
+
+    configure_logging("INFO", "json")
+    await client.get("/health/live", headers={"X-Request-ID": jwt_shaped})
+    [line] = [line for line in json_lines(capsys) if line.get("logger") == "keel.access"]
+    assert line["request_id"] == REDACTED
+    assert (line["event"], line["level"], line["route"]) == ("request", "info", "/health/live")
+    assert line["timestamp"].endswith("Z")
+
+    configure_logging("INFO", "console")
+    await client.get("/health/live", headers={"X-Request-ID": "trace-44"})
+    err = capsys.readouterr().err
+    assert "request" in err
+    assert "trace-44" in err
+    assert "/health/live" in err
+    assert not err.lstrip().startswith("{")

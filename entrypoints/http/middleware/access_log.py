@@ -6,12 +6,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from entrypoints.logs import access_logger
 from entrypoints.metrics import Metrics
 
-logger = structlog.stdlib.get_logger("keel.access")
 UNMATCHED_ROUTE = "<unmatched>"
 # Any other method is counted as OTHER: a client must not be able to mint label values.
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -59,7 +58,7 @@ class AccessLogMiddleware:
             children[0].inc()
             children[1].observe(elapsed)
             client = scope.get("client")
-            logger.info(
+            access_logger().info(
                 "request",
                 method=method,
                 route=route,

@@ -5,10 +5,12 @@ give exactly the JSON the model would."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pydantic_core
+from asyncpg.pgproto import pgproto
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel
@@ -89,3 +91,17 @@ def test_times_keep_their_microseconds_and_zone() -> None:
     body = pydantic_core.to_json(ItemOut.of(item)).decode()
     assert '"created_at":"2026-11-23T14:50:47.559491Z"' in body
     assert '"updated_at":"2026-11-23T14:50:48.559491Z"' in body
+
+
+@given(items, users)
+def test_ids_from_the_postgresql_driver_serialise_the_same(item: Item, user: User) -> None:
+    # asyncpg gives ids of its own UUID subclass.
+    def driver_id(value: uuid.UUID) -> uuid.UUID:
+        driver_uuid: uuid.UUID = pgproto.UUID(str(value))
+        return driver_uuid
+
+    stored_item = replace(item, id=driver_id(item.id), owner_id=driver_id(item.owner_id))
+    stored_user = replace(user, id=driver_id(user.id))
+    assert type(stored_item.id) is not uuid.UUID
+    assert pydantic_core.to_json(ItemOut.of(stored_item)) == pydantic_core.to_json(ItemOut.of(item))
+    assert pydantic_core.to_json(UserOut.of(stored_user)) == pydantic_core.to_json(UserOut.of(user))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import weakref
 from collections.abc import Sequence
 from typing import Any
@@ -11,12 +10,14 @@ from typing import Any
 from sqlalchemy import CursorResult, Executable, Select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util import greenlet_spawn
 
 from adapters.sqlalchemy.errors import raise_if_timed_out
+from application.errors import StorageUnavailable
 
 # A row as both paths give it: SQLAlchemy's Row and asyncpg's Record are sequences.
 RowValues = Sequence[Any]
@@ -67,9 +68,12 @@ class Connection:
         """``driver_reads``: ``engine`` hands out connections without a transaction, and
         reads may go to the driver's connection when the driver is asyncpg."""
         if driver_reads and engine.dialect.driver == "asyncpg":
-            # A failed checkout is left to SQLAlchemy's below, which reports it.
-            with contextlib.suppress(Exception):
+            try:
                 return cls(engine, None, await engine.raw_connection())
+            except PoolTimeout:
+                raise
+            except Exception as error:  # the driver's own, from connecting
+                raise StorageUnavailable() from error
         return cls(engine, await engine.connect())
 
     async def rows(

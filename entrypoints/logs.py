@@ -10,7 +10,7 @@ import re
 import sys
 import threading
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from structlog.types import EventDict, Processor
@@ -116,15 +116,36 @@ class _StderrWriter:
     debug = info = warning = error = critical = exception = msg
 
 
+class _JsonAccessLogger:
+    """The access line in JSON: its fields redacted like every line's, the logger's name,
+    level and time added, rendered by the same processors, and written whole. Nothing is
+    taken from the context: the request id and the user come with the fields."""
+
+    def __init__(self, level: int, renderer: Processor) -> None:
+        self._enabled = level <= logging.INFO
+        self._writer = _StderrWriter(ACCESS_LOGGER)
+        self._stamp = structlog.processors.TimeStamper(fmt="iso", utc=True)
+        self._render = renderer
+
+    def info(self, event: str, **fields: Any) -> None:
+        if not self._enabled:
+            return
+        line = {key: _redact(value, key) for key, value in fields.items()}
+        line["event"] = redact_text(event)
+        line["logger"] = ACCESS_LOGGER
+        line["level"] = "info"
+        self._writer.msg(cast(str, self._render(None, "info", self._stamp(None, "info", line))))
+
+
 ACCESS_LOGGER = "keel.access"
 # Until logging is configured, access lines take the standard library's way.
 _access: Any = structlog.stdlib.get_logger(ACCESS_LOGGER)
 
 
 def access_logger() -> Any:
-    """The logger of the access line, one per request: rendered and written directly, the
-    same line as by way of the standard library's logging, without its records and handler
-    (about a third of a line's cost)."""
+    """The logger of the access line, one per request. Rendered and written directly, the
+    same line as by way of the standard library's logging but at half the cost; in JSON,
+    without structlog's general processing either."""
     return _access
 
 
@@ -164,11 +185,14 @@ def configure_logging(level: str = "INFO", log_format: str = "console") -> None:
         else structlog.dev.ConsoleRenderer(colors=False)
     )
     global _access  # set up with the rest of logging, once per process
-    _access = structlog.wrap_logger(
-        _StderrWriter(ACCESS_LOGGER),
-        processors=[*(step for step in shared if step not in foreign_only), renderer],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-    )
+    if log_format == "json":
+        _access = _JsonAccessLogger(logging.getLevelName(level), renderer)
+    else:
+        _access = structlog.wrap_logger(
+            _StderrWriter(ACCESS_LOGGER),
+            processors=[*(step for step in shared if step not in foreign_only), renderer],
+            wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
+        )
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 
 import httpx
@@ -101,6 +102,12 @@ async def test_request_id_is_kept_only_when_sane(
     echoed = response.headers["x-request-id"]
     assert (echoed == sent) is kept
     assert 1 <= len(echoed) <= 128
+
+
+async def test_a_request_without_an_id_gets_a_random_one(client: httpx.AsyncClient) -> None:
+    ids = [(await client.get("/health/live")).headers["x-request-id"] for _ in range(3)]
+    assert all(re.fullmatch(r"[0-9a-f]{32}", request_id) for request_id in ids)
+    assert len(set(ids)) == 3
 
 
 async def test_security_headers_on_success_and_error(client: httpx.AsyncClient) -> None:

@@ -8,7 +8,7 @@ import logging
 import pytest
 import structlog
 
-from entrypoints.logs import REDACTED, configure_logging
+from entrypoints.logs import REDACTED, access_logger, configure_logging
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"
 
@@ -80,3 +80,33 @@ def test_uvicorn_lines_lose_their_coloured_copy(capsys: pytest.CaptureFixture[st
     [line] = lines(capsys)
     assert line["event"] == "Started server process [42]"
     assert "color_message" not in line
+
+
+def test_the_access_line_is_the_line_the_general_pipeline_writes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("INFO", "json")
+    fields = {
+        "method": "GET",
+        "route": "/api/v1/items/{item_id}",
+        "status": 200,
+        "duration_ms": 1.25,
+        "client": "127.0.0.1",
+        "user_id": None,
+        "request_id": JWT,  # a sane id may still look like a token
+        "note": f"token={JWT}",
+        "password": "hunter2-secret",
+    }
+    access_logger().info("request", **fields)
+    structlog.stdlib.get_logger("keel.access").info("request", **fields)
+    fast, general = lines(capsys)
+    assert fast.pop("timestamp").endswith("Z")  # type: ignore[union-attr]
+    general.pop("timestamp")
+    assert fast == general
+    assert fast["request_id"] == REDACTED
+    assert fast["password"] == REDACTED
+    assert JWT not in json.dumps(fast)
+
+    configure_logging("WARNING", "json")
+    access_logger().info("request", **fields)
+    assert capsys.readouterr().err == ""

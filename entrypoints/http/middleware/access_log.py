@@ -58,6 +58,7 @@ class AccessLogMiddleware:
             children[0].inc()
             children[1].observe(elapsed)
             client = scope.get("client")
+            state = scope.get("state", {})
             access_logger().info(
                 "request",
                 method=method,
@@ -65,5 +66,6 @@ class AccessLogMiddleware:
                 status=status,
                 duration_ms=round(elapsed * 1000, 2),
                 client=client[0] if client else None,
-                user_id=scope.get("state", {}).get("user_id"),
+                user_id=state.get("user_id"),
+                request_id=state.get("request_id"),
             )

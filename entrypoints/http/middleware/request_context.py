@@ -1,7 +1,7 @@
 from __future__ import annotations
 
+import os
 import re
-import uuid
 from contextvars import ContextVar
 
 import structlog
@@ -42,7 +42,8 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _client_request_id(scope) or uuid.uuid4().hex
+        # 128 random bits in hex, as uuid4().hex less its fixed version bits and object.
+        request_id = _client_request_id(scope) or os.urandom(16).hex()
         scope.setdefault("state", {})["request_id"] = request_id
         token = request_id_var.set(request_id)
         path: str = scope.get("path", "")

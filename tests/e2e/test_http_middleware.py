@@ -81,13 +81,21 @@ async def test_large_answers_are_gzipped_for_clients_that_accept_it(serve: Serve
         )
         assert "content-encoding" not in plain.headers
         assert plain.json() == page
+        # Caches must know the answer would have differed for a client that accepts gzip.
+        assert plain.headers["vary"] == "Accept-Encoding"
+        unasked = await client.get("/api/v1/items", headers={**headers, "Accept-Encoding": ""})
+        assert "content-encoding" not in unasked.headers
+        assert unasked.headers["vary"] == "Accept-Encoding"
 
 
 async def test_small_answers_are_not_compressed(serve: Serve) -> None:
     async with serve() as client:
         response = await client.get("/health/live", headers={"Accept-Encoding": "gzip"})
+        plain = await client.get("/health/live", headers={"Accept-Encoding": "identity"})
     assert response.status_code == 200
     assert "content-encoding" not in response.headers
+    assert (plain.status_code, plain.json()) == (200, response.json())
+    assert "vary" not in plain.headers
 
 
 # -- CORS --------------------------------------------------------------------------------

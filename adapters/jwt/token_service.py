@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,9 +24,10 @@ REFRESH = "refresh"
 REQUIRED_CLAIMS = ["exp", "nbf", "iat", "iss", "aud", "sub", "jti", "type"]
 # Tokens from a clock slightly ahead are accepted; anything further is forged or broken.
 MAX_CLOCK_SKEW = timedelta(seconds=30)
+MAX_CLOCK_SKEW_SECONDS = MAX_CLOCK_SKEW.total_seconds()
 MAX_TOKEN_LENGTH = 8192
 # Verified tokens kept, by their text, so that a client's next request skips the signature
-# and parsing; times and type are still checked on every use.
+# and parsing of its claims; their times and type are still checked on every use.
 VERIFIED_CACHE_SIZE = 1024
 
 
@@ -48,7 +50,7 @@ class PyJwtTokenService:
         self._access_ttl = access_ttl
         self._refresh_ttl = refresh_ttl
         self._clock = clock
-        self._verified: dict[str, dict[str, Any]] = {}
+        self._verified: dict[str, _Verified] = {}
 
     def issue_access(self, user_id: uuid.UUID, roles: frozenset[Role]) -> IssuedToken:
         extra = {"roles": sorted(role.value for role in roles)}
@@ -85,13 +87,13 @@ class PyJwtTokenService:
     def _decode(self, token: str, kind: str) -> AccessClaims:
         if not token or len(token) > MAX_TOKEN_LENGTH:
             raise AuthenticationFailed()
-        claims = self._verified.get(token)
-        if claims is None:
-            claims = self._verify(token)
+        verified = self._verified.get(token)
+        if verified is None:
+            verified = _parsed(self._verify(token))
             if len(self._verified) >= VERIFIED_CACHE_SIZE:
                 self._verified.clear()
-            self._verified[token] = claims
-        return self._checked(claims, kind)
+            self._verified[token] = verified
+        return self._checked(verified, kind)
 
     def _verify(self, token: str) -> dict[str, Any]:
         """The claims of a token whose signature, algorithm, audience and issuer hold."""
@@ -117,23 +119,41 @@ class PyJwtTokenService:
         claims: dict[str, Any] = decoded["payload"]
         return claims
 
-    def _checked(self, claims: dict[str, Any], kind: str) -> AccessClaims:
-        if claims.get("type") != kind:
+    def _checked(self, verified: _Verified, kind: str) -> AccessClaims:
+        """What may change between two uses of one token: the time, and what it is used for."""
+        if verified.claims is None or verified.kind != kind:
             raise AuthenticationFailed()
         now = self._clock.now().timestamp()
-        times = (claims["iat"], claims["nbf"], claims["exp"])
-        if not all(isinstance(t, int | float) and not isinstance(t, bool) for t in times):
+        if now >= verified.exp or now < verified.nbf or verified.iat > now + MAX_CLOCK_SKEW_SECONDS:
             raise AuthenticationFailed()
-        iat, nbf, exp = (float(t) for t in times)
-        if not all(math.isfinite(t) for t in (iat, nbf, exp)):
-            raise AuthenticationFailed()
-        if now >= exp or now < nbf or iat > now + MAX_CLOCK_SKEW.total_seconds():
-            raise AuthenticationFailed()
-        if not isinstance(claims["sub"], str) or not isinstance(claims["jti"], str):
-            raise AuthenticationFailed()
-        try:
-            user_id = uuid.UUID(claims["sub"])
-            issued_at = datetime.fromtimestamp(iat, tz=UTC)
-        except (ValueError, OverflowError, OSError) as exc:
-            raise AuthenticationFailed() from exc
-        return AccessClaims(user_id=user_id, issued_at=issued_at, token_id=claims["jti"])
+        return verified.claims
+
+
+@dataclass(frozen=True, slots=True)
+class _Verified:
+    """A verified token's claims, parsed once: ``claims`` is None when they are malformed."""
+
+    kind: object
+    iat: float
+    nbf: float
+    exp: float
+    claims: AccessClaims | None
+
+
+def _parsed(claims: dict[str, Any]) -> _Verified:
+    malformed = _Verified(None, math.nan, math.nan, math.nan, None)
+    times = (claims["iat"], claims["nbf"], claims["exp"])
+    if not all(isinstance(t, int | float) and not isinstance(t, bool) for t in times):
+        return malformed
+    iat, nbf, exp = (float(t) for t in times)
+    if not all(math.isfinite(t) for t in (iat, nbf, exp)):
+        return malformed
+    if not isinstance(claims["sub"], str) or not isinstance(claims["jti"], str):
+        return malformed
+    try:
+        user_id = uuid.UUID(claims["sub"])
+        issued_at = datetime.fromtimestamp(iat, tz=UTC)
+    except (ValueError, OverflowError, OSError):
+        return malformed
+    parsed = AccessClaims(user_id=user_id, issued_at=issued_at, token_id=claims["jti"])
+    return _Verified(claims.get("type"), iat, nbf, exp, parsed)

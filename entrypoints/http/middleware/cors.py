@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware as StarletteCORSMiddleware
 from starlette.responses import Response
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from entrypoints.http.envelope import envelope_bytes
 from entrypoints.http.middleware.request_context import request_id_var
@@ -33,6 +33,20 @@ class CORSMiddleware(StarletteCORSMiddleware):
             max_age=PREFLIGHT_MAX_AGE_SECONDS,
         )
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or _has_origin(scope):
+            await super().__call__(scope, receive, send)
+            return
+
+        # No Origin: not a cross-origin request. As Starlette does, the answer only tells
+        # caches that it depends on the Origin, without Starlette's header objects.
+        async def send_varying(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = _vary_by_origin(message.get("headers", ()))
+            await send(message)
+
+        await self.app(scope, receive, send_varying)
+
     def preflight_response(self, request_headers: Headers) -> Response:
         response = super().preflight_response(request_headers)
         if response.status_code < 400:
@@ -54,3 +68,20 @@ class CORSMiddleware(StarletteCORSMiddleware):
             media_type="application/json",
             headers=headers,
         )
+
+
+def _has_origin(scope: Scope) -> bool:
+    return any(name == b"origin" for name, _ in scope["headers"])
+
+
+def _vary_by_origin(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """One ``Vary`` header, its values so far and then ``Origin``."""
+    kept: list[tuple[bytes, bytes]] = []
+    varies: list[bytes] = []
+    for name, value in headers:
+        if name.lower() == b"vary":
+            varies.append(value)
+        else:
+            kept.append((name, value))
+    kept.append((b"vary", b", ".join([*varies, b"Origin"])))
+    return kept

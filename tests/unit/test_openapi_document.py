@@ -3,13 +3,13 @@ tests rely on every operation, answer, header, example and link it names."""
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
@@ -39,14 +39,21 @@ MODELS: dict[str, type[BaseModel]] = {
 }
 
 
-@pytest.fixture
-def app(settings: Settings, container: Container) -> FastAPI:
-    return create_app(settings, container)
+@pytest.fixture(scope="module")
+def built_document() -> Document:
+    """Built once for the module: building the app and its document is most of its time."""
+    settings = Settings(
+        _env_file=None,
+        environment="test",
+        database_url="sqlite+aiosqlite:///:memory:",
+        jwt_secret="unit-test-secret-" + "x" * 32,
+    )
+    return create_app(settings).openapi()
 
 
 @pytest.fixture
-def document(app: FastAPI) -> Document:
-    return app.openapi()
+def document(built_document: Document) -> Document:
+    return copy.deepcopy(built_document)  # each test may take it apart
 
 
 def operations(document: Document) -> Iterator[tuple[str, Operation]]:

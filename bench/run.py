@@ -699,16 +699,20 @@ class Bench:
         probe_threads = min(config.threads, config.probe_connections)
         assert self.keel is not None
         pid = worker_pid(self.keel.pid)[0]
+
+        def run_probe() -> dict[str, Any]:
+            return self.wrk.run(
+                self.keel_url,
+                probe,
+                connections=config.probe_connections,
+                threads=probe_threads,
+                seconds=config.duration,
+                server_pid=pid,
+            )
+
         # Reference: the same probe with Keel otherwise idle.
         self.ensure_alive()
-        idle = self.wrk.run(
-            self.keel_url,
-            probe,
-            connections=config.probe_connections,
-            threads=probe_threads,
-            seconds=config.duration,
-            server_pid=pid,
-        )
+        idle = run_probe()
         self.record("health_idle", "keel", 1, idle)
         ramp = max(1, config.warmup)
         for round_no in range(1, config.rounds + 1):
@@ -723,14 +727,7 @@ class Bench:
                 seconds=flood_seconds,
             )
             time.sleep(ramp)
-            result = self.wrk.run(
-                self.keel_url,
-                probe,
-                connections=config.probe_connections,
-                threads=probe_threads,
-                seconds=config.duration,
-                server_pid=pid,
-            )
+            result = run_probe()
             flood_result = self.wrk.finish(flood, flood_seconds)
             flood_result["cpu_busy_pct"] = cpu_busy(before, cpu_times())
             result["login_flood"] = flood_result

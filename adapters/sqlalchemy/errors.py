@@ -53,12 +53,16 @@ def translate_errors(
 def raise_if_timed_out(error: Exception) -> None:
     """For errors straight from the driver: the statement ran out of time (the server's
     ``statement_timeout`` or the driver's own limit)."""
-    if isinstance(error, TimeoutError) or getattr(error, "sqlstate", None) == _QUERY_CANCELED:
+    if isinstance(error, TimeoutError) or _driver_sqlstate(error) == _QUERY_CANCELED:
         raise StorageUnavailable(STATEMENT_TIMED_OUT) from error
 
 
 def _sqlstate(exc: DBAPIError) -> str | None:
-    sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return _driver_sqlstate(exc.orig)
+
+
+def _driver_sqlstate(error: BaseException | None) -> str | None:
+    sqlstate = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
     return str(sqlstate) if sqlstate else None
 
 

@@ -34,7 +34,18 @@ class ItemFilter:
 
 
 class UserRepository(Protocol):
-    async def get(self, user_id: uuid.UUID) -> User | None: ...
+    """Writes are compare-and-set on ``User.version`` and store only the columns that
+    changed, so no write can undo what a concurrent one stored."""
+
+    async def get(self, user_id: uuid.UUID, *, for_update: bool = False) -> User | None:
+        """``for_update``: the row stays locked until the transaction ends (where the
+        database has row locks; SQLite serialises writers instead)."""
+        ...
+
+    async def get_signed_in(self, user_id: uuid.UUID, session_id: uuid.UUID) -> User | None:
+        """The user, in one read with the check that the session ``session_id`` of that
+        user has not ended; None when either is not so."""
+        ...
 
     async def get_by_email(self, email: Email) -> User | None: ...
 
@@ -42,11 +53,17 @@ class UserRepository(Protocol):
         """Store a new user; raises ``EmailAlreadyRegistered`` when the email is taken."""
         ...
 
-    async def update(self, user: User) -> None:
-        """Store the changed fields of an existing user."""
+    async def update(self, previous: User, changed: User) -> bool:
+        """Store the fields in which ``changed`` differs from ``previous`` (the user as read),
+        only while the stored version is still ``previous.version``. False, changing
+        nothing, when the version has moved on or the user is gone. Raises
+        ``EmailAlreadyRegistered`` when a new email is taken."""
         ...
 
-    async def delete(self, user_id: uuid.UUID) -> None: ...
+    async def delete(self, user_id: uuid.UUID, *, expected_version: int | None = None) -> bool:
+        """Delete the user; with ``expected_version``, only while the stored version is
+        still that one. False when nothing was deleted."""
+        ...
 
     async def count_admins(self) -> int:
         """Active users holding the admin role."""
@@ -97,7 +114,12 @@ class ItemRepository(Protocol):
 
 
 class SessionStore(Protocol):
-    async def add(self, session: RefreshSession) -> None: ...
+    async def start(self, session: RefreshSession, *, sessions_valid_after: datetime) -> bool:
+        """Store a new session only while its user is active and their sessions have not
+        been ended since the user was read (``sessions_valid_after`` as read then). False,
+        storing nothing, otherwise. The user's row stays share-locked until the transaction
+        ends: a change that ends the user's sessions waits for this one, then ends it too."""
+        ...
 
     async def get_by_token_hash(self, token_hash: str) -> RefreshSession | None: ...
 
@@ -106,7 +128,10 @@ class SessionStore(Protocol):
         concurrent refreshes with one token cannot both succeed)."""
         ...
 
-    async def revoke_family(self, family_id: uuid.UUID, now: datetime) -> None: ...
+    async def revoke_family(self, family_id: uuid.UUID, now: datetime) -> None:
+        """End every session of the family, including one a concurrent rotation is
+        adding: it waits for that rotation to commit, then ends what it stored."""
+        ...
 
     async def revoke_user(self, user_id: uuid.UUID, now: datetime) -> None: ...
 
@@ -181,13 +206,19 @@ class IssuedToken:
 
 @dataclass(frozen=True, slots=True)
 class AccessClaims:
+    """``session_id``: the session (refresh-token family) an access token belongs to;
+    None in a refresh token, which is looked up by itself."""
+
     user_id: uuid.UUID
     issued_at: datetime
     token_id: str
+    session_id: uuid.UUID | None = None
 
 
 class TokenService(Protocol):
-    def issue_access(self, user_id: uuid.UUID, roles: frozenset[Role]) -> IssuedToken: ...
+    def issue_access(
+        self, user_id: uuid.UUID, roles: frozenset[Role], session_id: uuid.UUID
+    ) -> IssuedToken: ...
 
     def issue_refresh(self, user_id: uuid.UUID) -> IssuedToken: ...
 

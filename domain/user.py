@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from domain.email import Email
-from domain.errors import ValidationFailed
+from domain.errors import Conflict, PreconditionFailed, ValidationFailed
 from domain.role import Role
 
 MAX_FULL_NAME_LENGTH = 255
+
+
+class UserChanged(PreconditionFailed):
+    def __init__(self) -> None:
+        super().__init__("The user has changed since it was read")
+
+
+class UserBusy(Conflict):
+    """Concurrent writers kept changing the account while a change was tried again; rare,
+    and only where the database has no row locks (SQLite)."""
+
+    def __init__(self) -> None:
+        super().__init__("The user is being changed by other requests: try again")
 
 
 @dataclass(slots=True)
@@ -71,6 +85,12 @@ class User:
     def touch(self, now: datetime) -> None:
         self.updated_at = now
         self.version += 1
+
+    def ensure_version_in(self, expected_versions: Collection[int] | None) -> None:
+        """A conditional change goes ahead only while the account is still at one of the
+        versions the caller read (None: no condition; an empty collection never matches)."""
+        if expected_versions is not None and self.version not in expected_versions:
+            raise UserChanged()
 
 
 def normalise_full_name(full_name: str | None) -> str | None:

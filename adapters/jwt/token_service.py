@@ -52,8 +52,10 @@ class PyJwtTokenService:
         self._clock = clock
         self._verified: dict[str, _Verified] = {}
 
-    def issue_access(self, user_id: uuid.UUID, roles: frozenset[Role]) -> IssuedToken:
-        extra = {"roles": sorted(role.value for role in roles)}
+    def issue_access(
+        self, user_id: uuid.UUID, roles: frozenset[Role], session_id: uuid.UUID
+    ) -> IssuedToken:
+        extra = {"sid": str(session_id), "roles": sorted(role.value for role in roles)}
         return self._issue(user_id, ACCESS, self._access_ttl, extra)
 
     def issue_refresh(self, user_id: uuid.UUID) -> IssuedToken:
@@ -123,6 +125,8 @@ class PyJwtTokenService:
         """What may change between two uses of one token: the time, and what it is used for."""
         if verified.claims is None or verified.kind != kind:
             raise AuthenticationFailed()
+        if kind == ACCESS and verified.claims.session_id is None:
+            raise AuthenticationFailed()  # every access token names its session
         now = self._clock.now().timestamp()
         if now >= verified.exp or now < verified.nbf or verified.iat > now + MAX_CLOCK_SKEW_SECONDS:
             raise AuthenticationFailed()
@@ -150,10 +154,16 @@ def _parsed(claims: dict[str, Any]) -> _Verified:
         return malformed
     if not isinstance(claims["sub"], str) or not isinstance(claims["jti"], str):
         return malformed
+    sid = claims.get("sid")
+    if sid is not None and not isinstance(sid, str):
+        return malformed
     try:
         user_id = uuid.UUID(claims["sub"])
+        session_id = uuid.UUID(sid) if sid is not None else None
         issued_at = datetime.fromtimestamp(iat, tz=UTC)
     except (ValueError, OverflowError, OSError):
         return malformed
-    parsed = AccessClaims(user_id=user_id, issued_at=issued_at, token_id=claims["jti"])
+    parsed = AccessClaims(
+        user_id=user_id, issued_at=issued_at, token_id=claims["jti"], session_id=session_id
+    )
     return _Verified(claims.get("type"), iat, nbf, exp, parsed)

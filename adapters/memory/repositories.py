@@ -69,11 +69,20 @@ class Staged(Generic[E]):
 
 
 class InMemoryUserRepository:
-    def __init__(self, table: Staged[User]) -> None:
+    def __init__(self, table: Staged[User], sessions: Staged[RefreshSession]) -> None:
         self._table = table
+        self._sessions = sessions
 
-    async def get(self, user_id: uuid.UUID) -> User | None:
+    async def get(self, user_id: uuid.UUID, *, for_update: bool = False) -> User | None:
+        # One event loop, and no await between this read and the commit: nothing to lock.
         return self._table.get(user_id)
+
+    async def get_signed_in(self, user_id: uuid.UUID, session_id: uuid.UUID) -> User | None:
+        live = any(
+            s.family_id == session_id and s.user_id == user_id and s.revoked_at is None
+            for s in self._sessions.rows()
+        )
+        return self._table.get(user_id) if live else None
 
     async def get_by_email(self, email: Email) -> User | None:
         found = next((u for u in self._table.rows() if u.email == email), None)
@@ -84,15 +93,25 @@ class InMemoryUserRepository:
             raise EmailAlreadyRegistered()
         self._table.put(user.id, user)
 
-    async def update(self, user: User) -> None:
-        if self._table.get(user.id) is None:
-            return
-        if any(u.email == user.email and u.id != user.id for u in self._table.rows()):
+    async def update(self, previous: User, changed: User) -> bool:
+        stored = self._table.get(previous.id)
+        if stored is None or stored.version != previous.version:
+            return False
+        if any(u.email == changed.email and u.id != changed.id for u in self._table.rows()):
             raise EmailAlreadyRegistered()
-        self._table.put(user.id, user)
+        # Only the fields that changed: what another writer stored in the others stays.
+        for name in (f.name for f in dataclasses.fields(User)):
+            if getattr(previous, name) != getattr(changed, name):
+                setattr(stored, name, getattr(changed, name))
+        self._table.put(stored.id, stored)
+        return True
 
-    async def delete(self, user_id: uuid.UUID) -> None:
+    async def delete(self, user_id: uuid.UUID, *, expected_version: int | None = None) -> bool:
+        stored = self._table.get(user_id)
+        if stored is None or expected_version not in (None, stored.version):
+            return False
         self._table.delete(user_id)
+        return True
 
     async def count_admins(self) -> int:
         return sum(1 for u in self._table.rows() if u.is_active_admin)
@@ -158,11 +177,16 @@ class InMemoryItemRepository:
 
 
 class InMemorySessionStore:
-    def __init__(self, table: Staged[RefreshSession]) -> None:
+    def __init__(self, table: Staged[RefreshSession], users: Staged[User]) -> None:
         self._table = table
+        self._users = users
 
-    async def add(self, session: RefreshSession) -> None:
+    async def start(self, session: RefreshSession, *, sessions_valid_after: datetime) -> bool:
+        user = self._users.get(session.user_id)
+        if user is None or not user.is_active or user.sessions_valid_after != sessions_valid_after:
+            return False
         self._table.put(session.id, session)
+        return True
 
     async def get_by_token_hash(self, token_hash: str) -> RefreshSession | None:
         found = next((s for s in self._table.rows() if s.token_hash == token_hash), None)

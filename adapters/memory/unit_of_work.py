@@ -28,10 +28,10 @@ class InMemoryUnitOfWork:
     async def __aenter__(self) -> Self:
         self._users: Staged[User] = Staged(self._store.users)
         self._items: Staged[Item] = Staged(self._store.items)
-        self.users = InMemoryUserRepository(self._users)
         self._sessions: Staged[RefreshSession] = Staged(self._store.sessions)
+        self.users = InMemoryUserRepository(self._users, self._sessions)
         self.items = InMemoryItemRepository(self._items)
-        self.sessions = InMemorySessionStore(self._sessions)
+        self.sessions = InMemorySessionStore(self._sessions, self._users)
         self._tokens: Staged[OneTimeToken] = Staged(self._store.one_time_tokens)
         self.one_time_tokens = InMemoryOneTimeTokenStore(self._tokens)
         self.committed = False

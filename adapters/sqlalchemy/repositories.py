@@ -14,6 +14,7 @@ from sqlalchemy import (
     Table,
     bindparam,
     delete,
+    exists,
     func,
     insert,
     literal,
@@ -23,7 +24,7 @@ from sqlalchemy import (
 
 from adapters.sqlalchemy.connection import Connection, RowValues
 from adapters.sqlalchemy.errors import translate_errors
-from adapters.sqlalchemy.tables import items, users
+from adapters.sqlalchemy.tables import items, refresh_sessions, users
 from application.ports import ItemFilter, UserFilter
 from domain.email import Email
 from domain.errors import UserNotFound
@@ -34,6 +35,15 @@ from domain.user import User
 
 # Built once: the hottest reads skip building and hashing a statement per call.
 _USER_BY_ID = select(users).where(users.c.id == bindparam("id"))
+_USER_BY_ID_FOR_UPDATE = _USER_BY_ID.with_for_update(key_share=True)
+# A request's caller: the user, while the session its token names has not ended. One read.
+_SIGNED_IN_USER = _USER_BY_ID.where(
+    exists().where(
+        refresh_sessions.c.family_id == bindparam("session_id"),
+        refresh_sessions.c.user_id == users.c.id,
+        refresh_sessions.c.revoked_at.is_(None),
+    )
+)
 _USER_BY_EMAIL = select(users).where(users.c.email == bindparam("email"))
 _ITEM_BY_ID = select(items).where(items.c.id == bindparam("id"))
 # FOR NO KEY UPDATE: the id is not changed, so nothing that only references the row waits.
@@ -45,8 +55,13 @@ class SqlAlchemyUserRepository:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
 
-    async def get(self, user_id: uuid.UUID) -> User | None:
-        return await self._one(_USER_BY_ID, {"id": user_id})
+    async def get(self, user_id: uuid.UUID, *, for_update: bool = False) -> User | None:
+        return await self._one(
+            _USER_BY_ID_FOR_UPDATE if for_update else _USER_BY_ID, {"id": user_id}
+        )
+
+    async def get_signed_in(self, user_id: uuid.UUID, session_id: uuid.UUID) -> User | None:
+        return await self._one(_SIGNED_IN_USER, {"id": user_id, "session_id": session_id})
 
     async def get_by_email(self, email: Email) -> User | None:
         return await self._one(_USER_BY_EMAIL, {"email": email.value})
@@ -55,17 +70,29 @@ class SqlAlchemyUserRepository:
         with translate_errors():
             await self._connection.execute(insert(users).values(**_to_row(user)))
 
-    async def update(self, user: User) -> None:
-        values = _to_row(user)
-        del values["id"], values["created_at"]
+    async def update(self, previous: User, changed: User) -> bool:
+        before, after = _to_row(previous), _to_row(changed)
+        values = {name: value for name, value in after.items() if before[name] != value}
+        if not values:
+            values = {"version": previous.version}  # still a check that nothing moved
+        # One statement compares and sets: on PostgreSQL a concurrent writer holding the
+        # row makes this wait, then the condition is checked again on what it committed.
+        statement = (
+            update(users)
+            .where(users.c.id == previous.id, users.c.version == previous.version)
+            .values(**values)
+        )
         with translate_errors():
-            await self._connection.execute(
-                update(users).where(users.c.id == user.id).values(**values)
-            )
+            result = await self._connection.execute(statement)
+        return bool(result.rowcount == 1)
 
-    async def delete(self, user_id: uuid.UUID) -> None:
+    async def delete(self, user_id: uuid.UUID, *, expected_version: int | None = None) -> bool:
+        statement = delete(users).where(users.c.id == user_id)
+        if expected_version is not None:
+            statement = statement.where(users.c.version == expected_version)
         with translate_errors():
-            await self._connection.execute(delete(users).where(users.c.id == user_id))
+            result = await self._connection.execute(statement)
+        return bool(result.rowcount == 1)
 
     async def count_admins(self) -> int:
         query = (

@@ -6,11 +6,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, insert, select, update
+from sqlalchemy import ColumnElement, Row, insert, literal, select, update
 
 from adapters.sqlalchemy.connection import Connection
 from adapters.sqlalchemy.errors import translate_errors
 from adapters.sqlalchemy.tables import refresh_sessions as table
+from adapters.sqlalchemy.tables import users
 from domain.session import RefreshSession
 
 
@@ -18,7 +19,7 @@ class SqlAlchemySessionStore:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
 
-    async def add(self, session: RefreshSession) -> None:
+    async def start(self, session: RefreshSession, *, sessions_valid_after: datetime) -> bool:
         values = {
             "id": session.id,
             "user_id": session.user_id,
@@ -26,11 +27,23 @@ class SqlAlchemySessionStore:
             "token_hash": session.token_hash,
             "created_at": session.created_at,
             "expires_at": session.expires_at,
-            "replaced_at": session.replaced_at,
-            "revoked_at": session.revoked_at,
         }
+        # One statement: the row is inserted from the user's row, found only while the user
+        # is as the caller read it. FOR SHARE holds that row until the transaction ends, so a
+        # change that ends the user's sessions (it updates the row first) waits, and then
+        # ends this one too. SQLite leaves the clause out; it serialises writers.
+        source = (
+            select(*(literal(value, table.c[name].type) for name, value in values.items()))
+            .where(
+                users.c.id == session.user_id,
+                users.c.is_active.is_(True),
+                users.c.sessions_valid_after == sessions_valid_after,
+            )
+            .with_for_update(read=True)
+        )
         with translate_errors():
-            await self._connection.execute(insert(table).values(**values))
+            result = await self._connection.execute(insert(table).from_select(list(values), source))
+        return bool(result.rowcount == 1)
 
     async def get_by_token_hash(self, token_hash: str) -> RefreshSession | None:
         query = select(table).where(table.c.token_hash == token_hash)
@@ -53,6 +66,12 @@ class SqlAlchemySessionStore:
         return bool(result.rowcount == 1)
 
     async def revoke_family(self, family_id: uuid.UUID, now: datetime) -> None:
+        # Lock the family first: a rotation in flight holds the token it spends, so this
+        # waits for it to commit; the UPDATE that follows (a statement of its own, with a
+        # newer view) then sees the token the rotation added, and ends it as well.
+        lock = select(table.c.id).where(table.c.family_id == family_id).with_for_update()
+        with translate_errors():
+            await self._connection.execute(lock)
         await self._revoke(table.c.family_id == family_id, now)
 
     async def revoke_user(self, user_id: uuid.UUID, now: datetime) -> None:

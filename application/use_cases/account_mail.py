@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
@@ -17,12 +18,13 @@ from application.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
+from application.retries import LOST, Lost, until_stored
 from domain.email import Email
 from domain.errors import InvalidToken, TooManyAttempts
 from domain.one_time_token import OneTimeToken, TokenPurpose
 from domain.password import check_password_policy
 from domain.session import token_digest
-from domain.user import User
+from domain.user import User, UserBusy
 
 logger = logging.getLogger("keel.mail")
 
@@ -119,29 +121,35 @@ class ConfirmPasswordReset:
             new_password, field="new_password", is_common=common.contains if common else None
         )
         hashed = await self._hasher.hash(new_password)
-        async with self._uow_factory() as uow:
+
+        async def attempt(uow: UnitOfWork, lock: bool) -> Lost | None:
             record, user = await _usable_token(
-                uow, digest, TokenPurpose.PASSWORD_RESET, self._clock
+                uow, digest, TokenPurpose.PASSWORD_RESET, self._clock, lock=lock
             )
             now = self._clock.now()
             if not await uow.one_time_tokens.use(record.id, now):
                 raise InvalidToken()  # another request used it a moment ago
             await uow.one_time_tokens.use_all(user.id, TokenPurpose.PASSWORD_RESET, now)
-            user.hashed_password = hashed
-            user.end_sessions(now)
-            user.touch(now)
-            await uow.users.update(user)
+            reset = copy.copy(user)
+            reset.hashed_password = hashed
+            reset.end_sessions(now)
+            reset.touch(now)
+            if not await uow.users.update(user, reset):
+                return LOST  # rolled back, the token with it: tried again on the newer row
+            # After the user's row: a login or rotation holding it has committed by now.
             await uow.sessions.revoke_user(user.id, now)
-            await uow.commit()
+            return None
+
+        await until_stored(self._uow_factory, attempt, UserBusy)
 
 
 async def _usable_token(
-    uow: UnitOfWork, digest: str, purpose: TokenPurpose, clock: Clock
+    uow: UnitOfWork, digest: str, purpose: TokenPurpose, clock: Clock, *, lock: bool = False
 ) -> tuple[OneTimeToken, User]:
     record = await uow.one_time_tokens.get_by_token_hash(digest)
     if record is None or not record.is_usable(purpose, clock.now()):
         raise InvalidToken()
-    user = await uow.users.get(record.user_id)
+    user = await uow.users.get(record.user_id, for_update=lock)
     if user is None or not user.is_active or str(user.email) != record.email:
         raise InvalidToken()
     return record, user
@@ -214,18 +222,23 @@ class VerifyEmail:
         self._clock = clock
 
     async def execute(self, token: str) -> None:
-        async with self._uow_factory() as uow:
+        digest = token_digest(token)
+
+        async def attempt(uow: UnitOfWork, lock: bool) -> Lost | None:
             record, user = await _usable_token(
-                uow, token_digest(token), TokenPurpose.EMAIL_VERIFICATION, self._clock
+                uow, digest, TokenPurpose.EMAIL_VERIFICATION, self._clock, lock=lock
             )
             now = self._clock.now()
             if not await uow.one_time_tokens.use(record.id, now):
                 raise InvalidToken()
             await uow.one_time_tokens.use_all(user.id, TokenPurpose.EMAIL_VERIFICATION, now)
-            user.is_verified = True
-            user.touch(now)
-            await uow.users.update(user)
-            await uow.commit()
+            verified = copy.copy(user)
+            verified.is_verified = True
+            verified.touch(now)
+            # Only while the address is still the one the token was mailed to.
+            return None if await uow.users.update(user, verified) else LOST
+
+        await until_stored(self._uow_factory, attempt, UserBusy)
 
 
 def welcome_mail(user: User) -> Mail:

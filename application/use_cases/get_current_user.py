@@ -7,7 +7,8 @@ from domain.user import User
 
 class GetCurrentUser:
     """Resolve a bearer access token to its user. The token must be valid, the user must
-    exist and be active, and the token must be issued after the user's sessions were last
+    exist and be active, the session the token names must not have ended (a logout, a
+    reused refresh token), and the token must be issued after the user's sessions were last
     ended (a password change, a logout of all sessions, a change of roles)."""
 
     def __init__(self, uow_factory: UnitOfWorkFactory, tokens: TokenService) -> None:
@@ -16,8 +17,10 @@ class GetCurrentUser:
 
     async def execute(self, access_token: str) -> User:
         claims = self._tokens.decode_access(access_token)
+        if claims.session_id is None:
+            raise AuthenticationFailed()
         async with self._uow_factory(read_only=True) as uow:
-            user = await uow.users.get(claims.user_id)
+            user = await uow.users.get_signed_in(claims.user_id, claims.session_id)
         if user is None or not user.is_active:
             raise AuthenticationFailed()
         if claims.issued_at < user.sessions_valid_after:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import copy
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -91,6 +92,8 @@ class Login:
             raise EmailNotVerified()
         if self._hasher.needs_rehash(user.hashed_password):
             await self._rehash(user, command.password)
+        # Stored only while the account is as it was read before the password was checked:
+        # a password change, deactivation or end of sessions meanwhile makes this a 401.
         async with self._uow_factory() as uow:
             pair = await start_session(uow, self._tokens, self._clock, user)
             await uow.commit()
@@ -105,15 +108,17 @@ class Login:
             return await uow.users.get_by_email(email)
 
     async def _rehash(self, user: User, password: str) -> None:
+        """The same password under the current parameters: not a change anyone sees, so
+        the version stays. Skipped when the account changed meanwhile."""
         new_hash = await self._hasher.hash(password)
         async with self._uow_factory() as uow:
             fresh = await uow.users.get(user.id)
             if fresh is None or fresh.hashed_password != user.hashed_password:
                 return  # changed meanwhile: the newer hash wins
-            fresh.hashed_password = new_hash
-            fresh.updated_at = self._clock.now()
-            await uow.users.update(fresh)
-            await uow.commit()
+            rehashed = copy.copy(fresh)
+            rehashed.hashed_password = new_hash
+            if await uow.users.update(fresh, rehashed):
+                await uow.commit()
 
     async def _dummy(self) -> str:
         if self._dummy_hash is None:
@@ -129,8 +134,9 @@ async def start_session(
     family_id: uuid.UUID | None = None,
 ) -> TokenPair:
     """Issue an access and a refresh token, and store the refresh token's session (in a new
-    family for a login, in the same family for a rotation). The caller commits."""
-    access = tokens.issue_access(user.id, user.roles)
+    family for a login, in the same family for a rotation), while ``user`` is still active
+    and has not had its sessions ended since it was read; ``AuthenticationFailed``
+    otherwise. The access token names the session (the family). The caller commits."""
     refresh = tokens.issue_refresh(user.id)
     now = clock.now()
     session = RefreshSession.start(
@@ -140,7 +146,9 @@ async def start_session(
         expires_at=now + timedelta(seconds=refresh.expires_in),
         family_id=family_id,
     )
-    await uow.sessions.add(session)
+    if not await uow.sessions.start(session, sessions_valid_after=user.sessions_valid_after):
+        raise AuthenticationFailed()
+    access = tokens.issue_access(user.id, user.roles, session.family_id)
     return TokenPair(access.token, refresh.token, access.expires_in)
 
 

@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import copy
 import uuid
+from collections.abc import Collection
 
 from application.changes import UNSET, UserChanges, given_fields
 from application.ports import (
     Clock,
     CommonPasswords,
     PasswordHasher,
+    UnitOfWork,
     UnitOfWorkFactory,
     UserFilter,
 )
+from application.retries import LOST, Lost, until_stored
 from domain import policies
 from domain.email import Email
 from domain.errors import UserNotFound, WrongCurrentPassword
 from domain.pagination import Page, PageRequest
 from domain.password import check_password_policy
 from domain.role import Role
-from domain.user import User, normalise_full_name
+from domain.user import User, UserBusy, normalise_full_name
 
 
 class GetUser:
@@ -62,7 +65,12 @@ class UpdateUser:
     """Change an account partly. Only an administrator changes roles or the active flag.
     Changing your own password needs the current one. A new password, a change of roles
     and deactivation end every session of the account. A new email must be free and is
-    unverified again. The last active administrator cannot be demoted or deactivated."""
+    unverified again. The last active administrator cannot be demoted or deactivated.
+
+    Only the fields sent are written, on the account as stored when the write is made: a
+    concurrent change of other fields (a new password, the end of every session) is never
+    undone. With ``expected_versions`` (the client's ``If-Match``) the change is made only
+    while the account is at one of those versions, else ``UserChanged``."""
 
     def __init__(
         self,
@@ -76,30 +84,46 @@ class UpdateUser:
         self._clock = clock
         self._common = common_passwords
 
-    async def execute(self, actor: User, user_id: uuid.UUID, changes: UserChanges) -> User:
+    async def execute(
+        self,
+        actor: User,
+        user_id: uuid.UUID,
+        changes: UserChanges,
+        expected_versions: Collection[int] | None = None,
+    ) -> User:
         policies.ensure_can_see_user(actor, user_id)
-        async with self._uow_factory() as uow:
+        async with self._uow_factory(read_only=True) as uow:
             target = await uow.users.get(user_id)
         if target is None:
             raise UserNotFound()
-        policies.ensure_can_change_user(actor, target, given_fields(changes) - {"current_password"})
+        fields = given_fields(changes) - {"current_password"}
+        policies.ensure_can_change_user(actor, target, fields)
+        target.ensure_version_in(expected_versions)  # before the hash, not only after it
         new_hash = await self._new_password_hash(actor, target, changes)
+        # Only a change of roles or of the active flag can remove an administrator. It
+        # locks the administrators before reading the target, so that two such changes
+        # (each admin demoting the other) take turns and the second sees the first.
+        may_remove_admin = changes.roles is not UNSET or changes.is_active is not UNSET
 
-        async with self._uow_factory() as uow:
-            # Only a change of roles or of the active flag can remove an administrator. It
-            # locks the administrators before reading the target, so that two such changes
-            # (each admin demoting the other) take turns and the second sees the first.
-            may_remove_admin = changes.roles is not UNSET or changes.is_active is not UNSET
+        async def attempt(uow: UnitOfWork, lock: bool) -> User | Lost:
             admins = await uow.users.lock_active_admins() if may_remove_admin else None
-            current = await uow.users.get(user_id)
+            current = await uow.users.get(user_id, for_update=lock)
             if current is None:
                 raise UserNotFound()
+            current.ensure_version_in(expected_versions)
+            own_password = new_hash is not None and actor.id == user_id
+            if own_password and current.hashed_password != target.hashed_password:
+                raise WrongCurrentPassword()  # changed since the current one was checked
             updated = self._apply(current, changes, new_hash)
             if admins is not None:
                 policies.ensure_an_admin_remains(current, updated, admins)
-            await uow.users.update(updated)
-            await uow.commit()
-        return updated
+            if not await uow.users.update(current, updated):
+                return LOST
+            if updated.sessions_valid_after != current.sessions_valid_after:
+                await uow.sessions.revoke_user(user_id, updated.sessions_valid_after)
+            return updated
+
+        return await until_stored(self._uow_factory, attempt, UserBusy)
 
     async def _new_password_hash(
         self, actor: User, target: User, changes: UserChanges
@@ -144,21 +168,30 @@ class UpdateUser:
 
 class DeleteUser:
     """Delete an account and every item it owns. Yourself, or anyone as an administrator;
-    never the last active administrator."""
+    never the last active administrator. With ``expected_versions`` (the client's
+    ``If-Match``) only while the account is at one of those versions."""
 
     def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
         self._uow_factory = uow_factory
 
-    async def execute(self, actor: User, user_id: uuid.UUID) -> None:
+    async def execute(
+        self, actor: User, user_id: uuid.UUID, expected_versions: Collection[int] | None = None
+    ) -> None:
         policies.ensure_can_see_user(actor, user_id)
-        async with self._uow_factory() as uow:
+
+        async def attempt(uow: UnitOfWork, lock: bool) -> Lost | None:
             # Lock the administrators first (see UpdateUser): two deletions that race
             # count one after the other.
             admins = await uow.users.lock_active_admins()
-            target = await uow.users.get(user_id)
+            target = await uow.users.get(user_id, for_update=lock)
             if target is None:
                 raise UserNotFound()
+            target.ensure_version_in(expected_versions)
             policies.ensure_an_admin_remains(target, None, admins)
             await uow.items.delete_owned_by(user_id)
-            await uow.users.delete(user_id)
-            await uow.commit()
+            # As read: a user promoted meanwhile is counted again on the next attempt.
+            if not await uow.users.delete(user_id, expected_version=target.version):
+                return LOST
+            return None
+
+        await until_stored(self._uow_factory, attempt, UserBusy)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from application.ports import Clock, TokenService, UnitOfWorkFactory
+import copy
+
+from application.ports import Clock, TokenService, UnitOfWork, UnitOfWorkFactory
+from application.retries import LOST, Lost, until_stored
 from application.use_cases.login import TokenPair, start_session
 from domain.errors import AuthenticationFailed
 from domain.session import token_digest
-from domain.user import User
+from domain.user import User, UserBusy
 
 
 class RefreshTokens:
@@ -71,12 +74,18 @@ class LogoutAll:
 
     async def execute(self, actor: User) -> None:
         now = self._clock.now()
-        async with self._uow_factory() as uow:
-            user = await uow.users.get(actor.id)
+
+        async def attempt(uow: UnitOfWork, lock: bool) -> Lost | None:
+            user = await uow.users.get(actor.id, for_update=lock)
             if user is None:
                 raise AuthenticationFailed()
-            user.end_sessions(now)
-            user.touch(now)
-            await uow.users.update(user)
+            ended = copy.copy(user)
+            ended.end_sessions(now)
+            ended.touch(now)
+            if not await uow.users.update(user, ended):
+                return LOST
+            # After the user's row: a login or rotation holding it has committed by now.
             await uow.sessions.revoke_user(user.id, now)
-            await uow.commit()
+            return None
+
+        await until_stored(self._uow_factory, attempt, UserBusy)

@@ -1,18 +1,18 @@
-"""Entity tags of items and the conditions clients put on them (RFC 9110, section 13).
+"""Entity tags of items and accounts and the conditions clients put on them (RFC 9110,
+section 13).
 
-An item's ``ETag`` is a strong validator made from its version: ``"v3"``. ``If-Match``
-(on PATCH and DELETE) compares strongly, so a weak tag never matches; ``If-None-Match`` (on
-GET) compares weakly. A header that is not a valid list of entity tags matches nothing."""
+An item's or an account's ``ETag`` is a strong validator made from its version: ``"v3"``.
+``If-Match`` (on PATCH and DELETE) compares strongly, so a weak tag never matches;
+``If-None-Match`` (on GET) compares weakly. A header that is not a valid list of entity
+tags matches nothing."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Annotated, Final, Literal
+from typing import Annotated, Final, Literal, Protocol
 
 from fastapi import Depends, Header, Request
-
-from domain.item import Item
 
 ANY: Final = "*"
 
@@ -32,8 +32,15 @@ class EntityTag:
 Condition = Literal["*"] | tuple[EntityTag, ...]
 
 
-def etag_of(item: Item) -> str:
-    return f'"v{item.version}"'
+class Versioned(Protocol):
+    """An entity whose every change moves its version: an item or a user."""
+
+    @property
+    def version(self) -> int: ...
+
+
+def etag_of(entity: Versioned) -> str:
+    return f'"v{entity.version}"'
 
 
 def parse_condition(value: str) -> Condition | None:
@@ -54,7 +61,7 @@ def parse_condition(value: str) -> Condition | None:
 
 
 def versions_matching(condition: Condition | None) -> frozenset[int] | None:
-    """The item versions an ``If-Match`` condition accepts: None for any version (``*``),
+    """The versions an ``If-Match`` condition accepts: None for any version (``*``),
     none at all when the header is malformed. Strong comparison: weak tags match nothing."""
     if condition == ANY:
         return None
@@ -64,14 +71,14 @@ def versions_matching(condition: Condition | None) -> frozenset[int] | None:
     return frozenset(int(match.group(1)) for match in found if match is not None)
 
 
-def none_match_fails(condition: Condition | None, item: Item) -> bool:
-    """True when ``If-None-Match`` names the item's current tag (weak comparison) or is
+def none_match_fails(condition: Condition | None, entity: Versioned) -> bool:
+    """True when ``If-None-Match`` names the entity's current tag (weak comparison) or is
     ``*``: the client's copy is current. A malformed header is ignored."""
     if condition is None:
         return False
     if condition == ANY:
         return True
-    current = etag_of(item)
+    current = etag_of(entity)
     return any(tag.opaque == current for tag in condition)
 
 
@@ -86,7 +93,7 @@ async def _if_match(
         str | None,
         Header(
             alias="If-Match",
-            description='Change only while the item\'s `ETag` is one of these (`"v3"`), '
+            description='Change only while the `ETag` is one of these (`"v3"`), '
             "or `*`; otherwise a 412 and nothing changes. Weak tags never match.",
             examples=['"v1"'],
         ),
@@ -103,7 +110,7 @@ async def _if_none_match(
         str | None,
         Header(
             alias="If-None-Match",
-            description="A 304 with no body when the item's `ETag` is one of these (weak "
+            description="A 304 with no body when the `ETag` is one of these (weak "
             "comparison) or `*`",
             examples=['"v1"'],
         ),

@@ -105,8 +105,8 @@ _STATUSES: dict[int, _Status] = {
         "The change contradicts stored data", ErrorCode.CONFLICT, ErrorExample("Conflict")
     ),
     412: _Status(
-        "`If-Match` names none of the item's current entity tags: it changed since it was "
-        "read (or the header is not a list of strong tags). Nothing was changed",
+        "`If-Match` names none of the current entity tags: the item or account changed "
+        "since it was read (or the header is not a list of strong tags). Nothing was changed",
         ErrorCode.PRECONDITION_FAILED,
         ErrorExample(ItemChanged().message),
     ),

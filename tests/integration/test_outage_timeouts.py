@@ -5,6 +5,7 @@ Both reach the core as ``StorageUnavailable``, never as a driver exception, and 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import asyncpg
@@ -62,8 +63,7 @@ async def test_the_statement_timeout_cancels_a_blocked_update(database: str, use
         started = time.monotonic()
         with pytest.raises(StorageUnavailable) as caught:
             async with SqlAlchemyUnitOfWork(engine) as uow:
-                user.full_name = "Ada Lovelace"
-                await uow.users.update(user)
+                await uow.users.update(user, replace(user, full_name="Ada Lovelace"))
                 await uow.commit()
         seconds = time.monotonic() - started
         assert caught.value.message == STATEMENT_TIMED_OUT
@@ -100,8 +100,7 @@ async def test_without_a_lock_the_same_update_goes_through(database: str, user: 
     engine = create_engine(database, statement_timeout_ms=300)
     try:
         async with SqlAlchemyUnitOfWork(engine) as uow:
-            user.full_name = "Ada Lovelace"
-            await uow.users.update(user)
+            assert await uow.users.update(user, replace(user, full_name="Ada Lovelace"))
             await uow.commit()
     finally:
         await engine.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -44,7 +45,7 @@ async def user_with_sessions(
     async with uow_factory() as uow:
         await uow.users.add(user)
         for session in sessions:
-            await uow.sessions.add(session)
+            assert await uow.sessions.start(session, sessions_valid_after=user.sessions_valid_after)
         await uow.commit()
     return user, sessions
 
@@ -119,3 +120,86 @@ async def test_concurrent_spends_of_one_session_let_exactly_one_win(postgres_url
     finally:
         await engine.dispose()
     assert results.count(True) == 1
+
+
+async def test_a_session_starts_only_while_the_user_is_as_read(uow_factory: UowFactory) -> None:
+    user, _ = await user_with_sessions(uow_factory, 0)
+    later = NOW + timedelta(minutes=1)
+
+    def new_session() -> RefreshSession:
+        return RefreshSession.start(
+            user_id=user.id, token=f"t-{uuid.uuid4()}", now=later, expires_at=later + timedelta(1)
+        )
+
+    async with uow_factory() as uow:
+        # Read before the user's sessions were ended: refused.
+        ended = replace(user, sessions_valid_after=later, version=2)
+        assert await uow.users.update(user, ended)
+        assert not await uow.sessions.start(new_session(), sessions_valid_after=NOW)
+        assert await uow.sessions.start(new_session(), sessions_valid_after=later)
+        inactive = replace(ended, is_active=False, version=3)
+        assert await uow.users.update(ended, inactive)
+        assert not await uow.sessions.start(new_session(), sessions_valid_after=later)
+        await uow.commit()
+    async with uow_factory() as uow:
+        absent = replace(new_session(), user_id=uuid.uuid4())
+        assert not await uow.sessions.start(absent, sessions_valid_after=later)
+
+
+async def test_signed_in_only_while_the_session_has_not_ended(uow_factory: UowFactory) -> None:
+    user, [session, _] = await user_with_sessions(uow_factory, 2)
+    other, [elsewhere] = await user_with_sessions(uow_factory, 1)
+    async with uow_factory(read_only=True) as uow:
+        assert await uow.users.get_signed_in(user.id, session.family_id) == user
+        # Another user's session does not sign this one in.
+        assert await uow.users.get_signed_in(user.id, elsewhere.family_id) is None
+        assert await uow.users.get_signed_in(other.id, session.family_id) is None
+    async with uow_factory() as uow:
+        await uow.sessions.revoke_family(session.family_id, NOW)
+        await uow.commit()
+    async with uow_factory(read_only=True) as uow:
+        assert await uow.users.get_signed_in(user.id, session.family_id) is None
+        assert await uow.users.get_signed_in(other.id, elsewhere.family_id) == other
+
+
+@pytest.mark.postgres
+async def test_a_family_ended_while_a_rotation_is_in_flight_ends_its_new_token(
+    postgres_url: str,
+) -> None:
+    """The rotation spends its token and adds the next one; the logout, started while the
+    rotation has not committed, must end the next one too."""
+    await migrated(postgres_url)
+    engine = create_engine(postgres_url, pool_size=5)
+    try:
+        factory = lambda: SqlAlchemyUnitOfWork(engine)  # noqa: E731
+        for _ in range(5):
+            user, [spent] = await user_with_sessions(factory, 1)
+            following = RefreshSession.start(
+                user_id=user.id,
+                token=f"t-{uuid.uuid4()}",
+                now=NOW,
+                expires_at=NOW + timedelta(days=1),
+                family_id=spent.family_id,
+            )
+            async with factory() as rotation:
+                assert await rotation.sessions.spend(spent.id, NOW)
+                assert await rotation.sessions.start(
+                    following, sessions_valid_after=user.sessions_valid_after
+                )
+
+                async def logout(family: uuid.UUID) -> None:
+                    async with factory() as uow:
+                        await uow.sessions.revoke_family(family, NOW)
+                        await uow.commit()
+
+                ending = asyncio.create_task(logout(spent.family_id))
+                await asyncio.sleep(0.2)  # the logout now waits on the rotation's row
+                assert not ending.done()
+                await rotation.commit()
+            await ending
+            async with factory() as uow:
+                stored = await uow.sessions.get_by_token_hash(following.token_hash)
+            assert stored is not None
+            assert stored.revoked_at == NOW
+    finally:
+        await engine.dispose()

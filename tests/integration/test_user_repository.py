@@ -80,7 +80,7 @@ async def test_an_error_inside_the_block_loses_the_whole_transaction(
         async with uow_factory() as uow:
             await uow.users.add(lost)
             changed = dataclasses.replace(kept, full_name="Changed")
-            await uow.users.update(changed)
+            assert await uow.users.update(kept, changed)
             raise RuntimeError("boom")
     async with uow_factory() as uow:
         assert await uow.users.get(lost.id) is None
@@ -104,7 +104,7 @@ async def test_update_stores_every_changed_field(uow_factory: UowFactory) -> Non
         version=2,
     )
     async with uow_factory() as uow:
-        await uow.users.update(changed)
+        assert await uow.users.update(user, changed)
         await uow.commit()
     async with uow_factory() as uow:
         assert await uow.users.get(user.id) == changed
@@ -116,10 +116,59 @@ async def test_update_to_a_taken_email_is_refused(uow_factory: UowFactory) -> No
     await add(uow_factory, ada, bob)
     with pytest.raises(EmailAlreadyRegistered):
         async with uow_factory() as uow:
-            await uow.users.update(dataclasses.replace(bob, email=Email("ada@example.com")))
+            await uow.users.update(bob, dataclasses.replace(bob, email=Email("ada@example.com")))
             await uow.commit()
     async with uow_factory() as uow:
         assert await uow.users.get(bob.id) == bob
+
+
+async def test_update_writes_only_the_fields_that_changed(uow_factory: UowFactory) -> None:
+    # Two writers read version 1. The first ends the sessions; the second, from its stale
+    # read, renames: it stores nothing (the version moved), and a retry on the newer row
+    # keeps the first writer's change.
+    user = make_user()
+    await add(uow_factory, user)
+    later = NOW + timedelta(hours=1)
+    ended = dataclasses.replace(user, sessions_valid_after=later, version=2)
+    renamed = dataclasses.replace(user, full_name="Renamed", version=2)
+    async with uow_factory() as uow:
+        assert await uow.users.update(user, ended)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert not await uow.users.update(user, renamed)
+        await uow.commit()
+        current = await uow.users.get(user.id)
+    assert current == ended
+    async with uow_factory() as uow:
+        assert await uow.users.update(
+            ended, dataclasses.replace(ended, full_name="Renamed", version=3)
+        )
+        await uow.commit()
+    async with uow_factory() as uow:
+        stored = await uow.users.get(user.id)
+    assert stored is not None
+    assert (stored.full_name, stored.sessions_valid_after, stored.version) == ("Renamed", later, 3)
+
+
+async def test_update_of_a_deleted_user_stores_nothing(uow_factory: UowFactory) -> None:
+    user = make_user()
+    await add(uow_factory, user)
+    async with uow_factory() as uow:
+        assert await uow.users.delete(user.id)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert not await uow.users.update(user, dataclasses.replace(user, full_name="X"))
+
+
+async def test_delete_with_a_stale_version_deletes_nothing(uow_factory: UowFactory) -> None:
+    user = make_user()
+    await add(uow_factory, user)
+    async with uow_factory() as uow:
+        assert not await uow.users.delete(user.id, expected_version=user.version + 1)
+        assert await uow.users.delete(user.id, expected_version=user.version)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.users.get(user.id) is None
 
 
 async def test_count_admins_counts_active_admins_only(uow_factory: UowFactory) -> None:

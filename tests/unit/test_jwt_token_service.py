@@ -20,6 +20,7 @@ from tests.support.clock import FixedClock
 
 SECRET = "s" * 64
 USER = uuid.UUID("0b7e7dc4-3b56-4c43-9a3e-9f59a4a8a3f1")
+SESSION = uuid.UUID("5f0c1d2e-8a4b-4c6d-9e7f-a1b2c3d4e5f6")
 
 
 @pytest.fixture
@@ -50,26 +51,28 @@ def b64(data: dict[str, Any]) -> str:
 
 
 def test_access_token_round_trip(service: PyJwtTokenService, clock: FixedClock) -> None:
-    issued = service.issue_access(USER, frozenset({Role.USER, Role.ADMIN}))
+    issued = service.issue_access(USER, frozenset({Role.USER, Role.ADMIN}), SESSION)
     claims = service.decode_access(issued.token)
     assert claims.user_id == USER
+    assert claims.session_id == SESSION
     assert abs(claims.issued_at - clock.now()) <= timedelta(microseconds=1)
     assert issued.expires_in == 900
     raw = claims_of(issued.token)
     assert raw["roles"] == ["admin", "user"]
     assert raw["type"] == "access"
+    assert raw["sid"] == str(SESSION)
     assert {"exp", "nbf", "iat", "iss", "aud", "sub", "jti"} <= set(raw)
 
 
 def test_issued_at_keeps_microseconds(service: PyJwtTokenService, clock: FixedClock) -> None:
     clock.advance(timedelta(microseconds=123_457))
-    claims = service.decode_access(service.issue_access(USER, frozenset()).token)
+    claims = service.decode_access(service.issue_access(USER, frozenset(), SESSION).token)
     assert claims.issued_at == clock.now()
 
 
 def test_every_token_has_its_own_id(service: PyJwtTokenService) -> None:
     ids = {
-        service.decode_access(service.issue_access(USER, frozenset()).token).token_id
+        service.decode_access(service.issue_access(USER, frozenset(), SESSION).token).token_id
         for _ in range(5)
     }
     assert len(ids) == 5
@@ -77,7 +80,7 @@ def test_every_token_has_its_own_id(service: PyJwtTokenService) -> None:
 
 def test_refresh_and_access_are_not_interchangeable(service: PyJwtTokenService) -> None:
     refresh = service.issue_refresh(USER).token
-    access = service.issue_access(USER, frozenset()).token
+    access = service.issue_access(USER, frozenset(), SESSION).token
     assert service.decode_refresh(refresh).user_id == USER
     with pytest.raises(AuthenticationFailed):
         service.decode_access(refresh)
@@ -86,7 +89,7 @@ def test_refresh_and_access_are_not_interchangeable(service: PyJwtTokenService) 
 
 
 def test_expires_exactly_at_exp(service: PyJwtTokenService, clock: FixedClock) -> None:
-    token = service.issue_access(USER, frozenset()).token
+    token = service.issue_access(USER, frozenset(), SESSION).token
     clock.advance(timedelta(minutes=15) - timedelta(microseconds=1))
     service.decode_access(token)
     clock.advance(timedelta(microseconds=1))
@@ -95,7 +98,7 @@ def test_expires_exactly_at_exp(service: PyJwtTokenService, clock: FixedClock) -
 
 
 def test_not_valid_before_nbf(service: PyJwtTokenService, clock: FixedClock) -> None:
-    token = service.issue_access(USER, frozenset()).token
+    token = service.issue_access(USER, frozenset(), SESSION).token
     clock.advance(timedelta(seconds=-5))
     with pytest.raises(AuthenticationFailed):
         service.decode_access(token)
@@ -112,6 +115,7 @@ def _valid_claims(clock: FixedClock) -> dict[str, Any]:
         "aud": "keel-api",
         "jti": "abc",
         "type": "access",
+        "sid": str(SESSION),
     }
 
 
@@ -138,9 +142,11 @@ def _with(**changes: Any) -> Any:
         pytest.param(_with(exp=1), id="expired"),
         pytest.param(_with(exp=float("nan")), id="exp-nan"),
         pytest.param(_with(exp=float("inf")), id="exp-infinite"),
+        pytest.param(_with(sid="not-a-uuid"), id="sid-not-uuid"),
+        pytest.param(_with(sid=7), id="sid-not-string"),
         *[
             pytest.param(_without(name), id=f"missing-{name}")
-            for name in ["exp", "nbf", "iat", "iss", "aud", "sub", "jti", "type"]
+            for name in ["exp", "nbf", "iat", "iss", "aud", "sub", "jti", "type", "sid"]
         ],
     ],
 )
@@ -200,7 +206,7 @@ def test_any_crit_header_is_refused(service: PyJwtTokenService, clock: FixedCloc
 
 
 def test_a_tampered_payload_is_refused(service: PyJwtTokenService) -> None:
-    header, _, signature = service.issue_access(USER, frozenset()).token.split(".")
+    header, _, signature = service.issue_access(USER, frozenset(), SESSION).token.split(".")
     forged = {**claims_of(f"{header}.{_}.{signature}"), "roles": ["admin"]}
     with pytest.raises(AuthenticationFailed):
         service.decode_access(f"{header}.{b64(forged)}.{signature}")
@@ -223,7 +229,7 @@ def test_a_token_is_verified_once_and_checked_on_every_use(
         return decode_complete(token, *args, **kwargs)
 
     monkeypatch.setattr(jwt, "decode_complete", counting)
-    token = service.issue_access(USER, frozenset()).token
+    token = service.issue_access(USER, frozenset(), SESSION).token
     for _ in range(3):
         assert service.decode_access(token).user_id == USER
     assert verified == [token]
@@ -241,7 +247,10 @@ def test_a_token_is_verified_once_and_checked_on_every_use(
 
 
 def test_the_verified_tokens_kept_are_bounded(service: PyJwtTokenService) -> None:
-    tokens = [service.issue_access(USER, frozenset()).token for _ in range(VERIFIED_CACHE_SIZE + 5)]
+    tokens = [
+        service.issue_access(USER, frozenset(), SESSION).token
+        for _ in range(VERIFIED_CACHE_SIZE + 5)
+    ]
     for token in tokens:
         service.decode_access(token)
     assert 0 < len(service._verified) <= VERIFIED_CACHE_SIZE

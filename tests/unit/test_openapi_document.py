@@ -236,13 +236,22 @@ def test_no_content_answers_have_no_body(document: Document) -> None:
         assert "content" not in response, name
 
 
-def test_item_answers_document_their_etag_and_the_conditions_on_it(document: Document) -> None:
+def test_item_and_user_answers_document_their_etag_and_the_conditions_on_it(
+    document: Document,
+) -> None:
     ids = by_operation_id(document)
     for operation_id, status in [
         ("createItem", "201"),
         ("getItem", "200"),
         ("getItem", "304"),
         ("updateItem", "200"),
+        ("registerUser", "201"),
+        ("getCurrentUser", "200"),
+        ("getCurrentUser", "304"),
+        ("getUser", "200"),
+        ("getUser", "304"),
+        ("updateCurrentUser", "200"),
+        ("updateUser", "200"),
     ]:
         _, operation = ids[operation_id]
         etag = operation["responses"][status]["headers"].get("ETag", {})
@@ -252,6 +261,12 @@ def test_item_answers_document_their_etag_and_the_conditions_on_it(document: Doc
         ("updateItem", "If-Match", {"200", "412"}),
         ("deleteItem", "If-Match", {"204", "412"}),
         ("getItem", "If-None-Match", {"200", "304"}),
+        ("updateCurrentUser", "If-Match", {"200", "412"}),
+        ("updateUser", "If-Match", {"200", "412"}),
+        ("deleteCurrentUser", "If-Match", {"204", "412"}),
+        ("deleteUser", "If-Match", {"204", "412"}),
+        ("getCurrentUser", "If-None-Match", {"200", "304"}),
+        ("getUser", "If-None-Match", {"200", "304"}),
     ]:
         _, operation = ids[operation_id]
         [parameter] = [p for p in operation["parameters"] if p["name"] == header]
@@ -261,7 +276,8 @@ def test_item_answers_document_their_etag_and_the_conditions_on_it(document: Doc
         assert statuses <= set(operation["responses"]), operation_id
     for name, operation in operations(document):
         if "412" in operation["responses"]:
-            assert name.startswith(("PATCH /api/v1/items/", "DELETE /api/v1/items/")), name
+            assert name.split()[0] in ("PATCH", "DELETE"), name
+            assert name.split()[1].startswith(("/api/v1/items/", "/api/v1/users/")), name
 
 
 def test_success_answers_are_json_with_examples(document: Document) -> None:
@@ -366,7 +382,7 @@ def test_error_examples_use_the_code_of_their_status(document: Document) -> None
     ("create", "parameter", "targets", "conditional"),
     [
         ("createItem", "item_id", {"getItem", "updateItem", "deleteItem"}, True),
-        ("registerUser", "user_id", {"getUser", "updateUser", "deleteUser"}, False),
+        ("registerUser", "user_id", {"getUser", "updateUser", "deleteUser"}, True),
     ],
 )
 def test_created_answers_link_to_reading_changing_and_deleting(

@@ -18,13 +18,19 @@ from domain.errors import (
     WrongCurrentPassword,
 )
 from domain.role import Role
-from domain.user import User
+from domain.user import User, UserBusy
 from entrypoints.container import Container
 from entrypoints.http.bodies import json_body
 from entrypoints.http.dependencies import ContainerDep, CurrentUser
 from entrypoints.http.envelope import FieldError
+from entrypoints.http.etags import IfMatch, IfNoneMatch, etag_of, none_match_fails
 from entrypoints.http.mail import send_after_response, verification_mail
-from entrypoints.http.openapi import LOGIN_WITH_NEW_ACCOUNT, documented, links_from_created
+from entrypoints.http.openapi import (
+    ETAG_HEADER,
+    LOGIN_WITH_NEW_ACCOUNT,
+    documented,
+    links_from_created,
+)
 from entrypoints.http.pagination import PageParams
 from entrypoints.http.paths import API_PREFIX
 from entrypoints.http.schemas import StorableEmail, UserCreate, UserOut, UserPage, UserUpdate
@@ -34,6 +40,7 @@ router = APIRouter(prefix=f"{API_PREFIX}/users", tags=["users"])
 NOT_FOUND = UserNotFound().message
 EMAIL_TAKEN = EmailAlreadyRegistered().message
 LAST_ADMIN = LastAdministrator().message
+USER_BUSY = UserBusy().message
 ADMIN_FIELDS_ONLY = PermissionDenied("Only an administrator may change roles").message
 BAD_USER_ID = FieldError(
     field="user_id",
@@ -58,7 +65,8 @@ NO_CURRENT_PASSWORD = FieldError(
         "The new account",
         errors=(400, 403, 409, 413, 422, 503),
         examples={403: RegistrationClosed().message, 409: EMAIL_TAKEN, 422: BAD_EMAIL},
-        links=links_from_created("User", "user_id") | LOGIN_WITH_NEW_ACCOUNT,
+        links=links_from_created("User", "user_id", etag=True) | LOGIN_WITH_NEW_ACCOUNT,
+        headers=ETAG_HEADER,
     ),
 )
 async def register(body: UserCreate, tasks: BackgroundTasks, container: ContainerDep) -> Response:
@@ -70,7 +78,17 @@ async def register(body: UserCreate, tasks: BackgroundTasks, container: Containe
     )
     verification = await verification_mail(container, user)
     send_after_response(tasks, container, welcome_mail(user), verification)
-    return json_body(UserOut.of(user), status_code=201)
+    return _user_answer(user, status_code=201)
+
+
+def _user_answer(user: User, status_code: int = 200) -> Response:
+    return json_body(UserOut.of(user), status_code=status_code, headers={"ETag": etag_of(user)})
+
+
+def _read_answer(user: User, if_none_match: IfNoneMatch) -> Response:
+    if none_match_fails(if_none_match, user):
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag_of(user)})
+    return _user_answer(user)
 
 
 @router.get(
@@ -112,11 +130,14 @@ async def list_users(
     response_model=UserOut,
     summary="Read your own account",
     operation_id="getCurrentUser",
-    responses=documented(200, "Your account", errors=(401, 503)),
+    responses=documented(
+        200, "Your account", errors=(401, 422, 503), headers=ETAG_HEADER, not_modified=True
+    ),
 )
-async def read_me(user: CurrentUser) -> Response:
-    """The account the bearer token belongs to."""
-    return json_body(UserOut.of(user))
+async def read_me(user: CurrentUser, if_none_match: IfNoneMatch) -> Response:
+    """The account the bearer token belongs to. Its `ETag` is the one to send in `If-Match`
+    when changing it; with `If-None-Match` naming it (or `*`), a 304 with no body."""
+    return _read_answer(user, if_none_match)
 
 
 @router.patch(
@@ -127,23 +148,30 @@ async def read_me(user: CurrentUser) -> Response:
     responses=documented(
         200,
         "Your account as changed",
-        errors=(400, 401, 403, 409, 413, 422, 503),
+        errors=(400, 401, 403, 409, 412, 413, 422, 503),
         examples={
             403: ADMIN_FIELDS_ONLY,
-            409: [EMAIL_TAKEN, LAST_ADMIN],
+            409: [EMAIL_TAKEN, LAST_ADMIN, USER_BUSY],
             422: [NO_CURRENT_PASSWORD, BAD_EMAIL],
         },
+        headers=ETAG_HEADER,
     ),
 )
 async def update_me(
-    body: UserUpdate, user: CurrentUser, tasks: BackgroundTasks, container: ContainerDep
+    body: UserUpdate,
+    user: CurrentUser,
+    tasks: BackgroundTasks,
+    container: ContainerDep,
+    if_match: IfMatch,
 ) -> Response:
-    """Change the fields sent. A new password needs `current_password` and ends every
-    session; a taken email is a 409; `roles` and `is_active` are for administrators (403).
-    A new email is unverified, and a link to verify it is mailed to it."""
-    updated = await container.update_user().execute(user, user.id, body.changes())
+    """Change the fields sent; the others stay as stored, whatever else changes them
+    meanwhile. A new password needs `current_password` and ends every session; a taken
+    email is a 409; `roles` and `is_active` are for administrators (403). A new email is
+    unverified, and a link to verify it is mailed to it. With `If-Match`, only while the
+    account's `ETag` is one it names (or `*`): otherwise a 412 and nothing changes."""
+    updated = await container.update_user().execute(user, user.id, body.changes(), if_match)
     await _verify_new_address(user, updated, tasks, container)
-    return json_body(UserOut.of(updated))
+    return _user_answer(updated)
 
 
 async def _verify_new_address(
@@ -160,12 +188,17 @@ async def _verify_new_address(
     summary="Delete your own account",
     operation_id="deleteCurrentUser",
     responses=documented(
-        204, "Deleted, with your items", errors=(401, 409, 503), examples={409: LAST_ADMIN}
+        204,
+        "Deleted, with your items",
+        errors=(401, 409, 412, 422, 503),
+        examples={409: [LAST_ADMIN, USER_BUSY]},
     ),
 )
-async def delete_me(user: CurrentUser, container: ContainerDep) -> None:
-    """Delete your account and all your items. The last active administrator cannot (409)."""
-    await container.delete_user().execute(user, user.id)
+async def delete_me(user: CurrentUser, container: ContainerDep, if_match: IfMatch) -> None:
+    """Delete your account and all your items. The last active administrator cannot (409).
+    With `If-Match`, only while the account's `ETag` is one it names (or `*`): otherwise a
+    412 and nothing is deleted."""
+    await container.delete_user().execute(user, user.id, if_match)
 
 
 @router.get(
@@ -178,11 +211,16 @@ async def delete_me(user: CurrentUser, container: ContainerDep) -> None:
         "The account",
         errors=(401, 404, 422, 503),
         examples={404: NOT_FOUND, 422: BAD_USER_ID},
+        headers=ETAG_HEADER,
+        not_modified=True,
     ),
 )
-async def read_user(user_id: uuid.UUID, user: CurrentUser, container: ContainerDep) -> Response:
-    """Your own account, or any account for an administrator; 404 otherwise."""
-    return json_body(UserOut.of(await container.get_user().execute(user, user_id)))
+async def read_user(
+    user_id: uuid.UUID, user: CurrentUser, container: ContainerDep, if_none_match: IfNoneMatch
+) -> Response:
+    """Your own account, or any account for an administrator; 404 otherwise. With
+    `If-None-Match` naming the current `ETag` (or `*`), a 304 with no body."""
+    return _read_answer(await container.get_user().execute(user, user_id), if_none_match)
 
 
 @router.patch(
@@ -193,13 +231,14 @@ async def read_user(user_id: uuid.UUID, user: CurrentUser, container: ContainerD
     responses=documented(
         200,
         "The account as changed",
-        errors=(400, 401, 403, 404, 409, 413, 422, 503),
+        errors=(400, 401, 403, 404, 409, 412, 413, 422, 503),
         examples={
             403: ADMIN_FIELDS_ONLY,
             404: NOT_FOUND,
-            409: [EMAIL_TAKEN, LAST_ADMIN],
+            409: [EMAIL_TAKEN, LAST_ADMIN, USER_BUSY],
             422: [BAD_USER_ID, BAD_EMAIL],
         },
+        headers=ETAG_HEADER,
     ),
 )
 async def update_user(
@@ -208,17 +247,19 @@ async def update_user(
     user: CurrentUser,
     tasks: BackgroundTasks,
     container: ContainerDep,
+    if_match: IfMatch,
 ) -> Response:
     """Yourself, or anyone as an administrator (404 otherwise). Only an administrator changes
     `roles` or `is_active`; the last active administrator cannot be demoted (409). A new
-    email is unverified, and a link to verify it is mailed to it."""
+    email is unverified, and a link to verify it is mailed to it. With `If-Match`, only
+    while the account's `ETag` is one it names (or `*`): otherwise a 412."""
     changes = body.changes()
     before = user if user.id == user_id or changes.email is UNSET else None
     if before is None:
         before = await container.get_user().execute(user, user_id)
-    updated = await container.update_user().execute(user, user_id, changes)
+    updated = await container.update_user().execute(user, user_id, changes, if_match)
     await _verify_new_address(before, updated, tasks, container)
-    return json_body(UserOut.of(updated))
+    return _user_answer(updated)
 
 
 @router.delete(
@@ -230,11 +271,14 @@ async def update_user(
     responses=documented(
         204,
         "Deleted, with the account's items",
-        errors=(401, 404, 409, 422, 503),
-        examples={404: NOT_FOUND, 409: LAST_ADMIN, 422: BAD_USER_ID},
+        errors=(401, 404, 409, 412, 422, 503),
+        examples={404: NOT_FOUND, 409: [LAST_ADMIN, USER_BUSY], 422: BAD_USER_ID},
     ),
 )
-async def delete_user(user_id: uuid.UUID, user: CurrentUser, container: ContainerDep) -> None:
+async def delete_user(
+    user_id: uuid.UUID, user: CurrentUser, container: ContainerDep, if_match: IfMatch
+) -> None:
     """Delete an account and its items: yourself, or anyone as an administrator (404
-    otherwise). The last active administrator cannot be deleted (409)."""
-    await container.delete_user().execute(user, user_id)
+    otherwise). The last active administrator cannot be deleted (409). With `If-Match`,
+    only while the account's `ETag` is one it names (or `*`): otherwise a 412."""
+    await container.delete_user().execute(user, user_id, if_match)

@@ -101,3 +101,30 @@ async def test_a_password_change_ends_refresh_tokens(client: httpx.AsyncClient) 
     )
     assert changed.status_code == 200
     assert_envelope(await refresh(client, tokens["refresh_token"]), 401, "UNAUTHORIZED")
+
+
+async def test_logout_ends_that_sessions_access_tokens_at_once(client: httpx.AsyncClient) -> None:
+    await register(client)
+    phone, laptop = await pair(client), await pair(client)
+    rotated = (await refresh(client, phone["refresh_token"])).json()
+    response = await client.post(
+        "/api/v1/auth/logout", json={"refresh_token": rotated["refresh_token"]}
+    )
+    assert response.status_code == 204
+    # Both access tokens of the phone's session, before and after its rotation, stop.
+    for token in (phone["access_token"], rotated["access_token"]):
+        assert_envelope(await client.get(ME, headers=bearer(token)), 401, "UNAUTHORIZED")
+    assert (await client.get(ME, headers=bearer(laptop["access_token"]))).status_code == 200
+
+
+async def test_a_reused_refresh_token_ends_the_newest_access_token_too(
+    client: httpx.AsyncClient,
+) -> None:
+    await register(client)
+    stolen = await pair(client)
+    rotated = (await refresh(client, stolen["refresh_token"])).json()
+    assert (await client.get(ME, headers=bearer(rotated["access_token"]))).status_code == 200
+    assert_envelope(await refresh(client, stolen["refresh_token"]), 401, "UNAUTHORIZED")
+    assert_envelope(
+        await client.get(ME, headers=bearer(rotated["access_token"])), 401, "UNAUTHORIZED"
+    )

@@ -226,3 +226,47 @@ async def test_admins_delete_users(world: World) -> None:
     assert response.status_code == 204
     assert_envelope(await world.get("root", path), 404, "NOT_FOUND")
     assert (await login(world.client, "bob@example.com")).status_code == 401
+
+
+async def test_accounts_carry_an_etag_that_moves_with_every_change(world: World) -> None:
+    read = await world.get("alice", ME)
+    tag = read.headers["etag"]
+    assert tag == '"v1"'
+    by_id = await world.get("root", f"/api/v1/users/{world.ids['alice']}")
+    assert by_id.headers["etag"] == tag
+    not_modified = await world.client.get(
+        ME, headers=world.headers["alice"] | {"If-None-Match": tag}
+    )
+    assert not_modified.status_code == 304
+    assert not_modified.content == b""
+
+    changed = await world.client.patch(
+        ME, json={"full_name": "A"}, headers=world.headers["alice"] | {"If-Match": tag}
+    )
+    assert changed.status_code == 200, changed.text
+    new_tag = changed.headers["etag"]
+    assert new_tag == '"v2"'
+    assert (await world.get("alice", ME)).headers["etag"] == new_tag
+
+
+@pytest.mark.parametrize("path", [ME, "{alice}"])
+async def test_a_stale_if_match_is_412_and_changes_nothing(world: World, path: str) -> None:
+    path = path.format(alice=f"/api/v1/users/{world.ids['alice']}")
+    who = "alice" if path == ME else "root"
+    stale = (await world.get(who, path)).headers["etag"]
+    assert (await patch(world, "alice", ME, {"full_name": "Moved on"})).status_code == 200
+    before = await me(world, "alice")
+
+    for headers in ({"If-Match": stale}, {"If-Match": 'W/"v2"'}, {"If-Match": "garbage"}):
+        response = await world.client.patch(
+            path, json={"full_name": "Lost"}, headers=world.headers[who] | headers
+        )
+        assert_envelope(response, 412, "PRECONDITION_FAILED")
+        deletion = await world.client.delete(path, headers=world.headers[who] | headers)
+        assert_envelope(deletion, 412, "PRECONDITION_FAILED")
+    assert await me(world, "alice") == before
+
+    current = (await world.get(who, path)).headers["etag"]
+    deleted = await world.client.delete(path, headers=world.headers[who] | {"If-Match": current})
+    assert deleted.status_code == 204
+    assert (await world.get("root", f"/api/v1/users/{world.ids['alice']}")).status_code == 404

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import copy
+import uuid
+from datetime import datetime
+from typing import NoReturn
 
 from application.ports import Clock, TokenService, UnitOfWork, UnitOfWorkFactory
 from application.retries import LOST, Lost, until_stored
@@ -30,19 +33,27 @@ class RefreshTokens:
             session = await uow.sessions.get_by_token_hash(token_digest(refresh_token))
             if session is None or session.user_id != claims.user_id:
                 raise AuthenticationFailed()
-            if not session.is_spent and not session.is_live(now):
+            if session.is_spent:
+                await self._end_family(uow, session.family_id, now)  # a replay
+            if not session.is_live(now):
                 raise AuthenticationFailed()  # expired or revoked
-            if session.is_spent or not await uow.sessions.spend(session.id, now):
-                # A replay, or a race between two uses of one token: end the family.
-                await uow.sessions.revoke_family(session.family_id, now)
-                await uow.commit()
-                raise AuthenticationFailed()
             user = await uow.users.get(session.user_id)
             if user is None or not user.is_active or claims.issued_at < user.sessions_valid_after:
                 raise AuthenticationFailed()
+            # The next session first: storing it share-locks the user's row, which every
+            # change that ends sessions locks before it ends them. One order, no deadlock.
             pair = await start_session(uow, self._tokens, self._clock, user, session.family_id)
+            if not await uow.sessions.spend(session.id, now):
+                # Two uses of one token at once: end the family, the session just added too.
+                await self._end_family(uow, session.family_id, now)
             await uow.commit()
         return pair
+
+    @staticmethod
+    async def _end_family(uow: UnitOfWork, family_id: uuid.UUID, now: datetime) -> NoReturn:
+        await uow.sessions.revoke_family(family_id, now)
+        await uow.commit()
+        raise AuthenticationFailed()
 
 
 class Logout:

@@ -9,10 +9,12 @@ from typing import Any
 
 import httpx
 import pytest
+from dependency_injector import providers
 from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from adapters.argon2.hasher import Argon2PasswordHasher
 from adapters.sqlalchemy.migrations import AlembicMigrator
 from application.use_cases.register_user import RegisterUserCommand
 from entrypoints.http.app import create_app
@@ -286,3 +288,81 @@ async def test_patches_of_different_fields_at_once_without_if_match_all_survive(
         assert description.status_code == 200, description.text
         stored = (await client.get(path, headers=headers)).json()
         assert (stored["title"], stored["description"]) == (f"title {n}", f"description {n}")
+
+
+class GatedHasher:
+    """The real hasher, except that the next verification, once done, waits for a signal:
+    a login held between checking the password and storing its session."""
+
+    def __init__(self) -> None:
+        self._inner = Argon2PasswordHasher.for_tests()
+        self._armed = False
+        self.verified = asyncio.Event()
+        self.release = asyncio.Event()
+
+    def arm(self) -> None:
+        self._armed, self.verified, self.release = True, asyncio.Event(), asyncio.Event()
+
+    async def hash(self, password: str) -> str:
+        return await self._inner.hash(password)
+
+    async def verify(self, hashed: str, password: str) -> bool:
+        matched = await self._inner.verify(hashed, password)
+        if self._armed:
+            self._armed = False
+            self.verified.set()
+            await self.release.wait()
+        return matched
+
+    def needs_rehash(self, hashed: str) -> bool:
+        return self._inner.needs_rehash(hashed)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+@pytest.mark.parametrize("change", ["password", "deactivation", "logout-all", "demotion"])
+async def test_a_login_that_checked_the_password_before_a_change_gets_no_session(
+    url: str, change: str
+) -> None:
+    app = create_app(make_settings(url))
+    hasher = GatedHasher()
+    app.state.container.password_hasher.override(providers.Object(hasher))
+    async with serving(app) as client:
+        _, root = await add_admin(app, client, "root@example.com")
+        user_id, own = await add_user(client, "ada@example.com")
+        if change == "demotion":
+            promoted = await client.patch(
+                f"{USERS}/{user_id}", json={"roles": ["admin"]}, headers=bearer(root)
+            )
+            assert promoted.status_code == 200, promoted.text
+            own = bearer(await access_token(client, "ada@example.com"))
+        hasher.arm()
+        held = asyncio.create_task(login(client, "ada@example.com"))
+        await hasher.verified.wait()  # the right password, checked; the session not yet stored
+        changed = await {
+            "password": lambda: client.patch(
+                f"{USERS}/me",
+                json={"password": "a brand new passphrase", "current_password": PASSWORD},
+                headers=own,
+            ),
+            "deactivation": lambda: client.patch(
+                f"{USERS}/{user_id}", json={"is_active": False}, headers=bearer(root)
+            ),
+            "logout-all": lambda: client.post("/api/v1/auth/logout-all", headers=own),
+            "demotion": lambda: client.patch(
+                f"{USERS}/{user_id}", json={"roles": ["user"]}, headers=bearer(root)
+            ),
+        }[change]()
+        assert changed.status_code in (200, 204), changed.text
+        hasher.release.set()
+        assert_envelope(await held, 401, "UNAUTHORIZED")
+        assert (
+            await scalar(
+                url,
+                "SELECT count(*) FROM refresh_sessions WHERE user_id = :u AND revoked_at IS NULL",
+                u=uuid.UUID(user_id),
+            )
+            == 0
+        )
+        assert root_id

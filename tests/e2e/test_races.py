@@ -365,4 +365,3 @@ async def test_a_login_that_checked_the_password_before_a_change_gets_no_session
             )
             == 0
         )
-        assert root_id

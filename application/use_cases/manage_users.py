@@ -98,8 +98,9 @@ class UpdateUser:
             raise UserNotFound()
         fields = given_fields(changes) - {"current_password"}
         policies.ensure_can_change_user(actor, target, fields)
-        target.ensure_version_in(expected_versions)  # before the hash, not only after it
+        # Invalid input is refused whatever the version: the checks of input come first.
         new_hash = await self._new_password_hash(actor, target, changes)
+        target.ensure_version_in(expected_versions)
         # Only a change of roles or of the active flag can remove an administrator. It
         # locks the administrators before reading the target, so that two such changes
         # (each admin demoting the other) take turns and the second sees the first.
@@ -110,11 +111,11 @@ class UpdateUser:
             current = await uow.users.get(user_id, for_update=lock)
             if current is None:
                 raise UserNotFound()
+            updated = self._apply(current, changes, new_hash)
             current.ensure_version_in(expected_versions)
             own_password = new_hash is not None and actor.id == user_id
             if own_password and current.hashed_password != target.hashed_password:
                 raise WrongCurrentPassword()  # changed since the current one was checked
-            updated = self._apply(current, changes, new_hash)
             if admins is not None:
                 policies.ensure_an_admin_remains(current, updated, admins)
             if not await uow.users.update(current, updated):

@@ -314,6 +314,18 @@ def test_invalid_settings_stop_the_command_naming_the_variable(
     assert "0123456789" not in line
 
 
+def test_production_serve_refuses_the_embedded_database_and_any_host(tmp_path: Path) -> None:
+    """Nothing is served, and no SQLite file is made, until both are set."""
+    env = keel_env(tmp_path, ENVIRONMENT="production", JWT_SECRET="s" * 48)
+    line = assert_error(run_keel(["serve"], env=env, cwd=tmp_path), "DATABASE_URL", "TRUSTED_HOSTS")
+    assert "JWT_SECRET" not in line
+    assert not (tmp_path / "keel.db").exists()
+    env["TRUSTED_HOSTS"] = "api.example.com"
+    line = assert_error(run_keel(["migrate"], env=env, cwd=tmp_path), "DATABASE_URL")
+    assert "TRUSTED_HOSTS" not in line
+    assert not (tmp_path / "keel.db").exists()
+
+
 def test_an_unknown_command_fails(tmp_path: Path) -> None:
     result = run_keel(["frobnicate"], env=keel_env(tmp_path), cwd=tmp_path)
     assert result.returncode != 0, describe(result)

@@ -9,7 +9,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
-from starlette.routing import Match
 
 from application.errors import StorageUnavailable
 from domain.errors import (
@@ -23,6 +22,7 @@ from domain.errors import (
     ValidationFailed,
 )
 from entrypoints.http.envelope import envelope_bytes
+from entrypoints.http.middleware.methods import allowed_methods
 
 logger = logging.getLogger("keel.http")
 
@@ -154,23 +154,6 @@ def _unreadable_json(exc: StarletteHTTPException) -> str | None:
     return None
 
 
-_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
-
-
-def _allowed_methods(request: Request) -> str | None:
-    """Every method the path serves, across all the routes that match it (the router names
-    only the first route whose path matched)."""
-    routes = request.app.router.routes
-    allowed = [
-        method
-        for method in _METHODS
-        if any(
-            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
-        )
-    ]
-    return ", ".join(allowed) or None
-
-
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     headers = dict(exc.headers) if exc.headers else None
@@ -182,7 +165,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         errors = [{"field": "body", "message": unreadable, "type": "json_invalid"}]
         return error_response(request, 422, "VALIDATION_ERROR", "Invalid input", {"errors": errors})
     if exc.status_code == 405:
-        allowed = _allowed_methods(request)
+        # Across all the routes of the path: the router names only the first that matched.
+        allowed = allowed_methods(request.scope)
         if allowed is not None:
             headers = {**(headers or {}), "Allow": allowed}
     return error_response(request, exc.status_code, "HTTP_ERROR", message, headers=headers)

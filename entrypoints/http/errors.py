@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -141,16 +142,24 @@ _UNREADABLE_JSON_CAUSES: dict[type[BaseException], str] = {
     UnicodeDecodeError: "JSON decode error: the body is not valid UTF-8",
     RecursionError: "JSON decode error: nested too deeply",
 }
+# Python reads no integer of more digits than sys.get_int_max_str_digits() (it would take
+# quadratic time) and says so only in the message of a plain ValueError.
+_TOO_MANY_DIGITS = "integer string conversion"
 
 
 def _unreadable_json(exc: StarletteHTTPException) -> str | None:
-    """The message for a JSON body that could not be decoded (not UTF-8, nested too deeply),
-    so that it is answered like any other malformed JSON; None for anything else."""
+    """The message for a JSON body that could not be decoded (not UTF-8, nested too deeply,
+    an integer too long to read), so that it is answered like any other malformed JSON; None
+    for anything else."""
     if exc.status_code != 400 or exc.detail != _UNREADABLE_BODY:
         return None
-    for cause, message in _UNREADABLE_JSON_CAUSES.items():
-        if isinstance(exc.__cause__, cause):
+    cause = exc.__cause__
+    for kind, message in _UNREADABLE_JSON_CAUSES.items():
+        if isinstance(cause, kind):
             return message
+    if type(cause) is ValueError and _TOO_MANY_DIGITS in str(cause):
+        limit = sys.get_int_max_str_digits()
+        return f"JSON decode error: an integer has more than {limit} digits"
     return None
 
 

@@ -221,6 +221,8 @@ HOSTILE_STRINGS = {
     "100kb": "x" * BIG,
 }
 DEEP = 10_000
+# More digits than Python reads into an integer (sys.get_int_max_str_digits(), 4300).
+PAST_THE_DIGIT_LIMIT = "1" + "0" * 5000
 
 
 def _body_cases(route: Route) -> Iterator[Case]:
@@ -256,6 +258,15 @@ def _body_cases(route: Route) -> Iterator[Case]:
     yield case("deep-array-in-field", b'{"' + first.encode() + b'": ' + nested + b"}", "body")
     yield case("deep-array-body", nested, "body")
     yield case("deep-object-body", b'{"a":' * DEEP + b"1" + b"}" * DEEP, "body")
+    digits = PAST_THE_DIGIT_LIMIT.encode()
+    yield case(
+        "integer-past-the-digit-limit", b'{"' + first.encode() + b'": ' + digits + b"}", "body"
+    )
+    yield case(
+        "negative-integer-past-the-digit-limit",
+        valid[:-1] + b', "page_size": -' + digits + b"}",
+        "body",
+    )
     yield case("text-plain", valid, "body", content_type="text/plain")
     yield case("form-urlencoded", b"a=b", "body", content_type=FORM)
     yield case("json-as-form", valid, "body", content_type=FORM)
@@ -338,6 +349,7 @@ def _query_cases() -> Iterator[Case]:
             ("zero", "0"),
             ("fraction", "1.5"),
             ("huge", "1" + "0" * 30),
+            ("past-the-digit-limit", PAST_THE_DIGIT_LIMIT),
             ("text", "abc"),
             ("empty", ""),
             ("nul", "%00"),

@@ -31,6 +31,7 @@ from tests.e2e.cli_support import (
     status_of,
 )
 from tests.support.redis import RedisServer
+from tests.support.rows_0004 import insert_rows, user_row
 
 HEAD = AlembicMigrator("sqlite+aiosqlite://").head()
 ADMIN = "admin@example.com"
@@ -128,6 +129,22 @@ def test_migrate_against_an_unreachable_database_fails_without_the_password(
     result = run_keel(["migrate"], env=keel_env(tmp_path, UNREACHABLE_POSTGRES), cwd=tmp_path)
     line = assert_error(result)
     assert "pw" not in result.stdout + result.stderr, line
+
+
+def test_migrate_stops_on_accounts_whose_emails_fold_to_one(
+    tmp_path: Path, fresh_sqlite: str
+) -> None:
+    """0005 folds emails to one normal form; two accounts it would merge stop it, named."""
+    assert "database at 0004" in keel_ok(tmp_path, fresh_sqlite, "migrate", "--to", "0004")
+    fullwidth, plain = user_row("\uff41da@example.com"), user_row("ada@example.com")
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, insert_rows(fresh_sqlite, [fullwidth, plain])).result()
+
+    result = run_keel(["migrate"], env=keel_env(tmp_path, fresh_sqlite), cwd=tmp_path)
+
+    ids = ", ".join(sorted(str(user["id"]) for user in (fullwidth, plain)))
+    assert_error(result, "migration 0005", "changed nothing", ids)
+    assert migrate_status(tmp_path, fresh_sqlite)["current"] == "0004"
 
 
 # -- keel create-superuser ---------------------------------------------------------------

@@ -516,16 +516,58 @@ async def test_an_email_is_one_account_whatever_its_case_or_unicode_form(
     assert decomposed != composed
     response = await client.post("/api/v1/users", json={"email": decomposed, "password": PASSWORD})
     assert response.status_code == 201, response.text
-    assert response.json()["email"] == composed
-    for spelling in (composed, composed.upper(), decomposed, f"  {decomposed.swapcase()} "):
+    assert response.json()["email"] == "zoë.ünal@xn--exmple-cua.com"
+    for spelling in (
+        composed,
+        composed.upper(),
+        decomposed,
+        f"  {decomposed.swapcase()} ",
+        "zoë.ünal@xn--exmple-cua.com",
+        "ＺＯË.ÜNAL@EXÄMPLE.COM",
+    ):
         login = await client.post(
             "/api/v1/auth/login", data={"username": spelling, "password": PASSWORD}
         )
         assert login.status_code == 200, (spelling, login.text)
-    again = await client.post(
-        "/api/v1/users", json={"email": composed.upper(), "password": PASSWORD}
+    for taken in (composed.upper(), "zoë.ünal@XN--EXMPLE-CUA.com"):
+        again = await client.post("/api/v1/users", json={"email": taken, "password": PASSWORD})
+        assert_envelope(again, 409, "CONFLICT")
+    await hostile.accept_changes()
+
+
+@pytest.mark.parametrize(
+    ("registered", "spellings"),
+    [
+        (
+            "\uff41da@Example.com",
+            ("ada@example.com", "ADA@EXAMPLE.COM", "\uff41\uff24\uff41@example.com"),
+        ),
+        ("ada@bücher.example", ("ada@xn--bcher-kva.example", "Ada@BÜCHER.example")),
+        ("ada@xn--mller-kva.example", ("ada@müller.example", "ADA@MÜLLER.EXAMPLE")),
+    ],
+    ids=["fullwidth", "unicode-domain", "punycode-domain"],
+)
+async def test_fullwidth_and_punycode_spellings_are_one_account(
+    hostile: Hostile, registered: str, spellings: tuple[str, ...]
+) -> None:
+    world = hostile.world
+    created = await world.client.post(
+        "/api/v1/users", json={"email": registered, "password": PASSWORD}
     )
-    assert_envelope(again, 409, "CONFLICT")
+    assert created.status_code == 201, created.text
+    stored = created.json()["email"]
+    assert stored.isascii()
+    for spelling in spellings:
+        login = await world.client.post(
+            "/api/v1/auth/login", data={"username": spelling, "password": PASSWORD}
+        )
+        assert login.status_code == 200, (spelling, login.text)
+        again = await world.client.post(
+            "/api/v1/users", json={"email": spelling, "password": PASSWORD}
+        )
+        assert_envelope(again, 409, "CONFLICT")
+    found = await world.get("root", "/api/v1/users", email=spellings[-1])
+    assert [user["email"] for user in found.json()["items"]] == [stored]
     await hostile.accept_changes()
 
 

@@ -2,9 +2,10 @@
 #
 # Keel's image.
 #   build:    docker build -t keel .
-#   migrate:  docker run --rm -e DATABASE_URL=... -e JWT_SECRET=... keel keel migrate
-#   serve:    docker run -p 8000:8000 -e DATABASE_URL=... -e JWT_SECRET=... keel
-# ENVIRONMENT is production: every command, migrate included, needs JWT_SECRET (32+ bytes).
+#   migrate:  docker run --rm -e DATABASE_URL=... -e JWT_SECRET=... -e TRUSTED_HOSTS=... keel keel migrate
+#   serve:    docker run -p 8000:8000 -e DATABASE_URL=... -e JWT_SECRET=... -e TRUSTED_HOSTS=... keel
+# ENVIRONMENT is production: every command, migrate included, needs DATABASE_URL, JWT_SECRET
+# (32+ bytes) and TRUSTED_HOSTS (the public host names, and localhost for the HEALTHCHECK).
 #
 # Both stages use the same Python image: the virtual environment made in the builder links
 # to that interpreter, and its scripts name /app/.venv/bin/python.

@@ -6,7 +6,7 @@ import os
 import re
 import secrets
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     Field,
@@ -26,6 +26,7 @@ _ORIGIN = re.compile(
 _HOST_PATTERN = re.compile(r"^(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$|^\[[0-9A-Fa-f:.]+\]$")
 _BASE_URL = re.compile(r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
 MIN_SECRET_BYTES = 32
+EMBEDDED_DATABASE_URL = "sqlite+aiosqlite:///./keel.db"
 STRICT_ENVIRONMENTS = ("staging", "production")
 # An HMAC key shorter than the hash it feeds weakens it (RFC 7518, section 3.2).
 MIN_SECRET_BYTES_BY_ALGORITHM = {"HS256": 32, "HS384": 48, "HS512": 64}
@@ -41,7 +42,7 @@ class Settings(BaseSettings):
     )
 
     environment: Environment = "development"
-    database_url: str = "sqlite+aiosqlite:///./keel.db"
+    database_url: str = EMBEDDED_DATABASE_URL
     database_pool_size: int = Field(20, ge=1, le=1000)
     database_max_overflow: int = Field(0, ge=0, le=1000)
     database_pool_timeout: float = Field(5.0, gt=0, le=300)
@@ -63,7 +64,7 @@ class Settings(BaseSettings):
 
     redis_url: str | None = None
     cors_origins: Annotated[list[str], NoDecode] = []
-    trusted_hosts: Annotated[list[str], NoDecode] = ["*"]
+    trusted_hosts: Annotated[list[str], NoDecode] = Field(["*"], validate_default=True)
     max_request_body_bytes: int = Field(1_048_576, ge=1024, le=104_857_600)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["json", "console"] | None = None
@@ -81,10 +82,25 @@ class Settings(BaseSettings):
     smtp_tls: Literal["starttls", "ssl", "none"] = "starttls"
     smtp_timeout_seconds: float = Field(10.0, gt=0, le=120)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_embedded_database_in_production(cls, data: Any) -> Any:
+        """Production never falls back to the embedded SQLite file: an unset DATABASE_URL is
+        checked there as an empty one, so that it is named along with every other problem."""
+        if (
+            isinstance(data, dict)
+            and data.get("environment") == "production"
+            and not data.get("database_url")
+        ):
+            return {**data, "database_url": ""}
+        return data
+
     @field_validator("database_url")
     @classmethod
-    def _database_url(cls, value: str) -> str:
+    def _database_url(cls, value: str, info: ValidationInfo) -> str:
         url = value.strip()
+        if not url and info.data.get("environment") == "production":
+            raise ValueError("is required in production (the embedded SQLite file is not used)")
         for plain in ("postgres://", "postgresql://"):
             if url.startswith(plain):
                 return "postgresql+asyncpg://" + url[len(plain) :]
@@ -116,9 +132,11 @@ class Settings(BaseSettings):
 
     @field_validator("trusted_hosts")
     @classmethod
-    def _hosts(cls, value: list[str]) -> list[str]:
+    def _hosts(cls, value: list[str], info: ValidationInfo) -> list[str]:
         if not value:
             raise ValueError("must name at least one host, or *")
+        if "*" in value and info.data.get("environment") == "production":
+            raise ValueError("must name the hosts the service answers to in production, not *")
         for host in value:
             if host != "*" and not _HOST_PATTERN.match(host):
                 raise ValueError(

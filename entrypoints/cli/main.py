@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -47,7 +48,7 @@ def build_cli(*, asgi_factory_path: str, openapi_builder: OpenApiBuilder) -> typ
 
         with readable_errors():
             settings = load_settings()
-            settings.jwt_secret_value()  # make the development secret before workers start
+            _one_secret_for_all_workers(settings)
             configure_logging(settings.log_level, settings.effective_log_format)
         # Uvicorn takes SIGTERM and SIGINT while it serves: it stops accepting, finishes the
         # requests in flight, runs the shutdown (which closes the pool), then raises the
@@ -93,6 +94,13 @@ def build_cli(*, asgi_factory_path: str, openapi_builder: OpenApiBuilder) -> typ
     app.command("create-superuser")(create_superuser)
     app.command("send-test-email")(send_test_email)
     return app
+
+
+def _one_secret_for_all_workers(settings: Settings) -> None:
+    """Each worker reads its settings afresh, and a secret made for one process (the file of
+    development, the random one of ``ENVIRONMENT=test``) is made here, once, and handed to
+    every worker in its environment: a token one worker signs, the others accept."""
+    os.environ["JWT_SECRET"] = settings.jwt_secret_value()
 
 
 def _exit_on_sigterm(_signum: int, _frame: FrameType | None) -> None:

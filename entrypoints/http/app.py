@@ -14,6 +14,7 @@ from entrypoints.http.middleware.access_log import AccessLogMiddleware
 from entrypoints.http.middleware.body_limit import BodyLimitMiddleware
 from entrypoints.http.middleware.compression import CompressionMiddleware
 from entrypoints.http.middleware.cors import CORSMiddleware
+from entrypoints.http.middleware.methods import MethodsMiddleware
 from entrypoints.http.middleware.request_context import RequestContextMiddleware
 from entrypoints.http.middleware.trusted_hosts import TrustedHostMiddleware
 from entrypoints.http.middleware.unhandled_errors import UnhandledErrorMiddleware
@@ -54,6 +55,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         docs_url="/docs" if docs else None,
         redoc_url="/redoc" if docs else None,
         openapi_url="/openapi.json" if docs else None,
+        # One spelling per path: a trailing slash is a 404, never a redirect, whose Location
+        # the router would build from the request's Host header.
+        redirect_slashes=False,
     )
     app.state.container = container
     app.state.settings = settings
@@ -68,9 +72,12 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
 def install_middleware(app: FastAPI, settings: Settings, app_metrics: Metrics) -> None:
     """All plain ASGI. From the outside in: request id and security headers; access log and
-    metrics; CORS; unexpected errors to 500; trusted hosts; body limit; compression."""
+    metrics; CORS; unexpected errors to 500; trusted hosts; body limit; HEAD and OPTIONS;
+    compression."""
     # Added last is outermost.
     app.add_middleware(CompressionMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=6)
+    # Outside compression, so that HEAD's headers are those of the GET a client would get.
+    app.add_middleware(MethodsMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_body_bytes)
     if "*" not in settings.trusted_hosts:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
-from starlette.routing import Match
 
 from application.errors import StorageUnavailable
 from domain.errors import (
@@ -23,6 +23,7 @@ from domain.errors import (
     ValidationFailed,
 )
 from entrypoints.http.envelope import envelope_bytes
+from entrypoints.http.middleware.methods import allowed_methods
 
 logger = logging.getLogger("keel.http")
 
@@ -141,34 +142,25 @@ _UNREADABLE_JSON_CAUSES: dict[type[BaseException], str] = {
     UnicodeDecodeError: "JSON decode error: the body is not valid UTF-8",
     RecursionError: "JSON decode error: nested too deeply",
 }
+# Python reads no integer of more digits than sys.get_int_max_str_digits() (it would take
+# quadratic time) and says so only in the message of a plain ValueError.
+_TOO_MANY_DIGITS = "integer string conversion"
 
 
 def _unreadable_json(exc: StarletteHTTPException) -> str | None:
-    """The message for a JSON body that could not be decoded (not UTF-8, nested too deeply),
-    so that it is answered like any other malformed JSON; None for anything else."""
+    """The message for a JSON body that could not be decoded (not UTF-8, nested too deeply,
+    an integer too long to read), so that it is answered like any other malformed JSON; None
+    for anything else."""
     if exc.status_code != 400 or exc.detail != _UNREADABLE_BODY:
         return None
-    for cause, message in _UNREADABLE_JSON_CAUSES.items():
-        if isinstance(exc.__cause__, cause):
+    cause = exc.__cause__
+    for kind, message in _UNREADABLE_JSON_CAUSES.items():
+        if isinstance(cause, kind):
             return message
+    if type(cause) is ValueError and _TOO_MANY_DIGITS in str(cause):
+        limit = sys.get_int_max_str_digits()
+        return f"JSON decode error: an integer has more than {limit} digits"
     return None
-
-
-_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
-
-
-def _allowed_methods(request: Request) -> str | None:
-    """Every method the path serves, across all the routes that match it (the router names
-    only the first route whose path matched)."""
-    routes = request.app.router.routes
-    allowed = [
-        method
-        for method in _METHODS
-        if any(
-            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
-        )
-    ]
-    return ", ".join(allowed) or None
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -182,7 +174,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         errors = [{"field": "body", "message": unreadable, "type": "json_invalid"}]
         return error_response(request, 422, "VALIDATION_ERROR", "Invalid input", {"errors": errors})
     if exc.status_code == 405:
-        allowed = _allowed_methods(request)
+        # Across all the routes of the path: the router names only the first that matched.
+        allowed = allowed_methods(request.scope)
         if allowed is not None:
             headers = {**(headers or {}), "Allow": allowed}
     return error_response(request, exc.status_code, "HTTP_ERROR", message, headers=headers)

@@ -134,7 +134,8 @@ EmailField = Annotated[
     str,
     Field(
         max_length=320,
-        description="An email address; stored trimmed and lower-cased",
+        description="An email address; stored trimmed, NFKC-normalised and lower-cased, "
+        "its domain in ASCII (an internationalised one in punycode)",
         examples=["ada@example.com"],
         json_schema_extra={"format": "email"},
     ),
@@ -190,7 +191,7 @@ class UserOut(BaseModel):
     model_config = _examples(EXAMPLE_USER)
 
     id: uuid.UUID
-    email: str = Field(description="Lower-cased")
+    email: str = Field(description="Normalised: NFKC, lower-cased, the domain in ASCII (punycode)")
     full_name: str | None
     roles: list[Role] = Field(description="Everyone holds `user`; `admin` administers")
     is_active: bool

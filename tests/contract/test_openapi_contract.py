@@ -59,6 +59,7 @@ def target(
         "HOME": str(workdir),
         "ENVIRONMENT": "production",
         "DATABASE_URL": postgres_server.url(name),
+        "TRUSTED_HOSTS": "127.0.0.1,localhost",
         "JWT_SECRET": secrets.token_urlsafe(48),
         # The run logs in again and again, and fails logins on purpose: throttling is
         # tested elsewhere, here it would only stand in the way.

@@ -31,6 +31,7 @@ from tests.e2e.cli_support import (
     status_of,
 )
 from tests.support.redis import RedisServer
+from tests.support.rows_0004 import insert_rows, user_row
 
 HEAD = AlembicMigrator("sqlite+aiosqlite://").head()
 ADMIN = "admin@example.com"
@@ -128,6 +129,22 @@ def test_migrate_against_an_unreachable_database_fails_without_the_password(
     result = run_keel(["migrate"], env=keel_env(tmp_path, UNREACHABLE_POSTGRES), cwd=tmp_path)
     line = assert_error(result)
     assert "pw" not in result.stdout + result.stderr, line
+
+
+def test_migrate_stops_on_accounts_whose_emails_fold_to_one(
+    tmp_path: Path, fresh_sqlite: str
+) -> None:
+    """0005 folds emails to one normal form; two accounts it would merge stop it, named."""
+    assert "database at 0004" in keel_ok(tmp_path, fresh_sqlite, "migrate", "--to", "0004")
+    fullwidth, plain = user_row("\uff41da@example.com"), user_row("ada@example.com")
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, insert_rows(fresh_sqlite, [fullwidth, plain])).result()
+
+    result = run_keel(["migrate"], env=keel_env(tmp_path, fresh_sqlite), cwd=tmp_path)
+
+    ids = ", ".join(sorted(str(user["id"]) for user in (fullwidth, plain)))
+    assert_error(result, "migration 0005", "changed nothing", ids)
+    assert migrate_status(tmp_path, fresh_sqlite)["current"] == "0004"
 
 
 # -- keel create-superuser ---------------------------------------------------------------
@@ -312,6 +329,18 @@ def test_invalid_settings_stop_the_command_naming_the_variable(
     env = keel_env(tmp_path, fresh_sqlite, **variables)
     line = assert_error(run_keel(command, env=env, cwd=tmp_path), *expected)
     assert "0123456789" not in line
+
+
+def test_production_serve_refuses_the_embedded_database_and_any_host(tmp_path: Path) -> None:
+    """Nothing is served, and no SQLite file is made, until both are set."""
+    env = keel_env(tmp_path, ENVIRONMENT="production", JWT_SECRET="s" * 48)
+    line = assert_error(run_keel(["serve"], env=env, cwd=tmp_path), "DATABASE_URL", "TRUSTED_HOSTS")
+    assert "JWT_SECRET" not in line
+    assert not (tmp_path / "keel.db").exists()
+    env["TRUSTED_HOSTS"] = "api.example.com"
+    line = assert_error(run_keel(["migrate"], env=env, cwd=tmp_path), "DATABASE_URL")
+    assert "TRUSTED_HOSTS" not in line
+    assert not (tmp_path / "keel.db").exists()
 
 
 def test_an_unknown_command_fails(tmp_path: Path) -> None:

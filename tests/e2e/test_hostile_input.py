@@ -221,6 +221,8 @@ HOSTILE_STRINGS = {
     "100kb": "x" * BIG,
 }
 DEEP = 10_000
+# More digits than Python reads into an integer (sys.get_int_max_str_digits(), 4300).
+PAST_THE_DIGIT_LIMIT = "1" + "0" * 5000
 
 
 def _body_cases(route: Route) -> Iterator[Case]:
@@ -256,6 +258,15 @@ def _body_cases(route: Route) -> Iterator[Case]:
     yield case("deep-array-in-field", b'{"' + first.encode() + b'": ' + nested + b"}", "body")
     yield case("deep-array-body", nested, "body")
     yield case("deep-object-body", b'{"a":' * DEEP + b"1" + b"}" * DEEP, "body")
+    digits = PAST_THE_DIGIT_LIMIT.encode()
+    yield case(
+        "integer-past-the-digit-limit", b'{"' + first.encode() + b'": ' + digits + b"}", "body"
+    )
+    yield case(
+        "negative-integer-past-the-digit-limit",
+        valid[:-1] + b', "page_size": -' + digits + b"}",
+        "body",
+    )
     yield case("text-plain", valid, "body", content_type="text/plain")
     yield case("form-urlencoded", b"a=b", "body", content_type=FORM)
     yield case("json-as-form", valid, "body", content_type=FORM)
@@ -338,6 +349,7 @@ def _query_cases() -> Iterator[Case]:
             ("zero", "0"),
             ("fraction", "1.5"),
             ("huge", "1" + "0" * 30),
+            ("past-the-digit-limit", PAST_THE_DIGIT_LIMIT),
             ("text", "abc"),
             ("empty", ""),
             ("nul", "%00"),
@@ -504,16 +516,58 @@ async def test_an_email_is_one_account_whatever_its_case_or_unicode_form(
     assert decomposed != composed
     response = await client.post("/api/v1/users", json={"email": decomposed, "password": PASSWORD})
     assert response.status_code == 201, response.text
-    assert response.json()["email"] == composed
-    for spelling in (composed, composed.upper(), decomposed, f"  {decomposed.swapcase()} "):
+    assert response.json()["email"] == "zoë.ünal@xn--exmple-cua.com"
+    for spelling in (
+        composed,
+        composed.upper(),
+        decomposed,
+        f"  {decomposed.swapcase()} ",
+        "zoë.ünal@xn--exmple-cua.com",
+        "ＺＯË.ÜNAL@EXÄMPLE.COM",
+    ):
         login = await client.post(
             "/api/v1/auth/login", data={"username": spelling, "password": PASSWORD}
         )
         assert login.status_code == 200, (spelling, login.text)
-    again = await client.post(
-        "/api/v1/users", json={"email": composed.upper(), "password": PASSWORD}
+    for taken in (composed.upper(), "zoë.ünal@XN--EXMPLE-CUA.com"):
+        again = await client.post("/api/v1/users", json={"email": taken, "password": PASSWORD})
+        assert_envelope(again, 409, "CONFLICT")
+    await hostile.accept_changes()
+
+
+@pytest.mark.parametrize(
+    ("registered", "spellings"),
+    [
+        (
+            "\uff41da@Example.com",
+            ("ada@example.com", "ADA@EXAMPLE.COM", "\uff41\uff24\uff41@example.com"),
+        ),
+        ("ada@bücher.example", ("ada@xn--bcher-kva.example", "Ada@BÜCHER.example")),
+        ("ada@xn--mller-kva.example", ("ada@müller.example", "ADA@MÜLLER.EXAMPLE")),
+    ],
+    ids=["fullwidth", "unicode-domain", "punycode-domain"],
+)
+async def test_fullwidth_and_punycode_spellings_are_one_account(
+    hostile: Hostile, registered: str, spellings: tuple[str, ...]
+) -> None:
+    world = hostile.world
+    created = await world.client.post(
+        "/api/v1/users", json={"email": registered, "password": PASSWORD}
     )
-    assert_envelope(again, 409, "CONFLICT")
+    assert created.status_code == 201, created.text
+    stored = created.json()["email"]
+    assert stored.isascii()
+    for spelling in spellings:
+        login = await world.client.post(
+            "/api/v1/auth/login", data={"username": spelling, "password": PASSWORD}
+        )
+        assert login.status_code == 200, (spelling, login.text)
+        again = await world.client.post(
+            "/api/v1/users", json={"email": spelling, "password": PASSWORD}
+        )
+        assert_envelope(again, 409, "CONFLICT")
+    found = await world.get("root", "/api/v1/users", email=spellings[-1])
+    assert [user["email"] for user in found.json()["items"]] == [stored]
     await hostile.accept_changes()
 
 

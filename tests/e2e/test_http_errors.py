@@ -128,7 +128,7 @@ async def test_no_hsts_in_development(migrated_url: str) -> None:
 
 
 async def test_hsts_and_no_docs_in_production(migrated_url: str) -> None:
-    settings = make_settings(migrated_url, environment="production")
+    settings = make_settings(migrated_url, environment="production", trusted_hosts="keel.test")
     async with serving(create_app(settings)) as client:
         live = await client.get("/health/live")
         assert live.headers["strict-transport-security"].startswith("max-age=")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
@@ -17,6 +18,7 @@ from sqlalchemy.pool import NullPool
 from adapters.sqlalchemy.migrations import AlembicMigrator
 from adapters.sqlalchemy.tables import metadata
 from application.errors import MigrationError, StorageUnavailable
+from tests.support.rows_0004 import TOKENS_0004, USERS_0004, insert_rows, token_row, user_row
 
 T = TypeVar("T")
 APP_TABLES = {table.name for table in metadata.sorted_tables}
@@ -78,3 +80,98 @@ async def test_an_unreachable_database_is_named_without_its_password() -> None:
         await asyncio.to_thread(migrator.current)
     assert "127.0.0.1:1" in caught.value.message
     assert "s3cret" not in caught.value.message
+
+
+# -- 0005: emails folded to one normal form ----------------------------------------------------
+
+
+async def at_0004_with(
+    url: str, users: list[dict[str, object]], tokens: Sequence[dict[str, object]] = ()
+) -> AlembicMigrator:
+    migrator = AlembicMigrator(url)
+    await asyncio.to_thread(migrator.migrate_to, "0004")
+
+    await insert_rows(url, users, tokens)
+    return migrator
+
+
+async def stored_emails(url: str, table: sa.TableClause) -> dict[str, str]:
+    def read(connection: Connection) -> dict[str, str]:
+        rows = connection.execute(sa.select(table.c.id, table.c.email)).all()
+        return {str(row_id): email for row_id, email in rows}
+
+    return await on_connection(url, read)
+
+
+async def test_0005_folds_every_stored_email_and_the_tokens_addresses(database_url: str) -> None:
+    # As revision 0004 stored them: NFC and lower case, nothing more.
+    fullwidth = user_row("\uff41da@example.com")
+    international = user_row("grace@bücher.example")
+    decomposed_then_composed = user_row("zoë@exämple.com")
+    plain = user_row("alan@example.com")
+    users = [fullwidth, international, decomposed_then_composed, plain]
+    tokens = [
+        token_row(fullwidth, "\uff41da@example.com"),
+        token_row(international, "grace@bücher.example"),
+        token_row(plain, "old.address@example.com"),
+    ]
+    migrator = await at_0004_with(database_url, users, tokens)
+
+    await asyncio.to_thread(migrator.migrate_to, "0005")
+
+    assert await asyncio.to_thread(migrator.current) == "0005"
+    assert await stored_emails(database_url, USERS_0004) == {
+        str(fullwidth["id"]): "ada@example.com",
+        str(international["id"]): "grace@xn--bcher-kva.example",
+        str(decomposed_then_composed["id"]): "zoë@xn--exmple-cua.com",
+        str(plain["id"]): "alan@example.com",
+    }
+    assert sorted((await stored_emails(database_url, TOKENS_0004)).values()) == [
+        "ada@example.com",
+        "grace@xn--bcher-kva.example",
+        "old.address@example.com",
+    ]
+    # Down and up again: the folded addresses stay, and folding them again changes nothing.
+    await asyncio.to_thread(migrator.migrate_to, "0004")
+    await asyncio.to_thread(migrator.migrate_to, "0005")
+    assert (await stored_emails(database_url, USERS_0004))[str(fullwidth["id"])] == (
+        "ada@example.com"
+    )
+
+
+async def test_0005_stops_naming_accounts_that_would_share_an_address(
+    database_url: str,
+) -> None:
+    """Two accounts are never merged: nothing changes, not even the rows that fold freely,
+    and the error names each group of ids."""
+    fullwidth, plain = user_row("\uff41da@example.com"), user_row("ada@example.com")
+    unicode_domain = user_row("grace@bücher.example")
+    punycode_domain = user_row("grace@xn--bcher-kva.example")
+    innocent = user_row("zoë@exämple.com")
+    users = [fullwidth, plain, unicode_domain, punycode_domain, innocent]
+    migrator = await at_0004_with(database_url, users, [token_row(innocent, "zoë@exämple.com")])
+    before = await stored_emails(database_url, USERS_0004)
+
+    with pytest.raises(MigrationError) as caught:
+        await asyncio.to_thread(migrator.migrate_to, "0005")
+
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "changed nothing" in message
+    for group in ((fullwidth, plain), (unicode_domain, punycode_domain)):
+        assert ", ".join(sorted(str(user["id"]) for user in group)) in message
+    assert str(innocent["id"]) not in message
+    assert "@" not in message, "ids only: no addresses in the error"
+    assert await asyncio.to_thread(migrator.current) == "0004"
+    assert await stored_emails(database_url, USERS_0004) == before
+    assert list((await stored_emails(database_url, TOKENS_0004)).values()) == ["zoë@exämple.com"]
+
+
+async def test_0005_stops_naming_accounts_the_new_rules_refuse(database_url: str) -> None:
+    broken = user_row("ada@xn--zz.example")  # not punycode: accepted before, refused now
+    fine = user_row("Grace@Example.com")
+    migrator = await at_0004_with(database_url, [broken, fine])
+    with pytest.raises(MigrationError, match=f"not a valid address: {broken['id']}"):
+        await asyncio.to_thread(migrator.migrate_to, "0005")
+    assert await asyncio.to_thread(migrator.current) == "0004"
+    assert (await stored_emails(database_url, USERS_0004))[str(fine["id"])] == "Grace@Example.com"

@@ -471,6 +471,7 @@ async def test_docs_enabled_overrides_the_environment(
         environment=environment,
         database_url="sqlite+aiosqlite:///:memory:",
         jwt_secret="production-grade-secret-" + "x" * 24,
+        trusted_hosts="keel.test",
         docs_enabled=docs_enabled,
     )
     app = create_app(settings, container)

@@ -29,10 +29,11 @@ def test_development_needs_no_configuration() -> None:
 
 @pytest.mark.parametrize("environment", ["staging", "production"])
 def test_strict_environments_refuse_a_missing_or_short_secret(environment: str) -> None:
+    deployed = {"database_url": "postgresql+asyncpg://keel@db/keel", "trusted_hosts": "api.x.io"}
     expected = f"invalid settings: JWT_SECRET: is required in {environment}"
-    assert problem(environment=environment) == expected
-    assert "at least 32 bytes" in problem(environment=environment, jwt_secret="x" * 31)
-    assert settings(environment=environment, jwt_secret="x" * 32).is_strict
+    assert problem(environment=environment, **deployed) == expected
+    assert "at least 32 bytes" in problem(environment=environment, jwt_secret="x" * 31, **deployed)
+    assert settings(environment=environment, jwt_secret="x" * 32, **deployed).is_strict
 
 
 @pytest.mark.parametrize(("algorithm", "needed"), [("HS384", 48), ("HS512", 64)])
@@ -84,3 +85,66 @@ def test_origins_and_hosts_are_comma_separated_lists() -> None:
     assert settings().cors_origins == []
     assert settings().trusted_hosts == ["*"]
     assert settings().max_request_body_bytes == 1024 * 1024
+
+
+PRODUCTION_SECRET = "s" * 48
+
+
+def test_production_refuses_the_embedded_database_and_any_host_naming_both() -> None:
+    message = problem(environment="production", jwt_secret=PRODUCTION_SECRET)
+    assert "\n" not in message
+    assert "DATABASE_URL: is required in production" in message
+    assert "TRUSTED_HOSTS: must name the hosts the service answers to in production" in message
+    # Every problem at once, the secret's included.
+    assert "JWT_SECRET" in problem(environment="production")
+    assert "DATABASE_URL" in problem(environment="production")
+    assert "TRUSTED_HOSTS" in problem(environment="production")
+
+
+def test_production_refuses_any_host_even_among_named_ones() -> None:
+    message = problem(
+        environment="production",
+        jwt_secret=PRODUCTION_SECRET,
+        database_url="postgresql+asyncpg://keel@db/keel",
+        trusted_hosts="api.example.com,*",
+    )
+    assert message.startswith("invalid settings: TRUSTED_HOSTS:")
+    assert "DATABASE_URL" not in message
+
+
+def test_an_empty_database_url_in_production_is_a_missing_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.setenv("JWT_SECRET", PRODUCTION_SECRET)
+    monkeypatch.setenv("TRUSTED_HOSTS", "api.example.com")
+    monkeypatch.setenv("DATABASE_URL", "")
+    with pytest.raises(ValidationError) as caught:
+        Settings(_env_file=None)
+    assert describe_settings_error(caught.value).startswith("invalid settings: DATABASE_URL:")
+
+
+def test_production_starts_with_a_database_and_named_hosts() -> None:
+    made = settings(
+        environment="production",
+        jwt_secret=PRODUCTION_SECRET,
+        database_url="postgres://keel@db/keel",
+        trusted_hosts="api.example.com,localhost",
+    )
+    assert made.database_url == "postgresql+asyncpg://keel@db/keel"
+    assert made.trusted_hosts == ["api.example.com", "localhost"]
+    # A SQLite file is still a choice production may make, as long as it is made.
+    explicit = settings(
+        environment="production",
+        jwt_secret=PRODUCTION_SECRET,
+        database_url="sqlite+aiosqlite:///./keel.db",
+        trusted_hosts="api.example.com",
+    )
+    assert explicit.database_url == "sqlite+aiosqlite:///./keel.db"
+
+
+@pytest.mark.parametrize("environment", ["development", "test", "staging"])
+def test_other_environments_keep_the_defaults(environment: str) -> None:
+    made = settings(environment=environment, jwt_secret=PRODUCTION_SECRET)
+    assert made.database_url == "sqlite+aiosqlite:///./keel.db"
+    assert made.trusted_hosts == ["*"]

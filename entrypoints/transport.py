@@ -96,8 +96,18 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     def _feed(self, data: bytes) -> None:
         super().data_received(data)
-        if not self.reading_head and self.read_timer is None and not self.transport.is_closing():
+        if (
+            not self.reading_head
+            and self.read_timer is None
+            and not self.transport.is_closing()
+            and self.transport.get_protocol() is self  # not upgraded to a WebSocket
+        ):
             self._arm(self.bounds.body_timeout, self._body_check)
+
+    def handle_websocket_upgrade(self) -> None:
+        # The WebSocket protocol takes the connection over, with its own pings and limits.
+        self._disarm()
+        super().handle_websocket_upgrade()
 
     def on_headers_complete(self) -> None:
         self._disarm()

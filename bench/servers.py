@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -118,6 +119,9 @@ def probe_bounds(url: str, pid: int) -> dict[str, object]:
 
 
 def main() -> int:
+    # A stop (SIGTERM, or SIGINT when started in the background) still stops what it started.
+    for stop in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop, _exit)
     config = Config.from_env()
     chosen = os.environ.get("BENCH_CANDIDATES")
     names = [n for n in CANDIDATES if not chosen or n.split(" ")[0] in chosen.split(",")]
@@ -200,6 +204,10 @@ def main() -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(summary, indent=2) + "\n")
     return 0
+
+
+def _exit(_signum: int, _frame: object) -> None:
+    raise SystemExit(1)
 
 
 def _port_of(command: list[str], work: Path) -> str:

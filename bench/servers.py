@@ -37,9 +37,9 @@ from run import (
     Service,
     free_port,
     machine_info,
+    memory_of,
     taskset,
     wait_http,
-    worker_pid,
 )
 
 FACTORY = "entrypoints.http.app:create_app_from_env"
@@ -128,6 +128,7 @@ def main() -> int:
     bench = Bench(config)
     services: dict[str, tuple[Service, str]] = {}
     rps: dict[str, list[float]] = {name: [] for name in names}
+    cpu_ms: dict[str, list[float]] = {name: [] for name in names}
     bounds: dict[str, object] = {}
     try:
         database_url = bench.start_postgres()
@@ -169,9 +170,10 @@ def main() -> int:
                     connections=config.connections,
                     threads=config.threads,
                     seconds=config.duration,
-                    server_pid=worker_pid(service.pid)[0],
+                    server_pid=serving_process(service.pid),
                 )
                 rps[name].append(result["rps"])
+                cpu_ms[name].append(result.get("server_cpu_ms_per_request", 0.0))
                 print(
                     f"round {round_no} {name}: {result['rps']} req/s, p99 "
                     f"{result['p99_ms']} ms, cpu {result.get('server_cpu_pct')} %, "
@@ -191,6 +193,9 @@ def main() -> int:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine_info(),
         "median_rps": {name: statistics.median(v) for name, v in rps.items() if v},
+        "median_cpu_ms_per_request": {
+            name: statistics.median(v) for name, v in cpu_ms.items() if v
+        },
         "bounds": bounds,
     }
     if rps.get(reference):
@@ -204,6 +209,17 @@ def main() -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(summary, indent=2) + "\n")
     return 0
+
+
+def serving_process(pid: int) -> int:
+    """The process that serves: the server's largest child (one worker; a resource tracker
+    or a supervisor's helper is smaller), or the server itself when it has none."""
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children += [int(c) for c in (task / "children").read_text().split()]
+    if not children:
+        return pid
+    return max(children, key=lambda child: memory_of(child).get("VmRSS", 0.0))
 
 
 def _exit(_signum: int, _frame: object) -> None:

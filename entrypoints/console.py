@@ -1,21 +1,28 @@
-"""The `keel` console script: the command line, wired to the HTTP application."""
+"""The `keel` console script: the command line, wired to the HTTP application.
+
+Each worker of ``keel serve --workers N`` starts by importing this module again (the
+multiprocessing "spawn" start re-runs the main script) before it can answer its supervisor's
+health pings: so it imports nothing until a command runs."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from entrypoints.cli.main import build_cli
-from entrypoints.http.app import create_app
-from entrypoints.settings import Settings
+if TYPE_CHECKING:
+    from entrypoints.settings import Settings
 
 ASGI_FACTORY = "entrypoints.http.app:create_app_from_env"
 
 
 def openapi_document(settings: Settings) -> dict[str, Any]:
+    from entrypoints.http.app import create_app
+
     return create_app(settings).openapi()
 
 
 def main() -> None:
+    from entrypoints.cli.main import build_cli
+
     build_cli(asgi_factory_path=ASGI_FACTORY, openapi_builder=openapi_document)()
 
 

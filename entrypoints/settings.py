@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = []
     trusted_hosts: Annotated[list[str], NoDecode] = Field(["*"], validate_default=True)
     max_request_body_bytes: int = Field(1_048_576, ge=1024, le=104_857_600)
+    http_head_timeout_seconds: float = Field(10.0, gt=0, le=300)
+    http_body_timeout_seconds: float = Field(10.0, gt=0, le=300)
+    http_body_min_rate: int = Field(1024, ge=1, le=104_857_600)
+    http_keep_alive_seconds: int = Field(5, ge=1, le=300)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["json", "console"] | None = None
     docs_enabled: bool | None = None

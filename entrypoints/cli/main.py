@@ -43,8 +43,10 @@ def build_cli(*, asgi_factory_path: str, openapi_builder: OpenApiBuilder) -> typ
         port: Annotated[int, typer.Option(min=1, max=65535, help="Port to bind")] = 8000,
         workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes")] = 1,
     ) -> None:
-        """Serve the HTTP API with uvicorn (uvloop, httptools)."""
+        """Serve the HTTP API with uvicorn (uvloop, httptools with bounded reads)."""
         import uvicorn
+
+        from entrypoints.cli.server_options import server_options
 
         with readable_errors():
             settings = load_settings()
@@ -64,13 +66,13 @@ def build_cli(*, asgi_factory_path: str, openapi_builder: OpenApiBuilder) -> typ
                     port=port,
                     workers=workers,
                     loop="uvloop",
-                    http="httptools",
                     log_level=settings.log_level.lower(),
                     log_config=None,  # Keel's own logging (structlog) is set up in each worker
                     access_log=False,
                     proxy_headers=True,
                     server_header=False,
                     timeout_graceful_shutdown=20,
+                    **server_options(settings),
                 )
         finally:
             signal.signal(signal.SIGTERM, previous)

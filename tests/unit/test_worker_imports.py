@@ -32,3 +32,19 @@ def test_a_worker_loads_neither_alembic_nor_redis_unless_redis_is_configured(
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == loaded
+
+
+def test_a_spawned_worker_answers_pings_before_it_imports_the_application() -> None:
+    """Each worker of ``keel serve --workers N`` re-runs the console script's imports, then
+    unpickles the server's settings (the http protocol among them), and only then starts the
+    thread that answers the supervisor's pings: none of that may load the application."""
+    script = (
+        "import sys, entrypoints.console, entrypoints.transport\n"
+        "heavy = {'fastapi', 'sqlalchemy', 'pydantic', 'typer', 'dependency_injector'}\n"
+        "print(' '.join(sorted({name.split('.')[0] for name in sys.modules} & heavy)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, cwd=ROOT
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""

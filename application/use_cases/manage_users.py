@@ -13,6 +13,7 @@ from application.ports import (
     UnitOfWorkFactory,
     UserFilter,
 )
+from application.throttling import LoginThrottle
 from domain import policies
 from domain.email import Email
 from domain.errors import UserNotFound, WrongCurrentPassword
@@ -70,20 +71,29 @@ class UpdateUser:
         hasher: PasswordHasher,
         clock: Clock,
         common_passwords: CommonPasswords | None = None,
+        throttle: LoginThrottle | None = None,
     ):
         self._uow_factory = uow_factory
         self._hasher = hasher
         self._clock = clock
         self._common = common_passwords
+        self._throttle = throttle
 
-    async def execute(self, actor: User, user_id: uuid.UUID, changes: UserChanges) -> User:
+    async def execute(
+        self,
+        actor: User,
+        user_id: uuid.UUID,
+        changes: UserChanges,
+        *,
+        client_address: str | None = None,
+    ) -> User:
         policies.ensure_can_see_user(actor, user_id)
         async with self._uow_factory() as uow:
             target = await uow.users.get(user_id)
         if target is None:
             raise UserNotFound()
         policies.ensure_can_change_user(actor, target, given_fields(changes) - {"current_password"})
-        new_hash = await self._new_password_hash(actor, target, changes)
+        new_hash = await self._new_password_hash(actor, target, changes, client_address)
 
         async with self._uow_factory() as uow:
             # Only a change of roles or of the active flag can remove an administrator. It
@@ -102,8 +112,10 @@ class UpdateUser:
         return updated
 
     async def _new_password_hash(
-        self, actor: User, target: User, changes: UserChanges
+        self, actor: User, target: User, changes: UserChanges, client_address: str | None
     ) -> str | None:
+        """A wrong ``current_password`` is a failed login of the account: counted under the
+        login throttle's account and address-and-account keys, before it is checked."""
         if changes.password is UNSET:
             return None
         common = self._common
@@ -112,7 +124,16 @@ class UpdateUser:
             current = changes.current_password
             if not isinstance(current, str):
                 raise WrongCurrentPassword("Current password is required to set a new one")
-            if not await self._hasher.verify(target.hashed_password, current):
+            if self._throttle is None:
+                matches = await self._hasher.verify(target.hashed_password, current)
+            else:
+                matches = await self._throttle.check(
+                    str(target.email),
+                    client_address,
+                    lambda: self._hasher.verify(target.hashed_password, current),
+                    per_address=False,
+                )
+            if not matches:
                 raise WrongCurrentPassword()
         return await self._hasher.hash(changes.password)
 

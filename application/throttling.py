@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -29,6 +30,18 @@ def account_key(raw_email: str) -> str:
         return raw_email.strip().casefold()[:320]
 
 
+def address_key(address: str) -> str:
+    """The address a limit counts: an IPv6 client by its /64, the block one subscriber
+    usually holds whole and could otherwise rotate through."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 6:
+        return str(ipaddress.ip_network((parsed, 64), strict=False))
+    return str(parsed)
+
+
 class LoginThrottle:
     """Password guesses are limited per account and per address-and-account pair (one limit,
     ``LOGIN_RATE_LIMIT``), and per address over all accounts (a higher one,
@@ -52,16 +65,17 @@ class LoginThrottle:
         limits is reached. ``per_address`` False counts only the account and the pair."""
         account = account_key(raw_email)
         account_keys = [f"login:account:{account}"]
-        if address:
-            account_keys.append(f"login:pair:{address}:{account}")
-        address_key = f"login:address:{address}" if address and per_address else None
+        where = address_key(address) if address else None
+        if where:
+            account_keys.append(f"login:pair:{where}:{account}")
+        by_address = f"login:address:{where}" if where and per_address else None
         hits = [self._per_account.hit(key) for key in account_keys]
-        if address_key is not None:
-            hits.append(self._per_address.hit(address_key))
+        if by_address is not None:
+            hits.append(self._per_address.hit(by_address))
         waits = [wait for wait in await asyncio.gather(*hits) if wait is not None]
         if waits:
             raise TooManyAttempts(max(waits))
-        return CountedAttempt(tuple(account_keys), address_key)
+        return CountedAttempt(tuple(account_keys), by_address)
 
     async def succeeded(self, attempt: CountedAttempt) -> None:
         for key in attempt.account_keys:

@@ -10,6 +10,7 @@ from application.ports import (
     RateLimiter,
     UnitOfWorkFactory,
 )
+from application.throttling import address_key
 from domain.email import Email
 from domain.errors import EmailAlreadyRegistered, RegistrationClosed, TooManyAttempts
 from domain.password import check_password_policy
@@ -52,7 +53,8 @@ class RegisterUser:
 
         async def count_attempt() -> None:
             if self._limiter is not None and command.client_address:
-                wait = await self._limiter.hit(f"registration:{command.client_address}")
+                where = address_key(command.client_address)
+                wait = await self._limiter.hit(f"registration:{where}")
                 if wait is not None:
                     raise TooManyAttempts(wait, "Too many registrations: try again later")
 

@@ -38,3 +38,21 @@ class GatedHasher(Argon2PasswordHasher):
         for _ in range(count):
             if not self.started.acquire(timeout=10):
                 raise TimeoutError("hashing never started")
+
+
+class CountingHasher(Argon2PasswordHasher):
+    """Cheap parameters, and a count of the passwords checked."""
+
+    def __init__(self, *, max_threads: int = 2, max_queue: int = 1000) -> None:
+        super().__init__(
+            time_cost=1,
+            memory_cost_kib=8,
+            parallelism=1,
+            max_threads=max_threads,
+            max_queue=max_queue,
+        )
+        self.verified = 0
+
+    def _verify(self, hashed: str, password: str) -> bool:
+        self.verified += 1  # one thread at a time per call; the GIL keeps the count
+        return super()._verify(hashed, password)

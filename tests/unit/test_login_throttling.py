@@ -4,6 +4,7 @@ account, and per address over all accounts; a wrong current password counts like
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -18,7 +19,7 @@ from domain.user import User
 from entrypoints.container import Container
 from entrypoints.settings import Settings
 from tests.support.clock import FixedClock
-from tests.support.hashing import GatedHasher
+from tests.support.hashing import CountingHasher, GatedHasher
 
 PASSWORD = "correct horse battery"
 NEW_PASSWORD = "a long and quiet river"
@@ -69,16 +70,26 @@ async def test_an_account_is_throttled_after_five_failures(
     assert await attempt(container, PASSWORD, address="10.9.9.9") == "ok"
 
 
+@pytest.fixture
+def counting(container: Container) -> Iterator[CountingHasher]:
+    hasher = CountingHasher()
+    container.password_hasher.override(providers.Object(hasher))
+    yield hasher
+    hasher.close()
+
+
 async def test_a_burst_of_concurrent_guesses_checks_no_more_than_the_limit(
-    container: Container, ada: User
+    container: Container, ada: User, counting: CountingHasher
 ) -> None:
     """Counted before the hash: 40 guesses released at once get five checks."""
     for trial in range(TRIALS):
+        checked = counting.verified
         outcomes = await asyncio.gather(
             *(attempt(container, f"guess {n}", address=f"10.{trial}.0.{n}") for n in range(40))
         )
         assert outcomes.count("refused") == 5, outcomes
         assert sum(o.startswith("throttled") for o in outcomes) == 35
+        assert counting.verified - checked == 5
         await container.login_account_limiter().reset("login:account:ada@example.com")
 
 
@@ -182,13 +193,14 @@ async def test_a_wrong_current_password_counts_as_a_failed_login(
 
 
 async def test_concurrent_current_password_guesses_get_no_more_than_the_limit(
-    container: Container, ada: User
+    container: Container, ada: User, counting: CountingHasher
 ) -> None:
     outcomes = await asyncio.gather(
         *(change_password(container, ada, f"guess {n}") for n in range(20))
     )
     assert outcomes.count("wrong") == 5
     assert outcomes.count("throttled") == 15
+    assert counting.verified == 5
 
 
 async def test_the_right_current_password_clears_the_count(container: Container, ada: User) -> None:

@@ -18,7 +18,7 @@ class CountedAttempt:
     """The keys one attempt was counted under."""
 
     account_keys: tuple[str, ...]
-    address_key: str | None
+    by_address: str | None
 
 
 def account_key(raw_email: str) -> str:
@@ -80,15 +80,15 @@ class LoginThrottle:
     async def succeeded(self, attempt: CountedAttempt) -> None:
         for key in attempt.account_keys:
             await self._per_account.reset(key)
-        if attempt.address_key is not None:
-            await self._per_address.give_back(attempt.address_key)
+        if attempt.by_address is not None:
+            await self._per_address.give_back(attempt.by_address)
 
     async def not_checked(self, attempt: CountedAttempt) -> None:
         """The password was never checked (the service could not): uncount the attempt."""
         for key in attempt.account_keys:
             await self._per_account.give_back(key)
-        if attempt.address_key is not None:
-            await self._per_address.give_back(attempt.address_key)
+        if attempt.by_address is not None:
+            await self._per_address.give_back(attempt.by_address)
 
     async def check(
         self,

@@ -13,3 +13,12 @@ class StorageUnavailable(Exception):
 
 class MigrationError(Exception):
     """The schema could not be moved to the requested revision (unknown revision, bad state)."""
+
+
+class HashingQueueFull(Exception):
+    """Every password-hashing thread is busy and the queue before them is full: the request
+    is refused at once rather than left waiting."""
+
+    def __init__(self, message: str = "The service is busy: try again shortly") -> None:
+        super().__init__(message)
+        self.message = message

@@ -232,16 +232,25 @@ class TokenService(Protocol):
 
 
 class RateLimiter(Protocol):
-    """Counts failures per key in a window; a key at its limit is blocked until the window
-    ends. Shared by every worker when the adapter is (Redis), per process otherwise."""
+    """Attempts per key against one limit: so many in a window that starts with the key's
+    first attempt. Counting comes first and is atomic, so of any number of concurrent
+    attempts on a key no more than the limit are allowed. Shared by every worker and
+    machine when the adapter is (Redis), per process otherwise. A store that cannot be
+    reached raises ``StorageUnavailable``: never an unlimited door."""
 
-    async def retry_after(self, key: str) -> int | None:
-        """Seconds until ``key`` may try again, or None when it is not blocked."""
+    async def hit(self, key: str) -> int | None:
+        """Count one attempt: None when it is within the limit, otherwise the seconds until
+        the key may try again (an attempt over the limit is counted all the same)."""
         ...
 
-    async def record_failure(self, key: str) -> None: ...
+    async def give_back(self, key: str) -> None:
+        """Uncount one attempt this caller counted and that turned out not to be one (it
+        succeeded, or was never evaluated)."""
+        ...
 
-    async def reset(self, key: str) -> None: ...
+    async def reset(self, key: str) -> None:
+        """Forget every attempt of the key."""
+        ...
 
 
 class CommonPasswords(Protocol):

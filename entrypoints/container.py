@@ -20,9 +20,13 @@ from adapters.sqlalchemy.health import SqlAlchemyHealthProbe
 from adapters.sqlalchemy.pool_events import watch_checkouts
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.ports import Clock, EmailSender, RateLimiter
+from application.throttling import LoginThrottle
 from application.use_cases.account_mail import (
+    MAILS_PER_HOUR,
+    WINDOW_SECONDS,
     ConfirmPasswordReset,
     DeliverMail,
+    IssuePasswordReset,
     RequestPasswordReset,
     ResendVerification,
     StartEmailVerification,
@@ -45,6 +49,7 @@ from entrypoints.metrics import Metrics
 from entrypoints.settings import Settings
 
 if TYPE_CHECKING:
+    from adapters.ratelimit.redis import RedisRateLimitStore
     from adapters.sqlalchemy.migrations import AlembicMigrator
 
 
@@ -59,13 +64,31 @@ class Container(containers.DeclarativeContainer):
     migrator = providers.Factory(lambda url: _migrator(url), settings.provided.database_url)
 
     common_passwords = providers.Singleton(ZxcvbnCommonPasswords)
-    login_limiter = providers.Singleton(lambda s, c: _login_limiter(s, c), settings, clock)
+    # Every limit counts in Redis when REDIS_URL is set (one store, one connection pool),
+    # otherwise in the worker's memory.
+    rate_limit_store = providers.Singleton(lambda s: _rate_limit_store(s), settings)
+    login_account_limiter = providers.Singleton(
+        lambda s, c, st: _limiter(s.login_rate, c, st), settings, clock, rate_limit_store
+    )
+    login_address_limiter = providers.Singleton(
+        lambda s, c, st: _limiter(s.login_address_rate, c, st), settings, clock, rate_limit_store
+    )
+    registration_limiter = providers.Singleton(
+        lambda s, c, st: _limiter(s.registration_rate, c, st), settings, clock, rate_limit_store
+    )
+    mail_limiter = providers.Singleton(
+        lambda c, st: _limiter((MAILS_PER_HOUR, WINDOW_SECONDS), c, st), clock, rate_limit_store
+    )
+    login_throttle = providers.Singleton(
+        LoginThrottle, per_account=login_account_limiter, per_address=login_address_limiter
+    )
     password_hasher = providers.Singleton(
         Argon2PasswordHasher,
         time_cost=settings.provided.argon2_time_cost,
         memory_cost_kib=settings.provided.argon2_memory_cost_kib,
         parallelism=settings.provided.argon2_parallelism,
         max_threads=settings.provided.password_hash_threads,
+        max_queue=settings.provided.password_hash_queue_size,
     )
     token_service = providers.Singleton(
         PyJwtTokenService,
@@ -87,6 +110,7 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         open_registration=settings.provided.open_registration,
         common_passwords=common_passwords,
+        limiter=registration_limiter,
     )
     create_superuser = providers.Singleton(
         CreateSuperuser,
@@ -101,7 +125,7 @@ class Container(containers.DeclarativeContainer):
         hasher=password_hasher,
         tokens=token_service,
         clock=clock,
-        limiter=login_limiter,
+        throttle=login_throttle,
         require_verified_email=settings.provided.require_verified_email,
     )
     get_current_user = providers.Singleton(
@@ -124,6 +148,7 @@ class Container(containers.DeclarativeContainer):
         hasher=password_hasher,
         clock=clock,
         common_passwords=common_passwords,
+        throttle=login_throttle,
     )
     delete_user = providers.Singleton(DeleteUser, uow_factory=unit_of_work.provider)
 
@@ -133,8 +158,9 @@ class Container(containers.DeclarativeContainer):
     update_item = providers.Singleton(UpdateItem, uow_factory=unit_of_work.provider, clock=clock)
     delete_item = providers.Singleton(DeleteItem, uow_factory=unit_of_work.provider)
 
-    request_password_reset = providers.Singleton(
-        RequestPasswordReset, uow_factory=unit_of_work.provider, clock=clock
+    request_password_reset = providers.Singleton(RequestPasswordReset, limiter=mail_limiter)
+    issue_password_reset = providers.Singleton(
+        IssuePasswordReset, uow_factory=unit_of_work.provider, clock=clock
     )
     confirm_password_reset = providers.Singleton(
         ConfirmPasswordReset,
@@ -144,10 +170,10 @@ class Container(containers.DeclarativeContainer):
         common_passwords=common_passwords,
     )
     start_email_verification = providers.Singleton(
-        StartEmailVerification, uow_factory=unit_of_work.provider, clock=clock
+        StartEmailVerification, uow_factory=unit_of_work.provider, clock=clock, limiter=mail_limiter
     )
     resend_verification = providers.Singleton(
-        ResendVerification, uow_factory=unit_of_work.provider, clock=clock
+        ResendVerification, uow_factory=unit_of_work.provider, clock=clock, limiter=mail_limiter
     )
     verify_email = providers.Singleton(VerifyEmail, uow_factory=unit_of_work.provider, clock=clock)
     email_sender = providers.Singleton(lambda s: _email_sender(s), settings)
@@ -188,21 +214,29 @@ def _email_sender(settings: Settings) -> EmailSender:
     )
 
 
-# Alembic and the Redis client are imported only where they are used: a serving worker
-# needs neither unless Redis is configured (some 15 MB of memory per worker).
+# Alembic, the Redis client and limits are imported only where they are used: a serving
+# worker needs none of them unless Redis is configured (some 15 MB of memory per worker,
+# and a tenth of a second of start-up for limits alone).
 def _migrator(database_url: str) -> AlembicMigrator:
     from adapters.sqlalchemy.migrations import AlembicMigrator
 
     return AlembicMigrator(database_url)
 
 
-def _login_limiter(settings: Settings, clock: Clock) -> RateLimiter:
-    """Redis when ``REDIS_URL`` is set, so that every worker shares one count."""
-    attempts, window = settings.login_rate
-    if settings.redis_url:
+def _rate_limit_store(settings: Settings) -> RedisRateLimitStore | None:
+    if not settings.redis_url:
+        return None
+    from adapters.ratelimit.redis import RedisRateLimitStore
+
+    return RedisRateLimitStore(settings.redis_url)
+
+
+def _limiter(rate: tuple[int, int], clock: Clock, store: RedisRateLimitStore | None) -> RateLimiter:
+    attempts, window = rate
+    if store is not None:
         from adapters.ratelimit.redis import RedisRateLimiter
 
-        return RedisRateLimiter(settings.redis_url, limit=attempts, window_seconds=window)
+        return RedisRateLimiter(store, limit=attempts, window_seconds=window)
     return InMemoryRateLimiter(limit=attempts, window_seconds=window, clock=clock)
 
 
@@ -215,8 +249,8 @@ async def shutdown_container(container: Container) -> None:
     database pool. The pool is closed even when releasing the rest fails."""
     try:
         container.password_hasher().close()
-        close = getattr(container.login_limiter(), "close", None)  # the Redis client
-        if close is not None:
-            await close()
+        store = container.rate_limit_store()  # the Redis client, when there is one
+        if store is not None:
+            await store.close()
     finally:
         await close_engine(container.engine())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
@@ -19,7 +20,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Environment = Literal["development", "test", "staging", "production"]
-_RATE = re.compile(r"^\s*(\d{1,9})\s*/\s*(second|minute|hour|day)\s*$")
+_RATE = re.compile(r"^\s*([1-9]\d{0,8})\s*/\s*(second|minute|hour|day)\s*$")
 _ORIGIN = re.compile(
     r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:\d{1,5})?$"
 )
@@ -61,10 +62,13 @@ class Settings(BaseSettings):
     argon2_memory_cost_kib: int = Field(19_456, ge=19_456, le=4_194_304)
     argon2_parallelism: int = Field(1, ge=1, le=16)
     password_hash_threads: int = Field(1, ge=1, le=64)
+    password_hash_queue_size: int = Field(16, ge=0, le=10_000)
 
     redis_url: str | None = None
     cors_origins: Annotated[list[str], NoDecode] = []
     trusted_hosts: Annotated[list[str], NoDecode] = Field(["*"], validate_default=True)
+    trusted_proxies: Annotated[list[str], NoDecode] = []
+    forwarded_header: Literal["x-forwarded-for", "forwarded"] = "x-forwarded-for"
     max_request_body_bytes: int = Field(1_048_576, ge=1024, le=104_857_600)
     http_head_timeout_seconds: float = Field(10.0, gt=0, le=300)
     http_body_timeout_seconds: float = Field(10.0, gt=0, le=300)
@@ -75,6 +79,8 @@ class Settings(BaseSettings):
     docs_enabled: bool | None = None
     open_registration: bool = True
     login_rate_limit: str = "5/minute"
+    login_address_rate_limit: str = "50/minute"
+    registration_rate_limit: str = "20/hour"
 
     public_base_url: str = "http://localhost:8000"
     require_verified_email: bool = False
@@ -117,7 +123,7 @@ class Settings(BaseSettings):
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("cors_origins", "trusted_hosts", mode="before")
+    @field_validator("cors_origins", "trusted_hosts", "trusted_proxies", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:
         if isinstance(value, str):
@@ -148,6 +154,24 @@ class Settings(BaseSettings):
                 )
         return value
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: list[str]) -> list[str]:
+        networks = []
+        for entry in value:
+            try:
+                networks.append(str(ipaddress.ip_network(entry, strict=False)))
+            except ValueError:
+                raise ValueError(
+                    f"{entry!r} is not an IP address or CIDR range (10.0.0.0/8, 2001:db8::/32)"
+                ) from None
+        return networks
+
+    @field_validator("forwarded_header", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
     @field_validator("public_base_url")
     @classmethod
     def _base_url(cls, value: str) -> str:
@@ -169,7 +193,7 @@ class Settings(BaseSettings):
             return "starttls" if value else "none"
         return value
 
-    @field_validator("login_rate_limit")
+    @field_validator("login_rate_limit", "login_address_rate_limit", "registration_rate_limit")
     @classmethod
     def _rate(cls, value: str) -> str:
         if not _RATE.match(value):
@@ -219,10 +243,15 @@ class Settings(BaseSettings):
     @property
     def login_rate(self) -> tuple[int, int]:
         """``LOGIN_RATE_LIMIT`` as (attempts, window in seconds)."""
-        match = _RATE.match(self.login_rate_limit)
-        assert match is not None
-        seconds = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}[match.group(2)]
-        return int(match.group(1)), seconds
+        return _rate_of(self.login_rate_limit)
+
+    @property
+    def login_address_rate(self) -> tuple[int, int]:
+        return _rate_of(self.login_address_rate_limit)
+
+    @property
+    def registration_rate(self) -> tuple[int, int]:
+        return _rate_of(self.registration_rate_limit)
 
     def jwt_secret_value(self) -> str:
         """The signing key; in development one is generated once and kept in a local file."""
@@ -231,6 +260,13 @@ class Settings(BaseSettings):
         secret = _load_or_create_secret(self.jwt_secret_file)
         self.jwt_secret = SecretStr(secret)
         return secret
+
+
+def _rate_of(value: str) -> tuple[int, int]:
+    match = _RATE.match(value)
+    assert match is not None
+    seconds = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}[match.group(2)]
+    return int(match.group(1)), seconds
 
 
 def _load_or_create_secret(path: Path) -> str:

@@ -1,7 +1,10 @@
 """argon2id password hashing, off the event loop.
 
 argon2 is CPU-bound by design. Hashing runs in a small thread pool of its own, bounded so that
-a flood of logins queues there instead of taking every core from the event loop.
+a flood of logins queues there instead of taking every core from the event loop. The queue is
+bounded too: a hash asked for when every thread is busy and ``max_queue`` hashes already
+wait is refused at once (``HashingQueueFull``), so that a flood gets quick refusals instead of
+every caller, a legitimate login among them, waiting behind it for seconds.
 
 It is memory-bound by design too: every hash takes its memory cost (19 MiB and up) from
 ``malloc`` and frees it at the end. glibc keeps such a freed block in the hashing thread's
@@ -16,16 +19,28 @@ import asyncio
 import ctypes
 import ctypes.util
 import sys
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TypeVar
 
 import argon2
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from application.errors import HashingQueueFull
+
+T = TypeVar("T")
+
 
 class Argon2PasswordHasher:
     def __init__(
-        self, *, time_cost: int, memory_cost_kib: int, parallelism: int, max_threads: int
+        self,
+        *,
+        time_cost: int,
+        memory_cost_kib: int,
+        parallelism: int,
+        max_threads: int,
+        max_queue: int = 16,
     ) -> None:
         self._hasher = argon2.PasswordHasher(
             time_cost=time_cost,
@@ -35,6 +50,9 @@ class Argon2PasswordHasher:
         )
         _LIBC.share_one_heap()
         self._executor = ThreadPoolExecutor(max_workers=max_threads, thread_name_prefix="argon2")
+        # A slot per hash running or waiting; given back when the thread is done with it,
+        # not when its caller stops waiting (a cancelled request's hash may still run).
+        self._slots = threading.BoundedSemaphore(max_threads + max_queue)
         self._closed = False
 
     @classmethod
@@ -43,12 +61,21 @@ class Argon2PasswordHasher:
         return cls(time_cost=1, memory_cost_kib=8, parallelism=1, max_threads=2)
 
     async def hash(self, password: str) -> str:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._hash, password)
+        return await self._run(self._hash, password)
 
     async def verify(self, hashed: str, password: str) -> bool:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._verify, hashed, password)
+        return await self._run(self._verify, hashed, password)
+
+    async def _run(self, work: Callable[..., T], *args: str) -> T:
+        if not self._slots.acquire(blocking=False):
+            raise HashingQueueFull()
+        try:
+            future: Future[T] = self._executor.submit(work, *args)
+        except BaseException:
+            self._slots.release()
+            raise
+        future.add_done_callback(lambda _: self._slots.release())
+        return await asyncio.wrap_future(future)
 
     def needs_rehash(self, hashed: str) -> bool:
         try:

@@ -1,56 +1,71 @@
-"""Failure counting in Redis: one limit for every worker and machine that shares it."""
+"""Attempt counting in Redis with the ``limits`` library: one count for every worker and
+machine that shares the server. Each hit is one atomic script on the server (INCRBY, and
+EXPIRE on the first), so concurrent hits from any number of processes never lose a count."""
 
 from __future__ import annotations
 
-from redis.asyncio import Redis
+import math
+import time
+from typing import Any
+
+from limits import RateLimitItemPerSecond
+from limits.aio.storage import RedisStorage
+from limits.aio.strategies import FixedWindowRateLimiter
+from limits.errors import StorageError
+from redis.asyncio import ConnectionPool
 from redis.exceptions import RedisError
 
 from application.errors import StorageUnavailable
 
-# Count a failure and start the window with the first one, atomically.
-_RECORD = """
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-return count
-"""
+_FAILURES = (RedisError, StorageError, OSError)
+_UNAVAILABLE = "The rate-limit store is unavailable"
+
+
+class RedisRateLimitStore:
+    """One connection pool, and one ``limits`` storage on it, for every limit."""
+
+    def __init__(self, url: str, *, prefix: str = "keel:ratelimit") -> None:
+        self._pool = ConnectionPool.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        # The pool decides where to connect; the URL given to limits only names the kind.
+        # (limits types its pass-through options as scalars; the pool goes through as is.)
+        options: dict[str, Any] = {"connection_pool": self._pool}
+        self.storage = RedisStorage(
+            "async+redis://", implementation="redispy", key_prefix=prefix.rstrip(":"), **options
+        )
+
+    async def close(self) -> None:
+        await self._pool.aclose()
 
 
 class RedisRateLimiter:
-    """Fixed windows of ``window_seconds`` per key, starting at the key's first failure,
-    kept by Redis itself (the window ends when the key expires)."""
+    """Fixed windows of ``window_seconds`` per key, starting at the key's first attempt and
+    ended by Redis itself (the key expires)."""
 
-    def __init__(
-        self, url: str, *, limit: int, window_seconds: int, prefix: str = "keel:ratelimit:"
-    ) -> None:
-        self._redis = Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-        self._limit = limit
-        self._window = window_seconds
-        self._prefix = prefix
-        self._record = self._redis.register_script(_RECORD)
+    def __init__(self, store: RedisRateLimitStore, *, limit: int, window_seconds: int) -> None:
+        self._storage = store.storage
+        self._strategy = FixedWindowRateLimiter(store.storage)
+        self._item = RateLimitItemPerSecond(limit, window_seconds)
 
-    async def retry_after(self, key: str) -> int | None:
+    async def hit(self, key: str) -> int | None:
         try:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                pipe.get(self._prefix + key)
-                pipe.ttl(self._prefix + key)
-                count, ttl = await pipe.execute()
-        except (RedisError, OSError) as exc:
-            raise StorageUnavailable("The rate-limit store is unavailable") from exc
-        if count is None or int(count) < self._limit:
-            return None
-        return max(1, int(ttl))
+            if await self._strategy.hit(self._item, key):
+                return None
+            stats = await self._strategy.get_window_stats(self._item, key)
+        except _FAILURES as exc:
+            raise StorageUnavailable(_UNAVAILABLE) from exc
+        return max(1, math.ceil(stats.reset_time - time.time()))
 
-    async def record_failure(self, key: str) -> None:
+    async def give_back(self, key: str) -> None:
+        # limits has no decrement for asynchronous Redis; an increment by -1 is the same
+        # script. A window that ended since the hit starts again one attempt lighter: one
+        # extra attempt at most, and only across the end of a window.
         try:
-            await self._record(keys=[self._prefix + key], args=[self._window])
-        except (RedisError, OSError) as exc:
-            raise StorageUnavailable("The rate-limit store is unavailable") from exc
+            await self._storage.incr(self._item.key_for(key), self._item.get_expiry(), amount=-1)
+        except _FAILURES as exc:
+            raise StorageUnavailable(_UNAVAILABLE) from exc
 
     async def reset(self, key: str) -> None:
         try:
-            await self._redis.delete(self._prefix + key)
-        except (RedisError, OSError) as exc:
-            raise StorageUnavailable("The rate-limit store is unavailable") from exc
-
-    async def close(self) -> None:
-        await self._redis.aclose()
+            await self._strategy.clear(self._item, key)
+        except _FAILURES as exc:
+            raise StorageUnavailable(_UNAVAILABLE) from exc

@@ -15,6 +15,7 @@ from application.ports import (
     CommonPasswords,
     EmailSender,
     PasswordHasher,
+    RateLimiter,
     UnitOfWork,
     UnitOfWorkFactory,
 )
@@ -30,8 +31,10 @@ logger = logging.getLogger("keel.mail")
 
 RESET_LIFETIME = timedelta(minutes=30)
 VERIFICATION_LIFETIME = timedelta(hours=24)
+# Reset and verification mails per account: so many in a window of WINDOW_SECONDS that
+# starts with the first.
 MAILS_PER_HOUR = 3
-HOUR = timedelta(hours=1)
+WINDOW_SECONDS = 3600
 
 
 def new_token() -> str:
@@ -60,27 +63,37 @@ def _minutes(lifetime: timedelta) -> int:
 
 
 class RequestPasswordReset:
-    """Mail a reset link when the address belongs to an active account. The caller learns
-    nothing either way: the answer is the same, and so is the work done before it (the
-    mail goes out after the answer). At most three links per account per hour; more
-    requests are answered the same and mail nothing."""
+    """Ask for a reset link. The caller learns nothing either way: the answer is the same,
+    and so is the work done before it. It only counts the request, atomically, against the
+    address it names (at most three an hour, however many arrive at once); what depends on
+    whether the account exists (``IssuePasswordReset``: the lookup, the token, the mail)
+    happens after the answer."""
+
+    def __init__(self, limiter: RateLimiter) -> None:
+        self._limiter = limiter
+
+    async def execute(self, raw_email: str) -> Email | None:
+        """The address to send a link to after the answer, or None when its hourly limit
+        is reached (answered the same, and nothing is sent)."""
+        email = Email(raw_email)
+        if await self._limiter.hit(f"mail:reset:{email.value}") is not None:
+            logger.info("password reset mail withheld: hourly limit reached")
+            return None
+        return email
+
+
+class IssuePasswordReset:
+    """Make the reset link for an address that belongs to an active account: nothing for
+    any other address. Runs after the answer to the request."""
 
     def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
 
-    async def execute(self, raw_email: str) -> Mail | None:
-        email = Email(raw_email)
-        now = self._clock.now()
+    async def execute(self, email: Email) -> Mail | None:
         async with self._uow_factory() as uow:
             user = await uow.users.get_by_email(email)
             if user is None or not user.is_active:
-                return None
-            recent = await uow.one_time_tokens.issued_since(
-                user.id, TokenPurpose.PASSWORD_RESET, now - HOUR
-            )
-            if len(recent) >= MAILS_PER_HOUR:
-                logger.info("password reset mail withheld: hourly limit reached")
                 return None
             token = await _issue(
                 uow, user, TokenPurpose.PASSWORD_RESET, RESET_LIFETIME, self._clock
@@ -157,21 +170,28 @@ async def _usable_token(
 
 class StartEmailVerification:
     """Mail a verification link to an account's address (after registration or a change
-    of address). Nothing for an address already verified."""
+    of address). Nothing for an address already verified. The mail counts against the
+    account's hourly verification mails (see ``ResendVerification``), but is always sent."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, limiter: RateLimiter) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
+        self._limiter = limiter
 
     async def execute(self, user: User) -> Mail | None:
         if user.is_verified:
             return None
+        await self._limiter.hit(_verification_key(user))
         async with self._uow_factory() as uow:
             token = await _issue(
                 uow, user, TokenPurpose.EMAIL_VERIFICATION, VERIFICATION_LIFETIME, self._clock
             )
             await uow.commit()
         return _verification_mail(user, token)
+
+
+def _verification_key(user: User) -> str:
+    return f"mail:verification:{user.id}"
 
 
 def _verification_mail(user: User, token: str) -> Mail:
@@ -186,26 +206,21 @@ def _verification_mail(user: User, token: str) -> Mail:
 
 class ResendVerification:
     """A new verification mail for the caller, at most three an hour (the one sent at
-    registration counts). Nothing to send when the address is verified already."""
+    registration counts), however many requests arrive at once: each is counted, atomically,
+    before a token is made. Nothing to send when the address is verified already."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, limiter: RateLimiter) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
+        self._limiter = limiter
 
     async def execute(self, user: User) -> Mail | None:
         if user.is_verified:
             return None
-        now = self._clock.now()
+        wait = await self._limiter.hit(_verification_key(user))
+        if wait is not None:
+            raise TooManyAttempts(wait, "Too many verification mails: try again later")
         async with self._uow_factory() as uow:
-            recent = await uow.one_time_tokens.issued_since(
-                user.id, TokenPurpose.EMAIL_VERIFICATION, now - HOUR
-            )
-            if len(recent) >= MAILS_PER_HOUR:
-                wait = recent[-MAILS_PER_HOUR] + HOUR - now
-                raise TooManyAttempts(
-                    max(1, int(wait.total_seconds()) + 1),
-                    "Too many verification mails: try again later",
-                )
             token = await _issue(
                 uow, user, TokenPurpose.EMAIL_VERIFICATION, VERIFICATION_LIFETIME, self._clock
             )

@@ -5,16 +5,17 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from application.errors import HashingQueueFull, StorageUnavailable
 from application.ports import (
     Clock,
     PasswordHasher,
-    RateLimiter,
     TokenService,
     UnitOfWork,
     UnitOfWorkFactory,
 )
+from application.throttling import LoginThrottle
 from domain.email import Email
-from domain.errors import AuthenticationFailed, EmailNotVerified, InvalidEmail, TooManyAttempts
+from domain.errors import AuthenticationFailed, EmailNotVerified, InvalidEmail
 from domain.session import RefreshSession
 from domain.user import User
 
@@ -48,7 +49,7 @@ class Login:
         hasher: PasswordHasher,
         tokens: TokenService,
         clock: Clock,
-        limiter: RateLimiter | None = None,
+        throttle: LoginThrottle | None = None,
         require_verified_email: bool = False,
     ) -> None:
         self._uow_factory = uow_factory
@@ -56,26 +57,26 @@ class Login:
         self._hasher = hasher
         self._tokens = tokens
         self._clock = clock
-        self._limiter = limiter
+        self._throttle = throttle
         self._dummy_hash: str | None = None
 
     async def execute(self, command: LoginCommand) -> TokenPair:
-        """Failed attempts are counted per client address and per account; at the limit
-        the caller waits (``TooManyAttempts``) before any password is checked."""
-        keys = _throttle_keys(command)
-        if self._limiter is not None:
-            waits = [await self._limiter.retry_after(key) for key in keys]
-            if any(wait is not None for wait in waits):
-                raise TooManyAttempts(max(wait or 0 for wait in waits))
+        """Every attempt is counted (per account, per address and account, per address)
+        before any password is checked; at a limit the caller waits (``TooManyAttempts``)."""
+        if self._throttle is None:
+            return await self._authenticate(command)
+        attempt = await self._throttle.count(command.email, command.client_address)
         try:
             pair = await self._authenticate(command)
         except AuthenticationFailed:
-            if self._limiter is not None:
-                for key in keys:
-                    await self._limiter.record_failure(key)
             raise
-        if self._limiter is not None:
-            await self._limiter.reset(keys[-1])  # the account's count; the address keeps its
+        except EmailNotVerified:
+            await self._throttle.succeeded(attempt)  # the right password
+            raise
+        except (HashingQueueFull, StorageUnavailable):
+            await self._throttle.not_checked(attempt)
+            raise
+        await self._throttle.succeeded(attempt)
         return pair
 
     async def _authenticate(self, command: LoginCommand) -> TokenPair:
@@ -150,14 +151,3 @@ async def start_session(
         raise AuthenticationFailed()
     access = tokens.issue_access(user.id, user.roles, session.family_id)
     return TokenPair(access.token, refresh.token, access.expires_in)
-
-
-def _throttle_keys(command: LoginCommand) -> list[str]:
-    """The address first, the account last. An address that is not a valid email still
-    counts against the text given, so probing with junk is throttled too."""
-    try:
-        account = Email(command.email).value
-    except InvalidEmail:
-        account = command.email.strip().casefold()[:320]
-    keys = [f"login:address:{command.client_address}"] if command.client_address else []
-    return [*keys, f"login:account:{account}"]

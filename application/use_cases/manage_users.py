@@ -16,6 +16,7 @@ from application.ports import (
     UserFilter,
 )
 from application.retries import LOST, Lost, until_stored
+from application.throttling import LoginThrottle
 from domain import policies
 from domain.email import Email
 from domain.errors import UserNotFound, WrongCurrentPassword
@@ -78,11 +79,13 @@ class UpdateUser:
         hasher: PasswordHasher,
         clock: Clock,
         common_passwords: CommonPasswords | None = None,
+        throttle: LoginThrottle | None = None,
     ):
         self._uow_factory = uow_factory
         self._hasher = hasher
         self._clock = clock
         self._common = common_passwords
+        self._throttle = throttle
 
     async def execute(
         self,
@@ -90,6 +93,8 @@ class UpdateUser:
         user_id: uuid.UUID,
         changes: UserChanges,
         expected_versions: Collection[int] | None = None,
+        *,
+        client_address: str | None = None,
     ) -> User:
         policies.ensure_can_see_user(actor, user_id)
         async with self._uow_factory(read_only=True) as uow:
@@ -99,7 +104,7 @@ class UpdateUser:
         fields = given_fields(changes) - {"current_password"}
         policies.ensure_can_change_user(actor, target, fields)
         # Invalid input is refused whatever the version: the checks of input come first.
-        new_hash = await self._new_password_hash(actor, target, changes)
+        new_hash = await self._new_password_hash(actor, target, changes, client_address)
         target.ensure_version_in(expected_versions)
         # Only a change of roles or of the active flag can remove an administrator. It
         # locks the administrators before reading the target, so that two such changes
@@ -127,8 +132,10 @@ class UpdateUser:
         return await until_stored(self._uow_factory, attempt, UserBusy)
 
     async def _new_password_hash(
-        self, actor: User, target: User, changes: UserChanges
+        self, actor: User, target: User, changes: UserChanges, client_address: str | None
     ) -> str | None:
+        """A wrong ``current_password`` is a failed login of the account: counted under the
+        login throttle's account and address-and-account keys, before it is checked."""
         if changes.password is UNSET:
             return None
         common = self._common
@@ -137,7 +144,16 @@ class UpdateUser:
             current = changes.current_password
             if not isinstance(current, str):
                 raise WrongCurrentPassword("Current password is required to set a new one")
-            if not await self._hasher.verify(target.hashed_password, current):
+            if self._throttle is None:
+                matches = await self._hasher.verify(target.hashed_password, current)
+            else:
+                matches = await self._throttle.check(
+                    str(target.email),
+                    client_address,
+                    lambda: self._hasher.verify(target.hashed_password, current),
+                    per_address=False,
+                )
+            if not matches:
                 raise WrongCurrentPassword()
         return await self._hasher.hash(changes.password)
 

@@ -1,10 +1,18 @@
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from application.ports import Clock, CommonPasswords, PasswordHasher, UnitOfWorkFactory
+from application.ports import (
+    Clock,
+    CommonPasswords,
+    PasswordHasher,
+    RateLimiter,
+    UnitOfWorkFactory,
+)
+from application.throttling import address_key
 from domain.email import Email
-from domain.errors import EmailAlreadyRegistered, RegistrationClosed
+from domain.errors import EmailAlreadyRegistered, RegistrationClosed, TooManyAttempts
 from domain.password import check_password_policy
 from domain.user import User, normalise_full_name
 
@@ -14,11 +22,14 @@ class RegisterUserCommand:
     email: str
     password: str
     full_name: str | None = None
+    client_address: str | None = None
 
 
 class RegisterUser:
     """Create an ordinary account. The email is stored normalised and must be unused;
-    the password must meet the password policy. Refused while registration is closed."""
+    the password must meet the password policy. Refused while registration is closed.
+    Registrations are limited per client address (``REGISTRATION_RATE_LIMIT``), counted
+    once the input is valid and before the email is looked up or the password hashed."""
 
     def __init__(
         self,
@@ -27,18 +38,34 @@ class RegisterUser:
         clock: Clock,
         open_registration: bool = True,
         common_passwords: CommonPasswords | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._hasher = hasher
         self._clock = clock
         self._open_registration = open_registration
         self._common = common_passwords
+        self._limiter = limiter
 
     async def execute(self, command: RegisterUserCommand) -> User:
         if not self._open_registration:
             raise RegistrationClosed()
+
+        async def count_attempt() -> None:
+            if self._limiter is not None and command.client_address:
+                where = address_key(command.client_address)
+                wait = await self._limiter.hit(f"registration:{where}")
+                if wait is not None:
+                    raise TooManyAttempts(wait, "Too many registrations: try again later")
+
         return await create_account(
-            self._uow_factory, self._hasher, self._clock, command, admin=False, common=self._common
+            self._uow_factory,
+            self._hasher,
+            self._clock,
+            command,
+            admin=False,
+            common=self._common,
+            before_work=count_attempt,
         )
 
 
@@ -50,11 +77,16 @@ async def create_account(
     *,
     admin: bool,
     common: CommonPasswords | None = None,
+    before_work: Callable[[], Awaitable[None]] | None = None,
 ) -> User:
-    """Validate, check the email is free, hash off the loop, then store in one transaction."""
+    """Validate, check the email is free, hash off the loop, then store in one transaction.
+    ``before_work`` is awaited once the input is valid, before anything is looked up or
+    hashed."""
     email = Email(command.email)
     check_password_policy(command.password, is_common=common.contains if common else None)
     full_name = normalise_full_name(command.full_name)
+    if before_work is not None:
+        await before_work()
     async with uow_factory() as uow:
         # Fail fast before the expensive hash; the unique index still decides races.
         if await uow.users.get_by_email(email) is not None:

@@ -69,7 +69,7 @@ def build_cli(*, asgi_factory_path: str, openapi_builder: OpenApiBuilder) -> typ
                     log_level=settings.log_level.lower(),
                     log_config=None,  # Keel's own logging (structlog) is set up in each worker
                     access_log=False,
-                    proxy_headers=True,
+                    proxy_headers=False,  # TRUSTED_PROXIES decides, in the app
                     server_header=False,
                     timeout_graceful_shutdown=20,
                     **server_options(settings),

@@ -12,6 +12,7 @@ from entrypoints.container import Container, build_container, shutdown_container
 from entrypoints.http.errors import install_error_handlers
 from entrypoints.http.middleware.access_log import AccessLogMiddleware
 from entrypoints.http.middleware.body_limit import BodyLimitMiddleware
+from entrypoints.http.middleware.client_address import ClientAddressMiddleware
 from entrypoints.http.middleware.compression import CompressionMiddleware
 from entrypoints.http.middleware.cors import CORSMiddleware
 from entrypoints.http.middleware.methods import MethodsMiddleware
@@ -71,9 +72,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
 
 def install_middleware(app: FastAPI, settings: Settings, app_metrics: Metrics) -> None:
-    """All plain ASGI. From the outside in: request id and security headers; access log and
-    metrics; CORS; unexpected errors to 500; trusted hosts; body limit; HEAD and OPTIONS;
-    compression."""
+    """All plain ASGI. From the outside in: the client's address behind trusted proxies;
+    request id and security headers; access log and metrics; CORS; unexpected errors to
+    500; trusted hosts; body limit; HEAD and OPTIONS; compression."""
     # Added last is outermost.
     app.add_middleware(CompressionMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=6)
     # Outside compression, so that HEAD's headers are those of the GET a client would get.
@@ -86,6 +87,12 @@ def install_middleware(app: FastAPI, settings: Settings, app_metrics: Metrics) -
         app.add_middleware(CORSMiddleware, origins=settings.cors_origins)
     app.add_middleware(AccessLogMiddleware, metrics=app_metrics)
     app.add_middleware(RequestContextMiddleware, hsts=settings.environment != "development")
+    if settings.trusted_proxies:
+        app.add_middleware(
+            ClientAddressMiddleware,
+            trusted=settings.trusted_proxies,
+            header=settings.forwarded_header,
+        )
 
 
 def create_app_from_env() -> FastAPI:

@@ -15,6 +15,11 @@ from entrypoints.container import Container
 MAX_TOKEN_LENGTH = 8192
 
 
+def client_address(request: Request) -> str | None:
+    """The client's address, as the client-address middleware resolved it."""
+    return request.client.host if request.client else None
+
+
 def container_of(request: Request) -> Container:
     return cast(Container, request.app.state.container)
 

@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from application.errors import StorageUnavailable
+from application.errors import HashingQueueFull, StorageUnavailable
 from domain.errors import (
     AuthenticationFailed,
     Conflict,
@@ -28,6 +28,8 @@ from entrypoints.http.middleware.methods import allowed_methods
 logger = logging.getLogger("keel.http")
 
 BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+# A full hashing queue drains in well under a second (a hash takes tens of milliseconds).
+BUSY_RETRY_AFTER_SECONDS = 1
 
 
 def request_id_of(request: Request) -> str | None:
@@ -136,6 +138,17 @@ async def _unavailable(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _busy(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HashingQueueFull)
+    return error_response(
+        request,
+        503,
+        "SERVICE_UNAVAILABLE",
+        exc.message,
+        headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)},
+    )
+
+
 # FastAPI's answer when the JSON of a body cannot be read at all, whatever the reason.
 _UNREADABLE_BODY = "There was an error parsing the body"
 _UNREADABLE_JSON_CAUSES: dict[type[BaseException], str] = {
@@ -192,4 +205,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(TooManyAttempts, _too_many)
     app.add_exception_handler(InvalidToken, _invalid_token)
     app.add_exception_handler(StorageUnavailable, _unavailable)
+    app.add_exception_handler(HashingQueueFull, _busy)
     app.add_exception_handler(StarletteHTTPException, _http_error)

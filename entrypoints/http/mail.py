@@ -9,6 +9,7 @@ from fastapi import BackgroundTasks
 
 from application.errors import StorageUnavailable
 from application.mail import Mail
+from domain.email import Email
 from domain.user import User
 from entrypoints.container import Container
 
@@ -30,3 +31,21 @@ async def verification_mail(container: Container, user: User) -> Mail | None:
     except StorageUnavailable:
         logger.warning("verification mail not sent: the database is unavailable")
         return None
+
+
+def send_reset_link_after_response(
+    tasks: BackgroundTasks, container: Container, email: Email | None
+) -> None:
+    if email is not None:
+        tasks.add_task(_send_reset_link, container, email)
+
+
+async def _send_reset_link(container: Container, email: Email) -> None:
+    """Whether the account exists is found out here, after the answer went out."""
+    try:
+        mail = await container.issue_password_reset().execute(email)
+    except StorageUnavailable:
+        logger.warning("password reset mail not sent: the database is unavailable")
+        return
+    if mail is not None:
+        await container.deliver_mail()(mail)

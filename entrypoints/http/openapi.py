@@ -141,8 +141,9 @@ _STATUSES: dict[int, _Status] = {
         ErrorExample("Internal server error"),
     ),
     503: _Status(
-        "A store the service needs (the database; for logins also the shared rate-limit "
-        "store) cannot be reached: try again after `Retry-After` seconds",
+        "A store the service needs (the database; for throttled actions also the shared "
+        "rate-limit store) cannot be reached, or, where a password is hashed, every hashing "
+        "thread is busy and its queue full: try again after `Retry-After` seconds",
         ErrorCode.SERVICE_UNAVAILABLE,
         ErrorExample("The service is temporarily unavailable"),
         headers=_retry_after(UNAVAILABLE_RETRY_AFTER_SECONDS),

@@ -64,6 +64,8 @@ def target(
         # The run logs in again and again, and fails logins on purpose: throttling is
         # tested elsewhere, here it would only stand in the way.
         "LOGIN_RATE_LIMIT": "1000000/minute",
+        "LOGIN_ADDRESS_RATE_LIMIT": "1000000/minute",
+        "REGISTRATION_RATE_LIMIT": "1000000/minute",
         "PASSWORD_HASH_THREADS": "2",
     }
     try:

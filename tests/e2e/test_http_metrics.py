@@ -65,7 +65,11 @@ async def test_the_scrape_itself_is_the_request_in_flight(world: World) -> None:
 
 
 async def test_login_failures_and_throttles_are_counted(migrated_url: str) -> None:
-    app = create_app(make_settings(migrated_url, login_rate_limit="3/minute"))
+    app = create_app(
+        make_settings(
+            migrated_url, login_rate_limit="3/minute", login_address_rate_limit="3/minute"
+        )
+    )
     async with serving(app) as client:
         world = World(client, app)
         await world.add("alice")

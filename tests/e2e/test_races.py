@@ -44,7 +44,13 @@ async def url(postgres_url: str) -> str:
 async def app(url: str) -> FastAPI:
     # Enough connections for every request in flight, so none waits on the pool.
     return create_app(
-        make_settings(url, database_pool_size=30, database_max_overflow=40, password_hash_threads=8)
+        make_settings(
+            url,
+            database_pool_size=30,
+            database_max_overflow=40,
+            password_hash_threads=8,
+            password_hash_queue_size=100,  # fifty at once, none refused
+        )
     )
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import threading
@@ -9,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from adapters.argon2.hasher import Argon2PasswordHasher
+from application.errors import HashingQueueFull
+from tests.support.hashing import GatedHasher
 
 
 @pytest.fixture
@@ -115,3 +118,44 @@ def test_hashing_gives_its_memory_back() -> None:
     assert result.returncode == 0, result.stderr
     grown = float(result.stdout)
     assert grown < 10, f"{grown:.1f} MiB kept after hashing"
+
+
+async def test_a_full_queue_refuses_at_once_and_frees_its_slots() -> None:
+    hasher = GatedHasher(max_threads=1, max_queue=2)
+    try:
+        running = [asyncio.ensure_future(hasher.hash(f"password {n}")) for n in range(3)]
+        await asyncio.to_thread(hasher.wait_started, 1)  # one runs, two wait
+        # The fourth is refused without waiting for a thread: every thread is held shut.
+        with pytest.raises(HashingQueueFull):
+            await hasher.verify("$argon2id$whatever", "password")
+        assert not any(task.done() for task in running)
+        hasher.gate.set()
+        assert all(h.startswith("$argon2id$") for h in await asyncio.gather(*running))
+        # Every slot came back: a full queue's worth of work is accepted again.
+        assert len(await asyncio.gather(*(hasher.hash("again") for _ in range(3)))) == 3
+    finally:
+        hasher.gate.set()
+        hasher.close()
+
+
+async def test_a_cancelled_caller_keeps_its_slot_until_the_thread_is_done() -> None:
+    hasher = GatedHasher(max_threads=1, max_queue=0)
+    try:
+        first = asyncio.ensure_future(hasher.hash("password one"))
+        await asyncio.to_thread(hasher.wait_started, 1)
+        first.cancel()
+        # The thread still hashes for the request that went away: no room for another yet.
+        with pytest.raises(HashingQueueFull):
+            await hasher.hash("password two")
+        hasher.gate.set()
+        for _ in range(100):
+            try:
+                assert (await hasher.hash("password two")).startswith("$argon2id$")
+                break
+            except HashingQueueFull:
+                await asyncio.sleep(0.01)
+        else:
+            raise AssertionError("the slot never came back")
+    finally:
+        hasher.gate.set()
+        hasher.close()

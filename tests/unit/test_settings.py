@@ -63,6 +63,12 @@ def test_every_bad_variable_is_named_in_one_line() -> None:
         ({"trusted_hosts": "api.example.com:8000"}, "TRUSTED_HOSTS"),
         ({"trusted_hosts": " , "}, "TRUSTED_HOSTS"),
         ({"max_request_body_bytes": 10}, "MAX_REQUEST_BODY_BYTES"),
+        ({"trusted_proxies": "10.0.0.0/8, proxy.internal"}, "TRUSTED_PROXIES"),
+        ({"trusted_proxies": "10.0.0.0/33"}, "TRUSTED_PROXIES"),
+        ({"forwarded_header": "x-real-ip"}, "FORWARDED_HEADER"),
+        ({"login_address_rate_limit": "0/minute"}, "LOGIN_ADDRESS_RATE_LIMIT"),
+        ({"registration_rate_limit": "ten/hour"}, "REGISTRATION_RATE_LIMIT"),
+        ({"password_hash_queue_size": -1}, "PASSWORD_HASH_QUEUE_SIZE"),
     ],
 )
 def test_invalid_values_name_their_variable(values: dict[str, Any], name: str) -> None:

@@ -1,4 +1,5 @@
-"""What a serving worker loads: Alembic and the Redis client only when they are used."""
+"""What a serving worker loads: Alembic, the Redis client and limits only when they are
+used."""
 
 from __future__ import annotations
 
@@ -15,13 +16,15 @@ from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
 settings = Settings(_env_file=None, environment="test", database_url="{url}", redis_url={redis})
 app = create_app(settings)
-app.state.container.login_limiter()
-print(" ".join(sorted({{name.split(".")[0] for name in sys.modules}} & {{"alembic", "redis"}})))
+app.state.container.login_throttle()
+app.state.container.mail_limiter()
+loaded = {{name.split(".")[0] for name in sys.modules}}
+print(" ".join(sorted(loaded & {{"alembic", "redis", "limits"}})))
 """
 
 
 @pytest.mark.parametrize(
-    ("redis_url", "loaded"), [(None, ""), ("'redis://127.0.0.1:1/0'", "redis")]
+    ("redis_url", "loaded"), [(None, ""), ("'redis://127.0.0.1:1/0'", "limits redis")]
 )
 def test_a_worker_loads_neither_alembic_nor_redis_unless_redis_is_configured(
     redis_url: str | None, loaded: str

@@ -13,9 +13,9 @@ from domain.errors import (
     TooManyAttempts,
     WeakPassword,
 )
-from entrypoints.http.dependencies import ContainerDep, CurrentUser
+from entrypoints.http.dependencies import ContainerDep, CurrentUser, client_address
 from entrypoints.http.envelope import FieldError
-from entrypoints.http.mail import send_after_response
+from entrypoints.http.mail import send_after_response, send_reset_link_after_response
 from entrypoints.http.openapi import documented, links_from_token_pair
 from entrypoints.http.paths import API_PREFIX
 from entrypoints.http.schemas import (
@@ -81,13 +81,15 @@ async def login(
     container: ContainerDep,
 ) -> TokenPairOut:
     """Exchange an email (form field `username`) and password for an access token and a
-    refresh token. Every failure is the same 401 and takes the same time. Too many failures
-    from one address or for one account (`LOGIN_RATE_LIMIT`) are a 429 with `Retry-After`.
+    refresh token. Every failure is the same 401 and takes the same time. Attempts are
+    counted before the password is checked: too many failures for one account or from one
+    address for it (`LOGIN_RATE_LIMIT`), or from one address over all accounts
+    (`LOGIN_ADDRESS_RATE_LIMIT`), are a 429 with `Retry-After`. When every password-hashing
+    thread is busy and its queue full, a 503 with `Retry-After`, at once.
     With `REQUIRE_VERIFIED_EMAIL`, the right password on an unverified account is a 403."""
-    address = request.client.host if request.client else None
     try:
         pair = await container.login().execute(
-            LoginCommand(email=username, password=password, client_address=address)
+            LoginCommand(email=username, password=password, client_address=client_address(request))
         )
     except TooManyAttempts:
         container.metrics().login_throttled.inc()
@@ -167,10 +169,10 @@ async def request_password_reset(
     body: PasswordResetRequest, tasks: BackgroundTasks, container: ContainerDep
 ) -> AcceptedOut:
     """When the address belongs to an active account, a link with a single-use token (30
-    minutes) is mailed to it, at most three an hour. The answer, and the time it takes, are
-    the same either way: it does not tell whether an account exists."""
-    mail = await container.request_password_reset().execute(body.email)
-    send_after_response(tasks, container, mail)
+    minutes) is mailed to it, at most three an hour. The answer, and the work done before
+    it, are the same either way: it does not tell whether an account exists."""
+    email = await container.request_password_reset().execute(body.email)
+    send_reset_link_after_response(tasks, container, email)
     return AcceptedOut(message=RESET_REQUESTED)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Query, Response, status
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response, status
 
 from application.changes import UNSET
 from application.use_cases.account_mail import welcome_mail
@@ -14,6 +14,7 @@ from domain.errors import (
     LastAdministrator,
     PermissionDenied,
     RegistrationClosed,
+    TooManyAttempts,
     UserNotFound,
     WrongCurrentPassword,
 )
@@ -21,7 +22,7 @@ from domain.role import Role
 from domain.user import User, UserBusy
 from entrypoints.container import Container
 from entrypoints.http.bodies import json_body
-from entrypoints.http.dependencies import ContainerDep, CurrentUser
+from entrypoints.http.dependencies import ContainerDep, CurrentUser, client_address
 from entrypoints.http.envelope import FieldError
 from entrypoints.http.etags import IfMatch, IfNoneMatch, etag_of, none_match_fails
 from entrypoints.http.mail import send_after_response, verification_mail
@@ -48,6 +49,7 @@ BAD_USER_ID = FieldError(
     type="uuid_parsing",
 )
 BAD_EMAIL = FieldError(field="email", message=InvalidEmail().message, type="value_error")
+TOO_MANY_REGISTRATIONS = TooManyAttempts(3600, "Too many registrations: try again later").message
 _missing_current = WrongCurrentPassword("Current password is required to set a new one")
 NO_CURRENT_PASSWORD = FieldError(
     field=_missing_current.field, message=_missing_current.message, type=_missing_current.kind
@@ -63,18 +65,33 @@ NO_CURRENT_PASSWORD = FieldError(
     responses=documented(
         201,
         "The new account",
-        errors=(400, 403, 409, 413, 422, 503),
-        examples={403: RegistrationClosed().message, 409: EMAIL_TAKEN, 422: BAD_EMAIL},
+        errors=(400, 403, 409, 413, 422, 429, 503),
+        examples={
+            403: RegistrationClosed().message,
+            409: EMAIL_TAKEN,
+            422: BAD_EMAIL,
+            429: TOO_MANY_REGISTRATIONS,
+        },
         links=links_from_created("User", "user_id", etag=True) | LOGIN_WITH_NEW_ACCOUNT,
         headers=ETAG_HEADER,
     ),
 )
-async def register(body: UserCreate, tasks: BackgroundTasks, container: ContainerDep) -> Response:
+async def register(
+    request: Request, body: UserCreate, tasks: BackgroundTasks, container: ContainerDep
+) -> Response:
     """Create an ordinary account. The email is stored lower-cased and must be unused
     (409 otherwise); the password is 8 to 128 characters. 403 while registration is closed.
-    A welcome mail and a link to verify the address are sent after the answer."""
+    Registrations per client address are limited (`REGISTRATION_RATE_LIMIT`; 429 with
+    `Retry-After`); when every password-hashing thread is busy and its queue full, a 503
+    with `Retry-After`, at once. A welcome mail and a link to verify the address are sent
+    after the answer."""
     user = await container.register_user().execute(
-        RegisterUserCommand(email=body.email, password=body.password, full_name=body.full_name)
+        RegisterUserCommand(
+            email=body.email,
+            password=body.password,
+            full_name=body.full_name,
+            client_address=client_address(request),
+        )
     )
     verification = await verification_mail(container, user)
     send_after_response(tasks, container, welcome_mail(user), verification)
@@ -148,7 +165,7 @@ async def read_me(user: CurrentUser, if_none_match: IfNoneMatch) -> Response:
     responses=documented(
         200,
         "Your account as changed",
-        errors=(400, 401, 403, 409, 412, 413, 422, 503),
+        errors=(400, 401, 403, 409, 412, 413, 422, 429, 503),
         examples={
             403: ADMIN_FIELDS_ONLY,
             409: [EMAIL_TAKEN, LAST_ADMIN, USER_BUSY],
@@ -158,6 +175,7 @@ async def read_me(user: CurrentUser, if_none_match: IfNoneMatch) -> Response:
     ),
 )
 async def update_me(
+    request: Request,
     body: UserUpdate,
     user: CurrentUser,
     tasks: BackgroundTasks,
@@ -165,11 +183,14 @@ async def update_me(
     if_match: IfMatch,
 ) -> Response:
     """Change the fields sent; the others stay as stored, whatever else changes them
-    meanwhile. A new password needs `current_password` and ends every session; a taken
-    email is a 409; `roles` and `is_active` are for administrators (403). A new email is
+    meanwhile. A new password needs `current_password` and ends every session; a wrong
+    `current_password` counts as a failed login of the account (429 with `Retry-After` at
+    `LOGIN_RATE_LIMIT`); a taken email is a 409; `roles` and `is_active` are for administrators (403). A new email is
     unverified, and a link to verify it is mailed to it. With `If-Match`, only while the
     account's `ETag` is one it names (or `*`): otherwise a 412 and nothing changes."""
-    updated = await container.update_user().execute(user, user.id, body.changes(), if_match)
+    updated = await container.update_user().execute(
+        user, user.id, body.changes(), if_match, client_address=client_address(request)
+    )
     await _verify_new_address(user, updated, tasks, container)
     return _user_answer(updated)
 
@@ -231,7 +252,7 @@ async def read_user(
     responses=documented(
         200,
         "The account as changed",
-        errors=(400, 401, 403, 404, 409, 412, 413, 422, 503),
+        errors=(400, 401, 403, 404, 409, 412, 413, 422, 429, 503),
         examples={
             403: ADMIN_FIELDS_ONLY,
             404: NOT_FOUND,
@@ -242,6 +263,7 @@ async def read_user(
     ),
 )
 async def update_user(
+    request: Request,
     user_id: uuid.UUID,
     body: UserUpdate,
     user: CurrentUser,
@@ -250,14 +272,17 @@ async def update_user(
     if_match: IfMatch,
 ) -> Response:
     """Yourself, or anyone as an administrator (404 otherwise). Only an administrator changes
-    `roles` or `is_active`; the last active administrator cannot be demoted (409). A new
+    `roles` or `is_active`; the last active administrator cannot be demoted (409). Your own
+    new password needs `current_password`, counted like a login (429 at the limit). A new
     email is unverified, and a link to verify it is mailed to it. With `If-Match`, only
     while the account's `ETag` is one it names (or `*`): otherwise a 412."""
     changes = body.changes()
     before = user if user.id == user_id or changes.email is UNSET else None
     if before is None:
         before = await container.get_user().execute(user, user_id)
-    updated = await container.update_user().execute(user, user_id, changes, if_match)
+    updated = await container.update_user().execute(
+        user, user_id, changes, if_match, client_address=client_address(request)
+    )
     await _verify_new_address(before, updated, tasks, container)
     return _user_answer(updated)
 

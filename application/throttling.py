@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -61,20 +60,26 @@ class LoginThrottle:
     async def count(
         self, raw_email: str, address: str | None, *, per_address: bool = True
     ) -> CountedAttempt:
-        """Count one attempt; ``TooManyAttempts`` (counted all the same) when any of its
-        limits is reached. ``per_address`` False counts only the account and the pair."""
+        """Count one attempt; ``TooManyAttempts`` (counted all the same at the keys it
+        reached) when any of its limits is reached. ``per_address`` False counts only the
+        account and the pair."""
         account = account_key(raw_email)
         account_keys = [f"login:account:{account}"]
         where = address_key(address) if address else None
         if where:
             account_keys.append(f"login:pair:{where}:{account}")
         by_address = f"login:address:{where}" if where and per_address else None
-        hits = [self._per_account.hit(key) for key in account_keys]
+        # One key after the other, in one order, stopping at the first limit reached: so the
+        # attempts that reach a key are those the keys before it let through, and a burst
+        # gets exactly as many checks as the tightest limit allows. Counted in parallel, the
+        # keys would each let through a different few, and fewer than that in all.
+        hits = [(self._per_account, key) for key in account_keys]
         if by_address is not None:
-            hits.append(self._per_address.hit(by_address))
-        waits = [wait for wait in await asyncio.gather(*hits) if wait is not None]
-        if waits:
-            raise TooManyAttempts(max(waits))
+            hits.append((self._per_address, by_address))
+        for limiter, key in hits:
+            wait = await limiter.hit(key)
+            if wait is not None:
+                raise TooManyAttempts(wait)
         return CountedAttempt(tuple(account_keys), by_address)
 
     async def succeeded(self, attempt: CountedAttempt) -> None:

@@ -272,7 +272,11 @@ async def test_the_container_logs_mail_without_a_host_and_hides_tokens_when_stri
     tmp_path: Path, capsys: pytest.CaptureFixture[str], environment: str, shown: bool
 ) -> None:
     configure_logging("INFO", "json")
-    sender = container_sender(tmp_path, environment=environment)
+    # Production names its database and hosts; the mail settings are what is looked at here.
+    named = {"database_url": "postgresql+asyncpg://keel@db/keel", "trusted_hosts": "api.test"}
+    sender = container_sender(
+        tmp_path, environment=environment, **(named if environment == "production" else {})
+    )
     await sender.send(
         Mail(MailKind.VERIFY_EMAIL, to="ada@example.com", token=TOKEN, expires_in_minutes=60)
     )

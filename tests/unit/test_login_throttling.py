@@ -4,14 +4,17 @@ account, and per address over all accounts; a wrong current password counts like
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from dependency_injector import providers
 
+from adapters.ratelimit.memory import InMemoryRateLimiter
 from application.changes import UserChanges
 from application.errors import HashingQueueFull
+from application.throttling import LoginThrottle
 from application.use_cases.login import LoginCommand
 from application.use_cases.register_user import RegisterUserCommand
 from domain.errors import AuthenticationFailed, TooManyAttempts, WrongCurrentPassword
@@ -208,3 +211,45 @@ async def test_the_right_current_password_clears_the_count(container: Container,
         assert await change_password(container, ada, f"guess {n}") == "wrong"
     assert await change_password(container, ada, PASSWORD) == "changed"
     assert await attempt(container, NEW_PASSWORD) == "ok"
+
+
+class DelayedLimiter:
+    """A shared store reached over a network: each count is atomic, but arrives after a
+    delay of its own, so concurrent attempts reach the keys in different orders."""
+
+    def __init__(self, inner: InMemoryRateLimiter, seed: int) -> None:
+        self._inner = inner
+        self._random = random.Random(seed)
+
+    async def hit(self, key: str) -> int | None:
+        await asyncio.sleep(self._random.random() / 1000)
+        return await self._inner.hit(key)
+
+    async def give_back(self, key: str) -> None:
+        await self._inner.give_back(key)
+
+    async def reset(self, key: str) -> None:
+        await self._inner.reset(key)
+
+
+async def test_a_burst_over_a_store_with_delays_gets_exactly_the_limit() -> None:
+    """Each attempt is counted under the account, the pair and the address. However the
+    counts of concurrent attempts interleave, the burst gets as many checks as the limit:
+    no more, and no fewer (which would refuse a right password that should pass)."""
+    clock = FixedClock()
+    for seed in range(TRIALS * 4):
+        per_account = InMemoryRateLimiter(limit=5, window_seconds=60, clock=clock)
+        per_address = InMemoryRateLimiter(limit=50, window_seconds=60, clock=clock)
+        throttle = LoginThrottle(
+            DelayedLimiter(per_account, seed), DelayedLimiter(per_address, seed)
+        )
+
+        async def one(throttle: LoginThrottle) -> bool:
+            try:
+                await throttle.count("ada@example.com", "10.0.0.1")
+            except TooManyAttempts:
+                return False
+            return True
+
+        admitted = await asyncio.gather(*(one(throttle) for _ in range(20)))
+        assert admitted.count(True) == 5, (seed, admitted)

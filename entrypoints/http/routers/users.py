@@ -185,9 +185,10 @@ async def update_me(
     """Change the fields sent; the others stay as stored, whatever else changes them
     meanwhile. A new password needs `current_password` and ends every session; a wrong
     `current_password` counts as a failed login of the account (429 with `Retry-After` at
-    `LOGIN_RATE_LIMIT`); a taken email is a 409; `roles` and `is_active` are for administrators (403). A new email is
-    unverified, and a link to verify it is mailed to it. With `If-Match`, only while the
-    account's `ETag` is one it names (or `*`): otherwise a 412 and nothing changes."""
+    `LOGIN_RATE_LIMIT`); a taken email is a 409; `roles` and `is_active` are for
+    administrators (403). A new email is unverified, and a link to verify it is mailed to
+    it. With `If-Match`, only while the account's `ETag` is one it names (or `*`):
+    otherwise a 412 and nothing changes."""
     updated = await container.update_user().execute(
         user, user.id, body.changes(), if_match, client_address=client_address(request)
     )

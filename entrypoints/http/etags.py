@@ -104,22 +104,28 @@ async def _if_match(
     return versions_matching(parse_condition(_joined(request, "if-match")))
 
 
-async def _if_none_match(
-    request: Request,
-    if_none_match: Annotated[
-        str | None,
-        Header(
-            alias="If-None-Match",
-            description="A 304 with no body when the `ETag` is one of these (weak "
-            "comparison) or `*`",
-            examples=['"v1"'],
-        ),
-    ] = None,
-) -> Condition | None:
-    if if_none_match is None:
-        return None
-    return parse_condition(_joined(request, "if-none-match"))
+_NONE_MATCH_TEXT = "A 304 with no body when the `ETag` is one of these (weak comparison) or `*`"
+# GETs read ``If-None-Match`` themselves (``none_match_condition``) and document it with this:
+# as a FastAPI dependency with a header parameter it cost some 35 µs a request, a sixteenth
+# of what users/me costs in all.
+IF_NONE_MATCH_PARAMETER: Final = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "schema": {
+        "anyOf": [{"type": "string"}, {"type": "null"}],
+        "description": _NONE_MATCH_TEXT,
+        "examples": ['"v1"'],
+        "title": "If-None-Match",
+    },
+    "description": _NONE_MATCH_TEXT,
+}
+
+
+def none_match_condition(request: Request) -> Condition | None:
+    """The request's ``If-None-Match``, None when it has none."""
+    values = request.headers.getlist("if-none-match")
+    return parse_condition(", ".join(values)) if values else None
 
 
 IfMatch = Annotated[frozenset[int] | None, Depends(_if_match)]
-IfNoneMatch = Annotated[Condition | None, Depends(_if_none_match)]

@@ -3,13 +3,19 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from domain.item import ItemBusy, ItemNotFound
 from entrypoints.http.bodies import json_body
 from entrypoints.http.dependencies import ContainerDep, CurrentUser
 from entrypoints.http.envelope import FieldError
-from entrypoints.http.etags import IfMatch, IfNoneMatch, etag_of, none_match_fails
+from entrypoints.http.etags import (
+    IF_NONE_MATCH_PARAMETER,
+    IfMatch,
+    etag_of,
+    none_match_condition,
+    none_match_fails,
+)
 from entrypoints.http.openapi import ETAG_HEADER, documented, links_from_created
 from entrypoints.http.pagination import PageParams
 from entrypoints.http.paths import API_PREFIX
@@ -101,18 +107,16 @@ async def list_items(
         headers=ETAG_HEADER,
         not_modified=True,
     ),
+    openapi_extra={"parameters": [IF_NONE_MATCH_PARAMETER]},
 )
 async def read_item(
-    item_id: uuid.UUID,
-    user: CurrentUser,
-    container: ContainerDep,
-    if_none_match: IfNoneMatch,
+    request: Request, item_id: uuid.UUID, user: CurrentUser, container: ContainerDep
 ) -> Response:
     """The owner or an administrator; 404 for anyone else. With `If-None-Match` naming the
     current `ETag` (or `*`), a 304 with no body."""
     item = await container.get_item().execute(user, item_id)
     etag = etag_of(item)
-    if none_match_fails(if_none_match, item):
+    if none_match_fails(none_match_condition(request), item):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
     return json_body(ItemOut.of(item), headers={"ETag": etag})
 

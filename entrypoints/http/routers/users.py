@@ -24,7 +24,13 @@ from entrypoints.container import Container
 from entrypoints.http.bodies import json_body
 from entrypoints.http.dependencies import ContainerDep, CurrentUser, client_address
 from entrypoints.http.envelope import FieldError
-from entrypoints.http.etags import IfMatch, IfNoneMatch, etag_of, none_match_fails
+from entrypoints.http.etags import (
+    IF_NONE_MATCH_PARAMETER,
+    IfMatch,
+    etag_of,
+    none_match_condition,
+    none_match_fails,
+)
 from entrypoints.http.mail import send_after_response, verification_mail
 from entrypoints.http.openapi import (
     ETAG_HEADER,
@@ -102,8 +108,8 @@ def _user_answer(user: User, status_code: int = 200) -> Response:
     return json_body(UserOut.of(user), status_code=status_code, headers={"ETag": etag_of(user)})
 
 
-def _read_answer(user: User, if_none_match: IfNoneMatch) -> Response:
-    if none_match_fails(if_none_match, user):
+def _read_answer(user: User, request: Request) -> Response:
+    if none_match_fails(none_match_condition(request), user):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag_of(user)})
     return _user_answer(user)
 
@@ -148,13 +154,14 @@ async def list_users(
     summary="Read your own account",
     operation_id="getCurrentUser",
     responses=documented(
-        200, "Your account", errors=(401, 422, 503), headers=ETAG_HEADER, not_modified=True
+        200, "Your account", errors=(401, 503), headers=ETAG_HEADER, not_modified=True
     ),
+    openapi_extra={"parameters": [IF_NONE_MATCH_PARAMETER]},
 )
-async def read_me(user: CurrentUser, if_none_match: IfNoneMatch) -> Response:
+async def read_me(request: Request, user: CurrentUser) -> Response:
     """The account the bearer token belongs to. Its `ETag` is the one to send in `If-Match`
     when changing it; with `If-None-Match` naming it (or `*`), a 304 with no body."""
-    return _read_answer(user, if_none_match)
+    return _read_answer(user, request)
 
 
 @router.patch(
@@ -236,13 +243,14 @@ async def delete_me(user: CurrentUser, container: ContainerDep, if_match: IfMatc
         headers=ETAG_HEADER,
         not_modified=True,
     ),
+    openapi_extra={"parameters": [IF_NONE_MATCH_PARAMETER]},
 )
 async def read_user(
-    user_id: uuid.UUID, user: CurrentUser, container: ContainerDep, if_none_match: IfNoneMatch
+    request: Request, user_id: uuid.UUID, user: CurrentUser, container: ContainerDep
 ) -> Response:
     """Your own account, or any account for an administrator; 404 otherwise. With
     `If-None-Match` naming the current `ETag` (or `*`), a 304 with no body."""
-    return _read_answer(await container.get_user().execute(user, user_id), if_none_match)
+    return _read_answer(await container.get_user().execute(user, user_id), request)
 
 
 @router.patch(

@@ -76,12 +76,14 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         if not self.reading_head:
             self._feed(data)
             return
-        if self.read_timer is None:  # the first byte of a request on a kept connection
-            self._arm(self.bounds.head_timeout, self._head_timed_out)
         room = MAX_HEAD_BYTES - self.head_bytes
         if len(data) <= room:
             self.head_bytes += len(data)
             self._feed(data)
+            # The first bytes of a request on a kept connection: a head that came whole (the
+            # usual case) needs no timer; one still arriving gets its deadline now.
+            if self.reading_head and self.read_timer is None and not self.transport.is_closing():
+                self._arm(self.bounds.head_timeout, self._head_timed_out)
             return
         # Give the parser no more than the limit allows; if the head has not ended within
         # it, it is too large. Whatever follows a head that did end is read as usual.

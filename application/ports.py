@@ -150,13 +150,6 @@ class OneTimeTokenStore(Protocol):
         """Mark every unused token of the user for ``purpose`` used."""
         ...
 
-    async def issued_since(
-        self, user_id: uuid.UUID, purpose: TokenPurpose, since: datetime
-    ) -> list[datetime]:
-        """When the user's tokens for ``purpose`` issued after ``since`` were issued, oldest
-        first."""
-        ...
-
 
 class UnitOfWork(Protocol):
     """One transaction. ``async with uow:`` rolls back unless ``commit()`` was awaited."""

@@ -234,12 +234,3 @@ class InMemoryOneTimeTokenStore:
         for token in list(self._table.rows()):
             if token.user_id == user_id and token.purpose is purpose and token.used_at is None:
                 self._table.put(token.id, dataclasses.replace(token, used_at=now))
-
-    async def issued_since(
-        self, user_id: uuid.UUID, purpose: TokenPurpose, since: datetime
-    ) -> list[datetime]:
-        return sorted(
-            token.created_at
-            for token in self._table.rows()
-            if token.user_id == user_id and token.purpose is purpose and token.created_at > since
-        )

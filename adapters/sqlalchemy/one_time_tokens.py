@@ -61,22 +61,6 @@ class SqlAlchemyOneTimeTokenStore:
         with translate_errors():
             await self._connection.execute(statement)
 
-    async def issued_since(
-        self, user_id: uuid.UUID, purpose: TokenPurpose, since: datetime
-    ) -> list[datetime]:
-        query = (
-            select(table.c.created_at)
-            .where(
-                table.c.user_id == user_id,
-                table.c.purpose == purpose.value,
-                table.c.created_at > since,
-            )
-            .order_by(table.c.created_at)
-        )
-        with translate_errors():
-            rows = (await self._connection.execute(query)).all()
-        return [row.created_at for row in rows]
-
 
 def _to_token(row: Row[Any]) -> OneTimeToken:
     return OneTimeToken(

@@ -91,19 +91,6 @@ async def test_use_all_spends_one_purpose_of_one_user(uow_factory: UowFactory) -
             assert (stored.used_at is not None) is used
 
 
-async def test_issued_since_lists_one_purpose_oldest_first(uow_factory: UowFactory) -> None:
-    user, _ = await user_with_tokens(
-        uow_factory,
-        (RESET, timedelta(minutes=10)),
-        (RESET, timedelta(minutes=70)),
-        (RESET, timedelta(minutes=40)),
-        (VERIFY, timedelta(minutes=5)),
-    )
-    async with uow_factory() as uow:
-        issued = await uow.one_time_tokens.issued_since(user.id, RESET, NOW - timedelta(hours=1))
-    assert issued == [NOW - timedelta(minutes=40), NOW - timedelta(minutes=10)]
-
-
 async def test_a_users_tokens_go_with_the_user(uow_factory: UowFactory) -> None:
     user, [token] = await user_with_tokens(uow_factory, (VERIFY, timedelta(0)))
     async with uow_factory() as uow:

@@ -68,8 +68,6 @@ class Login:
         attempt = await self._throttle.count(command.email, command.client_address)
         try:
             pair = await self._authenticate(command)
-        except AuthenticationFailed:
-            raise
         except EmailNotVerified:
             await self._throttle.succeeded(attempt)  # the right password
             raise

@@ -14,7 +14,6 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from adapters.argon2.hasher import Argon2PasswordHasher
 from adapters.sqlalchemy.migrations import AlembicMigrator
 from application.use_cases.register_user import RegisterUserCommand
 from entrypoints.http.app import create_app
@@ -27,6 +26,7 @@ from tests.e2e.http_support import (
     make_settings,
     serving,
 )
+from tests.support.hashing import PausingHasher
 
 pytestmark = pytest.mark.postgres
 
@@ -296,43 +296,12 @@ async def test_patches_of_different_fields_at_once_without_if_match_all_survive(
         assert (stored["title"], stored["description"]) == (f"title {n}", f"description {n}")
 
 
-class GatedHasher:
-    """The real hasher, except that the next verification, once done, waits for a signal:
-    a login held between checking the password and storing its session."""
-
-    def __init__(self) -> None:
-        self._inner = Argon2PasswordHasher.for_tests()
-        self._armed = False
-        self.verified = asyncio.Event()
-        self.release = asyncio.Event()
-
-    def arm(self) -> None:
-        self._armed, self.verified, self.release = True, asyncio.Event(), asyncio.Event()
-
-    async def hash(self, password: str) -> str:
-        return await self._inner.hash(password)
-
-    async def verify(self, hashed: str, password: str) -> bool:
-        matched = await self._inner.verify(hashed, password)
-        if self._armed:
-            self._armed = False
-            self.verified.set()
-            await self.release.wait()
-        return matched
-
-    def needs_rehash(self, hashed: str) -> bool:
-        return self._inner.needs_rehash(hashed)
-
-    def close(self) -> None:
-        self._inner.close()
-
-
 @pytest.mark.parametrize("change", ["password", "deactivation", "logout-all", "demotion"])
 async def test_a_login_that_checked_the_password_before_a_change_gets_no_session(
     url: str, change: str
 ) -> None:
     app = create_app(make_settings(url))
-    hasher = GatedHasher()
+    hasher = PausingHasher()
     app.state.container.password_hasher.override(providers.Object(hasher))
     async with serving(app) as client:
         _, root = await add_admin(app, client, "root@example.com")

@@ -3,6 +3,7 @@ so that it can fill the hashing queue without racing it."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 
 from adapters.argon2.hasher import Argon2PasswordHasher
@@ -56,3 +57,35 @@ class CountingHasher(Argon2PasswordHasher):
     def _verify(self, hashed: str, password: str) -> bool:
         self.verified += 1  # one thread at a time per call; the GIL keeps the count
         return super()._verify(hashed, password)
+
+
+class PausingHasher:
+    """A real hasher whose next verification, once done, waits on the event loop for a
+    signal: a login held between checking the password and storing its session, while
+    other requests (which hash too) go on."""
+
+    def __init__(self) -> None:
+        self._inner = Argon2PasswordHasher.for_tests()
+        self._armed = False
+        self.verified = asyncio.Event()
+        self.release = asyncio.Event()
+
+    def arm(self) -> None:
+        self._armed, self.verified, self.release = True, asyncio.Event(), asyncio.Event()
+
+    async def hash(self, password: str) -> str:
+        return await self._inner.hash(password)
+
+    async def verify(self, hashed: str, password: str) -> bool:
+        matched = await self._inner.verify(hashed, password)
+        if self._armed:
+            self._armed = False
+            self.verified.set()
+            await self.release.wait()
+        return matched
+
+    def needs_rehash(self, hashed: str) -> bool:
+        return self._inner.needs_rehash(hashed)
+
+    def close(self) -> None:
+        self._inner.close()

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self
 
 from application.mail import Mail
 from domain.email import Email
+from domain.events import Event
 from domain.item import Item
 from domain.one_time_token import OneTimeToken, TokenPurpose
 from domain.pagination import Page, PageRequest
@@ -151,13 +152,48 @@ class OneTimeTokenStore(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """An event waiting to be handled: its kind and its fields as stored (JSON)."""
+
+    id: uuid.UUID
+    kind: str
+    payload: str
+    attempts: int
+
+
+class OutboxStore(Protocol):
+    """The events committed with the changes that caused them, until they are handled."""
+
+    async def add(self, kind: str, payload: str, now: datetime) -> None: ...
+
+    async def claim(self, now: datetime, lease: timedelta, limit: int) -> list[OutboxEntry]:
+        """Up to ``limit`` entries due by ``now``, oldest first, counted as attempted and
+        hidden from other claims for ``lease`` (so one whose runner dies is claimed again
+        once it ends). Concurrent claims never return the same entry."""
+        ...
+
+    async def done(self, entry_id: uuid.UUID) -> None: ...
+
+    async def retry(self, entry_id: uuid.UUID, at: datetime, error: str) -> None: ...
+
+    async def fail(self, entry_id: uuid.UUID, now: datetime, error: str) -> None:
+        """Out of attempts: kept, never claimed again."""
+        ...
+
+
 class UnitOfWork(Protocol):
-    """One transaction. ``async with uow:`` rolls back unless ``commit()`` was awaited."""
+    """One transaction. ``async with uow:`` rolls back unless ``commit()`` was awaited.
+    Events ``emit``ted are stored in the outbox by the commit, with the changes: a change
+    that is rolled back causes nothing."""
 
     users: UserRepository
     items: ItemRepository
     sessions: SessionStore
     one_time_tokens: OneTimeTokenStore
+    outbox: OutboxStore
+
+    def emit(self, event: Event) -> None: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -25,16 +26,18 @@ from application.use_cases.account_mail import (
     MAILS_PER_HOUR,
     WINDOW_SECONDS,
     ConfirmPasswordReset,
-    DeliverMail,
-    IssuePasswordReset,
     RequestPasswordReset,
     ResendVerification,
-    StartEmailVerification,
     VerifyEmail,
 )
 from application.use_cases.create_superuser import CreateSuperuser
 from application.use_cases.get_current_user import GetCurrentUser
 from application.use_cases.login import Login
+from application.use_cases.mail_handlers import (
+    SendResetLink,
+    SendVerificationLink,
+    SendWelcomeMail,
+)
 from application.use_cases.manage_items import (
     CreateItem,
     DeleteItem,
@@ -43,8 +46,10 @@ from application.use_cases.manage_items import (
     UpdateItem,
 )
 from application.use_cases.manage_users import DeleteUser, GetUser, ListUsers, UpdateUser
+from application.use_cases.process_outbox import ProcessOutbox
 from application.use_cases.register_user import RegisterUser
 from application.use_cases.sessions import Logout, LogoutAll, RefreshTokens
+from domain.events import PasswordResetRequested, UserRegistered, VerificationRequested
 from entrypoints.metrics import Metrics
 from entrypoints.settings import Settings
 
@@ -59,7 +64,11 @@ class Container(containers.DeclarativeContainer):
     clock = providers.Singleton(SystemClock)
     metrics = providers.Singleton(Metrics)
     engine = providers.Singleton(lambda s, m: _engine(s, m), settings, metrics)
-    unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, engine)
+    # Set when this process commits events: its job runner, if any, wakes up at once.
+    outbox_wakeup = providers.Singleton(asyncio.Event)
+    unit_of_work = providers.Factory(
+        SqlAlchemyUnitOfWork, engine, clock=clock, on_events=outbox_wakeup.provided.set
+    )
     health_probe = providers.Singleton(SqlAlchemyHealthProbe, engine)
     migrator = providers.Factory(lambda url: _migrator(url), settings.provided.database_url)
 
@@ -158,9 +167,8 @@ class Container(containers.DeclarativeContainer):
     update_item = providers.Singleton(UpdateItem, uow_factory=unit_of_work.provider, clock=clock)
     delete_item = providers.Singleton(DeleteItem, uow_factory=unit_of_work.provider)
 
-    request_password_reset = providers.Singleton(RequestPasswordReset, limiter=mail_limiter)
-    issue_password_reset = providers.Singleton(
-        IssuePasswordReset, uow_factory=unit_of_work.provider, clock=clock
+    request_password_reset = providers.Singleton(
+        RequestPasswordReset, uow_factory=unit_of_work.provider, limiter=mail_limiter
     )
     confirm_password_reset = providers.Singleton(
         ConfirmPasswordReset,
@@ -169,15 +177,38 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         common_passwords=common_passwords,
     )
-    start_email_verification = providers.Singleton(
-        StartEmailVerification, uow_factory=unit_of_work.provider, clock=clock, limiter=mail_limiter
-    )
     resend_verification = providers.Singleton(
-        ResendVerification, uow_factory=unit_of_work.provider, clock=clock, limiter=mail_limiter
+        ResendVerification, uow_factory=unit_of_work.provider, limiter=mail_limiter
     )
     verify_email = providers.Singleton(VerifyEmail, uow_factory=unit_of_work.provider, clock=clock)
     email_sender = providers.Singleton(lambda s: _email_sender(s), settings)
-    deliver_mail = providers.Singleton(DeliverMail, sender=email_sender)
+
+    # What the events recorded in the outbox cause, by event.
+    send_welcome_mail = providers.Singleton(
+        SendWelcomeMail, uow_factory=unit_of_work.provider, sender=email_sender
+    )
+    send_verification_link = providers.Singleton(
+        SendVerificationLink,
+        uow_factory=unit_of_work.provider,
+        clock=clock,
+        sender=email_sender,
+        limiter=mail_limiter,
+    )
+    send_reset_link = providers.Singleton(
+        SendResetLink, uow_factory=unit_of_work.provider, clock=clock, sender=email_sender
+    )
+    process_outbox = providers.Singleton(
+        ProcessOutbox,
+        uow_factory=unit_of_work.provider,
+        clock=clock,
+        handlers=providers.Dict(
+            {
+                UserRegistered: send_welcome_mail,
+                VerificationRequested: send_verification_link,
+                PasswordResetRequested: send_reset_link,
+            }
+        ),
+    )
 
 
 def _engine(settings: Settings, metrics: Metrics) -> AsyncEngine:

@@ -91,6 +91,7 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_tls: Literal["starttls", "ssl", "none"] = "starttls"
     smtp_timeout_seconds: float = Field(10.0, gt=0, le=120)
+    jobs_in_process: bool = True
 
     @model_validator(mode="before")
     @classmethod

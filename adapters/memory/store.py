@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 
+from application.ports import OutboxEntry
 from domain.item import Item
 from domain.one_time_token import OneTimeToken
 from domain.session import RefreshSession
@@ -17,3 +19,12 @@ class InMemoryStore:
     items: dict[uuid.UUID, Item] = field(default_factory=dict)
     sessions: dict[uuid.UUID, RefreshSession] = field(default_factory=dict)
     one_time_tokens: dict[uuid.UUID, OneTimeToken] = field(default_factory=dict)
+    outbox: dict[uuid.UUID, OutboxRow] = field(default_factory=dict)
+
+
+@dataclass
+class OutboxRow:
+    entry: OutboxEntry
+    available_at: datetime
+    failed_at: datetime | None = None
+    last_error: str | None = None

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Self
 
+from adapters.memory.outbox import InMemoryOutboxStore
 from adapters.memory.repositories import (
     InMemoryItemRepository,
     InMemoryOneTimeTokenStore,
@@ -11,6 +13,9 @@ from adapters.memory.repositories import (
     Staged,
 )
 from adapters.memory.store import InMemoryStore
+from application.outbox import encode
+from application.ports import Clock
+from domain.events import Event
 from domain.item import Item
 from domain.one_time_token import OneTimeToken
 from domain.session import RefreshSession
@@ -20,10 +25,14 @@ from domain.user import User
 class InMemoryUnitOfWork:
     """Changes are staged per transaction and reach the store only on commit."""
 
-    def __init__(self, store: InMemoryStore, *, read_only: bool = False) -> None:
+    def __init__(
+        self, store: InMemoryStore, *, read_only: bool = False, clock: Clock | None = None
+    ) -> None:
         self._store = store
         self._read_only = read_only
+        self._now = clock.now if clock is not None else _utc_now
         self.committed = False
+        self._events: list[Event] = []
 
     async def __aenter__(self) -> Self:
         self._users: Staged[User] = Staged(self._store.users)
@@ -34,8 +43,15 @@ class InMemoryUnitOfWork:
         self.sessions = InMemorySessionStore(self._sessions, self._users)
         self._tokens: Staged[OneTimeToken] = Staged(self._store.one_time_tokens)
         self.one_time_tokens = InMemoryOneTimeTokenStore(self._tokens)
+        # The outbox's own operations (claims, retries) take effect at once: nothing else
+        # that one transaction does is read between them.
+        self.outbox = InMemoryOutboxStore(self._store.outbox)
         self.committed = False
+        self._events = []
         return self
+
+    def emit(self, event: Event) -> None:
+        self._events.append(event)
 
     async def __aexit__(
         self,
@@ -52,6 +68,10 @@ class InMemoryUnitOfWork:
         self._items.apply()
         self._sessions.apply()
         self._tokens.apply()
+        events, self._events = self._events, []
+        now = self._now()
+        for event in events:
+            await self.outbox.add(*encode(event), now)
         self.committed = True
 
     async def rollback(self) -> None:
@@ -59,3 +79,8 @@ class InMemoryUnitOfWork:
         self._items.discard()
         self._sessions.discard()
         self._tokens.discard()
+        self._events = []
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)

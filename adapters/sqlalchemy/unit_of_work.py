@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Self
 
@@ -11,8 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.sqlalchemy.connection import Connection
 from adapters.sqlalchemy.errors import translate_errors
 from adapters.sqlalchemy.one_time_tokens import SqlAlchemyOneTimeTokenStore
+from adapters.sqlalchemy.outbox import SqlAlchemyOutboxStore
 from adapters.sqlalchemy.repositories import SqlAlchemyItemRepository, SqlAlchemyUserRepository
 from adapters.sqlalchemy.sessions import SqlAlchemySessionStore
+from application.outbox import encode
+from application.ports import Clock
+from domain.events import Event
 
 
 class SqlAlchemyUnitOfWork:
@@ -27,11 +33,22 @@ class SqlAlchemyUnitOfWork:
     items: SqlAlchemyItemRepository
     sessions: SqlAlchemySessionStore
     one_time_tokens: SqlAlchemyOneTimeTokenStore
+    outbox: SqlAlchemyOutboxStore
 
-    def __init__(self, engine: AsyncEngine, *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        read_only: bool = False,
+        clock: Clock | None = None,
+        on_events: Callable[[], object] | None = None,
+    ) -> None:
         self._engine = _autocommit(engine) if read_only else engine
+        self._now = clock.now if clock is not None else _utc_now
+        self._on_events = on_events  # told after a commit that stored events
         self._read_only = read_only
         self._connection: Connection | None = None
+        self._events: list[Event] = []
 
     async def __aenter__(self) -> Self:
         with translate_errors():
@@ -40,7 +57,12 @@ class SqlAlchemyUnitOfWork:
         self.items = SqlAlchemyItemRepository(self._connection)
         self.sessions = SqlAlchemySessionStore(self._connection)
         self.one_time_tokens = SqlAlchemyOneTimeTokenStore(self._connection)
+        self.outbox = SqlAlchemyOutboxStore(self._connection)
+        self._events = []
         return self
+
+    def emit(self, event: Event) -> None:
+        self._events.append(event)
 
     async def __aexit__(
         self,
@@ -62,8 +84,14 @@ class SqlAlchemyUnitOfWork:
         assert self._connection is not None, "commit() outside `async with`"
         if self._read_only:
             raise RuntimeError("a read-only unit of work cannot commit")
+        events, self._events = self._events, []
+        now = self._now()
+        for event in events:
+            await self.outbox.add(*encode(event), now)
         with translate_errors():
             await self._connection.commit()
+        if events and self._on_events is not None:
+            self._on_events()
 
     async def rollback(self) -> None:
         if self._connection is not None:
@@ -76,3 +104,7 @@ def _autocommit(engine: AsyncEngine) -> AsyncEngine:
     """The engine's AUTOCOMMIT view: the same pool, connections handed out without a
     transaction (and put back to the default isolation level on return)."""
     return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import logging
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
+import uuid
 from datetime import timedelta
 
-from application.mail import Mail, MailDeliveryFailed, MailKind
+from application.mail import Mail, MailKind
 from application.ports import (
     Clock,
     CommonPasswords,
-    EmailSender,
     PasswordHasher,
     RateLimiter,
     UnitOfWork,
@@ -22,6 +20,7 @@ from application.ports import (
 from application.retries import LOST, Lost, until_stored
 from domain.email import Email
 from domain.errors import InvalidToken, TooManyAttempts
+from domain.events import PasswordResetRequested, VerificationRequested
 from domain.one_time_token import OneTimeToken, TokenPurpose
 from domain.password import check_password_policy
 from domain.session import token_digest
@@ -42,7 +41,7 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-async def _issue(
+async def issue_token(
     uow: UnitOfWork, user: User, purpose: TokenPurpose, lifetime: timedelta, clock: Clock
 ) -> str:
     token = new_token()
@@ -58,54 +57,29 @@ async def _issue(
     return token
 
 
-def _minutes(lifetime: timedelta) -> int:
+def minutes(lifetime: timedelta) -> int:
     return int(lifetime.total_seconds() // 60)
 
 
 class RequestPasswordReset:
     """Ask for a reset link. The caller learns nothing either way: the answer is the same,
-    and so is the work done before it. It only counts the request, atomically, against the
-    address it names (at most three an hour, however many arrive at once); what depends on
-    whether the account exists (``IssuePasswordReset``: the lookup, the token, the mail)
-    happens after the answer."""
+    and so is the work done before it: the request is counted, atomically, against the
+    address it names (at most three an hour, however many arrive at once), and recorded.
+    Whether the account exists is found out by the handler of the event, after the answer
+    (``SendResetLink``)."""
 
-    def __init__(self, limiter: RateLimiter) -> None:
+    def __init__(self, uow_factory: UnitOfWorkFactory, limiter: RateLimiter) -> None:
+        self._uow_factory = uow_factory
         self._limiter = limiter
 
-    async def execute(self, raw_email: str) -> Email | None:
-        """The address to send a link to after the answer, or None when its hourly limit
-        is reached (answered the same, and nothing is sent)."""
+    async def execute(self, raw_email: str) -> None:
         email = Email(raw_email)
         if await self._limiter.hit(f"mail:reset:{email.value}") is not None:
             logger.info("password reset mail withheld: hourly limit reached")
-            return None
-        return email
-
-
-class IssuePasswordReset:
-    """Make the reset link for an address that belongs to an active account: nothing for
-    any other address. Runs after the answer to the request."""
-
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
-        self._uow_factory = uow_factory
-        self._clock = clock
-
-    async def execute(self, email: Email) -> Mail | None:
+            return
         async with self._uow_factory() as uow:
-            user = await uow.users.get_by_email(email)
-            if user is None or not user.is_active:
-                return None
-            token = await _issue(
-                uow, user, TokenPurpose.PASSWORD_RESET, RESET_LIFETIME, self._clock
-            )
+            uow.emit(PasswordResetRequested(email.value))
             await uow.commit()
-        return Mail(
-            MailKind.PASSWORD_RESET,
-            to=str(user.email),
-            full_name=user.full_name,
-            token=token,
-            expires_in_minutes=_minutes(RESET_LIFETIME),
-        )
 
 
 class ConfirmPasswordReset:
@@ -168,64 +142,40 @@ async def _usable_token(
     return record, user
 
 
-class StartEmailVerification:
-    """Mail a verification link to an account's address (after registration or a change
-    of address). Nothing for an address already verified. The mail counts against the
-    account's hourly verification mails (see ``ResendVerification``), but is always sent."""
-
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, limiter: RateLimiter) -> None:
-        self._uow_factory = uow_factory
-        self._clock = clock
-        self._limiter = limiter
-
-    async def execute(self, user: User) -> Mail | None:
-        if user.is_verified:
-            return None
-        await self._limiter.hit(_verification_key(user))
-        async with self._uow_factory() as uow:
-            token = await _issue(
-                uow, user, TokenPurpose.EMAIL_VERIFICATION, VERIFICATION_LIFETIME, self._clock
-            )
-            await uow.commit()
-        return _verification_mail(user, token)
+def verification_key(user_id: uuid.UUID) -> str:
+    """What verification mails are counted under: per account."""
+    return f"mail:verification:{user_id}"
 
 
-def _verification_key(user: User) -> str:
-    return f"mail:verification:{user.id}"
-
-
-def _verification_mail(user: User, token: str) -> Mail:
+def verification_mail(user: User, token: str) -> Mail:
     return Mail(
         MailKind.VERIFY_EMAIL,
         to=str(user.email),
         full_name=user.full_name,
         token=token,
-        expires_in_minutes=_minutes(VERIFICATION_LIFETIME),
+        expires_in_minutes=minutes(VERIFICATION_LIFETIME),
     )
 
 
 class ResendVerification:
     """A new verification mail for the caller, at most three an hour (the one sent at
-    registration counts), however many requests arrive at once: each is counted, atomically,
-    before a token is made. Nothing to send when the address is verified already."""
+    registration or at a change of address counts), however many requests arrive at once:
+    each is counted, atomically, before it is recorded. Nothing when the address is
+    verified already."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, limiter: RateLimiter) -> None:
+    def __init__(self, uow_factory: UnitOfWorkFactory, limiter: RateLimiter) -> None:
         self._uow_factory = uow_factory
-        self._clock = clock
         self._limiter = limiter
 
-    async def execute(self, user: User) -> Mail | None:
+    async def execute(self, user: User) -> None:
         if user.is_verified:
-            return None
-        wait = await self._limiter.hit(_verification_key(user))
+            return
+        wait = await self._limiter.hit(verification_key(user.id))
         if wait is not None:
             raise TooManyAttempts(wait, "Too many verification mails: try again later")
         async with self._uow_factory() as uow:
-            token = await _issue(
-                uow, user, TokenPurpose.EMAIL_VERIFICATION, VERIFICATION_LIFETIME, self._clock
-            )
+            uow.emit(VerificationRequested(user.id, str(user.email), counted=True))
             await uow.commit()
-        return _verification_mail(user, token)
 
 
 class VerifyEmail:
@@ -258,43 +208,3 @@ class VerifyEmail:
 
 def welcome_mail(user: User) -> Mail:
     return Mail(MailKind.WELCOME, to=str(user.email), full_name=user.full_name)
-
-
-class DeliverMail:
-    """Hand mail to the sender, retrying a failed attempt after a pause; a mail that cannot
-    be delivered is logged, never raised: it runs after the answer was sent."""
-
-    def __init__(
-        self,
-        sender: EmailSender,
-        pauses: Sequence[float] = (1.0, 5.0),
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    ) -> None:
-        self._sender = sender
-        self._pauses = tuple(pauses)
-        self._sleep = sleep
-
-    async def __call__(self, mail: Mail) -> bool:
-        attempts = len(self._pauses) + 1
-        for attempt in range(1, attempts + 1):
-            try:
-                await self._sender.send(mail)
-            except MailDeliveryFailed as exc:
-                error = str(exc)
-            except Exception as exc:  # a sender bug must not vanish silently either
-                logger.exception("mail sender failed unexpectedly")
-                error = type(exc).__name__
-            else:
-                return True
-            if attempt < attempts:
-                logger.warning(
-                    "mail delivery failed, retrying",
-                    extra={"mail": mail.kind.value, "attempt": attempt, "error": error},
-                )
-                await self._sleep(self._pauses[attempt - 1])
-            else:
-                logger.error(
-                    "mail not delivered",
-                    extra={"mail": mail.kind.value, "attempts": attempts, "error": error},
-                )
-        return False

@@ -19,6 +19,7 @@ from application.retries import LOST, Lost, until_stored
 from application.throttling import LoginThrottle
 from domain import policies
 from domain.email import Email
+from domain.events import VerificationRequested
 from domain.errors import UserNotFound, WrongCurrentPassword
 from domain.pagination import Page, PageRequest
 from domain.password import check_password_policy
@@ -66,7 +67,8 @@ class UpdateUser:
     """Change an account partly. Only an administrator changes roles or the active flag.
     Changing your own password needs the current one. A new password, a change of roles
     and deactivation end every session of the account. A new email must be free and is
-    unverified again. The last active administrator cannot be demoted or deactivated.
+    unverified again, and a link to verify it is mailed to it. The last active administrator
+    cannot be demoted or deactivated.
 
     Only the fields sent are written, on the account as stored when the write is made: a
     concurrent change of other fields (a new password, the end of every session) is never
@@ -127,6 +129,8 @@ class UpdateUser:
                 return LOST
             if updated.sessions_valid_after != current.sessions_valid_after:
                 await uow.sessions.revoke_user(user_id, updated.sessions_valid_after)
+            if updated.email != current.email:
+                uow.emit(VerificationRequested(user_id, str(updated.email)))
             return updated
 
         return await until_stored(self._uow_factory, attempt, UserBusy)

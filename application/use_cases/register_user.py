@@ -13,6 +13,7 @@ from application.ports import (
 from application.throttling import address_key
 from domain.email import Email
 from domain.errors import EmailAlreadyRegistered, RegistrationClosed, TooManyAttempts
+from domain.events import UserRegistered, VerificationRequested
 from domain.password import check_password_policy
 from domain.user import User, normalise_full_name
 
@@ -27,7 +28,8 @@ class RegisterUserCommand:
 
 class RegisterUser:
     """Create an ordinary account. The email is stored normalised and must be unused;
-    the password must meet the password policy. Refused while registration is closed.
+    the password must meet the password policy. Refused while registration is closed. The
+    account gets a welcome mail and a link to verify its address, recorded with it.
     Registrations are limited per client address (``REGISTRATION_RATE_LIMIT``), counted
     once the input is valid and before the email is looked up or the password hashed."""
 
@@ -97,5 +99,8 @@ async def create_account(
     )
     async with uow_factory() as uow:
         await uow.users.add(user)
+        if not admin:  # an administrator's address is vouched for by the operator
+            uow.emit(UserRegistered(user.id))
+            uow.emit(VerificationRequested(user.id, str(user.email)))
         await uow.commit()
     return user

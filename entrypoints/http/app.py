@@ -20,6 +20,7 @@ from entrypoints.http.middleware.request_context import RequestContextMiddleware
 from entrypoints.http.middleware.trusted_hosts import TrustedHostMiddleware
 from entrypoints.http.middleware.unhandled_errors import UnhandledErrorMiddleware
 from entrypoints.http.routers import auth, health, items, metrics, users
+from entrypoints.jobs import OutboxRunner
 from entrypoints.logs import configure_logging
 from entrypoints.metrics import Metrics
 from entrypoints.settings import Settings, load_settings
@@ -41,9 +42,15 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         # Long-lived objects made at start-up stay out of full collections from now on.
         gc.collect()
         gc.freeze()
+        runner = None
+        if settings.jobs_in_process:
+            runner = OutboxRunner(container.process_outbox(), container.outbox_wakeup())
+            runner.start()
         try:
             yield
         finally:
+            if runner is not None:
+                await runner.stop()
             await shutdown_container(container)
             container.metrics().close()
 

@@ -38,7 +38,7 @@ def settings() -> Settings:
 @pytest.fixture
 def container(settings: Settings, store: InMemoryStore, clock: FixedClock) -> Iterator[Container]:
     container = build_container(settings)
-    container.unit_of_work.override(providers.Factory(InMemoryUnitOfWork, store))
+    container.unit_of_work.override(providers.Factory(InMemoryUnitOfWork, store, clock=clock))
     container.password_hasher.override(providers.Singleton(Argon2PasswordHasher.for_tests))
     container.clock.override(providers.Object(clock))
     yield container

@@ -1,17 +1,20 @@
-"""Password reset and email verification over the memory adapters, with a fixed clock."""
+"""Password reset and email verification over the memory adapters, with a fixed clock: the
+use cases record events, and the background jobs (run here by hand) send the mail."""
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from dependency_injector import providers
 
 from adapters.memory.store import InMemoryStore
 from application.changes import UserChanges
 from application.mail import Mail, MailDeliveryFailed, MailKind
-from application.use_cases.account_mail import DeliverMail
 from application.use_cases.login import LoginCommand
+from application.use_cases.process_outbox import ATTEMPTS, FIRST_RETRY, LONGEST_PAUSE
 from application.use_cases.register_user import RegisterUserCommand
 from domain.errors import (
     AuthenticationFailed,
@@ -21,6 +24,7 @@ from domain.errors import (
     TooManyAttempts,
     WeakPassword,
 )
+from domain.one_time_token import OneTimeToken, TokenPurpose
 from domain.user import User
 from entrypoints.container import Container
 from tests.support.clock import FixedClock
@@ -29,28 +33,71 @@ PASSWORD = "correct horse battery"
 NEW_PASSWORD = "a long and quiet river"
 
 
+class RecordingSender:
+    """Keeps what it is given; fails the next ``failures`` sends."""
+
+    def __init__(self) -> None:
+        self.sent: list[Mail] = []
+        self.failures = 0
+
+    async def send(self, mail: Mail) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise MailDeliveryFailed("smtp.example.com:587: ConnectionRefusedError")
+        self.sent.append(mail)
+
+
 @pytest.fixture
-async def alice(container: Container) -> User:
-    return await container.register_user().execute(
+def sender(container: Container) -> Iterator[RecordingSender]:
+    sender = RecordingSender()
+    container.email_sender.override(providers.Object(sender))
+    yield sender
+    container.email_sender.reset_override()
+
+
+async def run_jobs(container: Container, sender: RecordingSender, kind: MailKind) -> list[Mail]:
+    """Run every background job that is due; the mails of ``kind`` they sent."""
+    before = len(sender.sent)
+    while await container.process_outbox().run_once():
+        pass
+    return [mail for mail in sender.sent[before:] if mail.kind is kind]
+
+
+@pytest.fixture
+async def alice(container: Container, sender: RecordingSender) -> User:
+    user = await container.register_user().execute(
         RegisterUserCommand(email="alice@example.com", password=PASSWORD, full_name="Alice")
     )
+    await run_jobs(container, sender, MailKind.WELCOME)
+    return user
 
 
-async def request_reset(container: Container, email: str) -> Mail | None:
-    """The request, then what runs after its answer."""
-    address = await container.request_password_reset().execute(email)
-    if address is None:
-        return None
-    mail: Mail | None = await container.issue_password_reset().execute(address)
-    return mail
+async def request_reset(container: Container, sender: RecordingSender, email: str) -> Mail | None:
+    """The request, then the jobs it caused."""
+    await container.request_password_reset().execute(email)
+    mails = await run_jobs(container, sender, MailKind.PASSWORD_RESET)
+    assert len(mails) <= 1
+    return mails[0] if mails else None
 
 
-async def reset_token(container: Container, email: str = "alice@example.com") -> str:
-    mail = await request_reset(container, email)
+async def reset_token(
+    container: Container, sender: RecordingSender, email: str = "alice@example.com"
+) -> str:
+    mail = await request_reset(container, sender, email)
     assert mail is not None
-    assert mail.kind is MailKind.PASSWORD_RESET
     assert mail.token is not None
     return mail.token
+
+
+async def verification_token(container: Container, sender: RecordingSender, user: User) -> str:
+    await container.resend_verification().execute(user)
+    [mail] = await run_jobs(container, sender, MailKind.VERIFY_EMAIL)
+    assert mail.token is not None
+    return mail.token
+
+
+def resets(store: InMemoryStore) -> list[OneTimeToken]:
+    return [t for t in store.one_time_tokens.values() if t.purpose is TokenPurpose.PASSWORD_RESET]
 
 
 async def logs_in(container: Container, password: str) -> bool:
@@ -65,25 +112,25 @@ async def logs_in(container: Container, password: str) -> bool:
 
 
 async def test_a_reset_mails_a_single_use_token_that_is_stored_hashed(
-    container: Container, alice: User, store: InMemoryStore
+    container: Container, sender: RecordingSender, alice: User, store: InMemoryStore
 ) -> None:
-    mail = await request_reset(container, " Alice@Example.com ")
+    mail = await request_reset(container, sender, " Alice@Example.com ")
     assert mail is not None
     assert (mail.to, mail.full_name, mail.expires_in_minutes) == ("alice@example.com", "Alice", 30)
     assert mail.token is not None
     assert len(mail.token) >= 43
-    [stored] = store.one_time_tokens.values()
+    [stored] = resets(store)
     assert stored.token_hash != mail.token
     assert mail.token not in repr(stored)
 
 
 async def test_unknown_and_inactive_accounts_get_no_mail(
-    container: Container, alice: User, store: InMemoryStore
+    container: Container, sender: RecordingSender, alice: User, store: InMemoryStore
 ) -> None:
-    assert await request_reset(container, "nobody@example.com") is None
+    assert await request_reset(container, sender, "nobody@example.com") is None
     store.users[alice.id] = dataclasses.replace(store.users[alice.id], is_active=False)
-    assert await request_reset(container, "alice@example.com") is None
-    assert store.one_time_tokens == {}
+    assert await request_reset(container, sender, "alice@example.com") is None
+    assert resets(store) == []
 
 
 async def test_a_malformed_address_is_a_validation_error(container: Container) -> None:
@@ -92,21 +139,21 @@ async def test_a_malformed_address_is_a_validation_error(container: Container) -
 
 
 async def test_at_most_three_reset_mails_an_hour(
-    container: Container, alice: User, clock: FixedClock
+    container: Container, sender: RecordingSender, alice: User, clock: FixedClock
 ) -> None:
     for _ in range(3):
-        await reset_token(container)
+        await reset_token(container, sender)
         clock.advance(timedelta(minutes=5))
-    assert await request_reset(container, "alice@example.com") is None
+    assert await request_reset(container, sender, "alice@example.com") is None
     clock.advance(timedelta(minutes=46))  # the first one is now more than an hour old
-    await reset_token(container)
+    await reset_token(container, sender)
 
 
 async def test_confirming_sets_the_password_and_ends_every_session(
-    container: Container, alice: User, clock: FixedClock
+    container: Container, sender: RecordingSender, alice: User, clock: FixedClock
 ) -> None:
     pair = await container.login().execute(LoginCommand("alice@example.com", PASSWORD))
-    token = await reset_token(container)
+    token = await reset_token(container, sender)
     clock.advance(timedelta(seconds=1))
     await container.confirm_password_reset().execute(token, NEW_PASSWORD)
 
@@ -119,9 +166,9 @@ async def test_confirming_sets_the_password_and_ends_every_session(
 
 
 async def test_a_reset_token_works_once_and_spends_its_siblings(
-    container: Container, alice: User
+    container: Container, sender: RecordingSender, alice: User
 ) -> None:
-    first, second = await reset_token(container), await reset_token(container)
+    first, second = await reset_token(container, sender), await reset_token(container, sender)
     await container.confirm_password_reset().execute(first, NEW_PASSWORD)
     for token in (first, second):
         with pytest.raises(InvalidToken):
@@ -130,9 +177,9 @@ async def test_a_reset_token_works_once_and_spends_its_siblings(
 
 
 async def test_an_expired_or_unknown_token_is_refused(
-    container: Container, alice: User, clock: FixedClock
+    container: Container, sender: RecordingSender, alice: User, clock: FixedClock
 ) -> None:
-    token = await reset_token(container)
+    token = await reset_token(container, sender)
     clock.advance(timedelta(minutes=30))
     with pytest.raises(InvalidToken):
         await container.confirm_password_reset().execute(token, NEW_PASSWORD)
@@ -142,9 +189,9 @@ async def test_an_expired_or_unknown_token_is_refused(
 
 
 async def test_a_weak_password_is_refused_and_the_token_stays_usable(
-    container: Container, alice: User
+    container: Container, sender: RecordingSender, alice: User
 ) -> None:
-    token = await reset_token(container)
+    token = await reset_token(container, sender)
     with pytest.raises(WeakPassword) as caught:
         await container.confirm_password_reset().execute(token, "short")
     assert caught.value.field == "new_password"
@@ -153,22 +200,22 @@ async def test_a_weak_password_is_refused_and_the_token_stays_usable(
     await container.confirm_password_reset().execute(token, NEW_PASSWORD)
 
 
-async def test_a_verification_token_is_not_a_reset_token(container: Container, alice: User) -> None:
-    mail = await container.start_email_verification().execute(alice)
-    assert mail is not None
-    assert mail.token is not None
+async def test_a_verification_token_is_not_a_reset_token(
+    container: Container, sender: RecordingSender, alice: User
+) -> None:
+    token = await verification_token(container, sender, alice)
     with pytest.raises(InvalidToken):
-        await container.confirm_password_reset().execute(mail.token, NEW_PASSWORD)
+        await container.confirm_password_reset().execute(token, NEW_PASSWORD)
 
 
 # -- verification ------------------------------------------------------------------------
 
 
 async def test_verifying_marks_the_address_and_the_token_works_once(
-    container: Container, alice: User, store: InMemoryStore
+    container: Container, sender: RecordingSender, alice: User, store: InMemoryStore
 ) -> None:
-    mail = await container.start_email_verification().execute(alice)
-    assert mail is not None
+    await container.resend_verification().execute(alice)
+    [mail] = await run_jobs(container, sender, MailKind.VERIFY_EMAIL)
     assert (mail.kind, mail.to, mail.expires_in_minutes) == (
         MailKind.VERIFY_EMAIL,
         "alice@example.com",
@@ -179,38 +226,40 @@ async def test_verifying_marks_the_address_and_the_token_works_once(
     assert store.users[alice.id].is_verified
     with pytest.raises(InvalidToken):
         await container.verify_email().execute(mail.token)
-    verified = store.users[alice.id]
-    assert await container.start_email_verification().execute(verified) is None
-    assert await container.resend_verification().execute(verified) is None
+    await container.resend_verification().execute(store.users[alice.id])
+    assert await run_jobs(container, sender, MailKind.VERIFY_EMAIL) == []
 
 
 async def test_a_token_for_an_old_address_does_not_verify_the_new_one(
-    container: Container, alice: User, store: InMemoryStore
+    container: Container, sender: RecordingSender, alice: User, store: InMemoryStore
 ) -> None:
-    mail = await container.start_email_verification().execute(alice)
-    assert mail is not None
-    assert mail.token is not None
+    token = await verification_token(container, sender, alice)
     await container.update_user().execute(
         alice, alice.id, UserChanges(email="alice@new.example.com")
     )
     with pytest.raises(InvalidToken):
-        await container.verify_email().execute(mail.token)
+        await container.verify_email().execute(token)
     assert not store.users[alice.id].is_verified
+    # The new address gets a link of its own.
+    [mail] = await run_jobs(container, sender, MailKind.VERIFY_EMAIL)
+    assert mail.to == "alice@new.example.com"
 
 
 async def test_resending_is_limited_to_three_mails_an_hour(
-    container: Container, alice: User, clock: FixedClock
+    container: Container, sender: RecordingSender, alice: User, clock: FixedClock
 ) -> None:
-    await container.start_email_verification().execute(alice)  # the one sent at registration
+    # The one sent at registration counts (the fixture sent it).
     for _ in range(2):
-        assert await container.resend_verification().execute(alice) is not None
+        await container.resend_verification().execute(alice)
+        assert len(await run_jobs(container, sender, MailKind.VERIFY_EMAIL)) == 1
         clock.advance(timedelta(minutes=10))
     with pytest.raises(TooManyAttempts) as caught:
         await container.resend_verification().execute(alice)
-    # The oldest of the three was 20 minutes ago: 40 minutes to wait.
+    # The window began with the first of the three, 20 minutes ago: 40 minutes to wait.
     assert 40 * 60 <= caught.value.retry_after <= 40 * 60 + 1
     clock.advance(timedelta(minutes=41))
-    assert await container.resend_verification().execute(alice) is not None
+    await container.resend_verification().execute(alice)
+    assert len(await run_jobs(container, sender, MailKind.VERIFY_EMAIL)) == 1
 
 
 async def test_administrators_are_verified_from_the_start(container: Container) -> None:
@@ -221,7 +270,7 @@ async def test_administrators_are_verified_from_the_start(container: Container) 
 
 
 async def test_login_can_require_a_verified_address(
-    container: Container, alice: User, store: InMemoryStore
+    container: Container, sender: RecordingSender, alice: User, store: InMemoryStore
 ) -> None:
     assert await logs_in(container, PASSWORD)
     container.settings().require_verified_email = True
@@ -230,50 +279,57 @@ async def test_login_can_require_a_verified_address(
         await container.login().execute(LoginCommand("alice@example.com", PASSWORD))
     # A wrong password still says nothing more than any wrong password.
     assert not await logs_in(container, "wrong password here")
-    mail = await container.start_email_verification().execute(alice)
-    assert mail is not None
-    assert mail.token is not None
-    await container.verify_email().execute(mail.token)
+    await container.verify_email().execute(await verification_token(container, sender, alice))
     assert await logs_in(container, PASSWORD)
 
 
 # -- delivery ----------------------------------------------------------------------------
 
 
-class FlakySender:
-    def __init__(self, failures: int) -> None:
-        self.failures = failures
-        self.sent: list[Mail] = []
-
-    async def send(self, mail: Mail) -> None:
-        if self.failures:
-            self.failures -= 1
-            raise MailDeliveryFailed("smtp.example.com:587: ConnectionRefusedError")
-        self.sent.append(mail)
-
-
-async def test_delivery_retries_after_a_pause(caplog: pytest.LogCaptureFixture) -> None:
-    pauses: list[float] = []
-
-    async def sleep(seconds: float) -> None:
-        pauses.append(seconds)
-
-    sender = FlakySender(failures=2)
-    mail = Mail(MailKind.WELCOME, to="alice@example.com")
-    assert await DeliverMail(sender, pauses=(1.0, 5.0), sleep=sleep)(mail)
-    assert sender.sent == [mail]
-    assert pauses == [1.0, 5.0]
+async def test_registration_records_its_mails_and_the_jobs_send_them(
+    container: Container, sender: RecordingSender, store: InMemoryStore
+) -> None:
+    await container.register_user().execute(
+        RegisterUserCommand(email="bob@example.com", password=PASSWORD, full_name="Bob")
+    )
+    assert sender.sent == []  # nothing is sent by the request itself
+    assert len(store.outbox) == 2
+    while await container.process_outbox().run_once():
+        pass
+    assert sorted(mail.kind for mail in sender.sent) == [MailKind.VERIFY_EMAIL, MailKind.WELCOME]
+    assert {mail.to for mail in sender.sent} == {"bob@example.com"}
+    assert store.outbox == {}
 
 
-async def test_undeliverable_mail_is_logged_not_raised(caplog: pytest.LogCaptureFixture) -> None:
-    async def sleep(_: float) -> None:
-        return None
+async def test_a_failed_mail_is_tried_again_later_until_it_goes(
+    container: Container, sender: RecordingSender, alice: User, clock: FixedClock
+) -> None:
+    sender.failures = 2
+    await container.request_password_reset().execute("alice@example.com")
+    assert await run_jobs(container, sender, MailKind.PASSWORD_RESET) == []
+    clock.advance(FIRST_RETRY - timedelta(seconds=1))
+    assert await run_jobs(container, sender, MailKind.PASSWORD_RESET) == []  # not yet due
+    clock.advance(timedelta(seconds=1))
+    assert await run_jobs(container, sender, MailKind.PASSWORD_RESET) == []  # fails again
+    clock.advance(FIRST_RETRY * 2)
+    [mail] = await run_jobs(container, sender, MailKind.PASSWORD_RESET)
+    assert mail.to == "alice@example.com"
 
-    sender = FlakySender(failures=5)
-    mail = Mail(MailKind.WELCOME, to="alice@example.com")
-    with caplog.at_level("WARNING", logger="keel.mail"):
-        assert not await DeliverMail(sender, pauses=(1.0, 5.0), sleep=sleep)(mail)
-    assert sender.sent == []
-    assert [r.getMessage() for r in caplog.records].count("mail delivery failed, retrying") == 2
-    assert caplog.records[-1].getMessage() == "mail not delivered"
-    assert caplog.records[-1].levelname == "ERROR"
+
+async def test_a_mail_that_keeps_failing_is_kept_as_failed(
+    container: Container,
+    sender: RecordingSender,
+    alice: User,
+    clock: FixedClock,
+    store: InMemoryStore,
+) -> None:
+    sender.failures = ATTEMPTS
+    await container.request_password_reset().execute("alice@example.com")
+    for _ in range(ATTEMPTS):
+        assert await run_jobs(container, sender, MailKind.PASSWORD_RESET) == []
+        clock.advance(LONGEST_PAUSE)
+    assert await run_jobs(container, sender, MailKind.PASSWORD_RESET) == []
+    [row] = store.outbox.values()
+    assert row.failed_at is not None
+    assert row.entry.attempts == ATTEMPTS
+    assert "ConnectionRefusedError" in (row.last_error or "")

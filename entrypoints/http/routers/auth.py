@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Form, Request, Response, status
+from fastapi import APIRouter, Form, Request, Response, status
 
 from application.use_cases.login import LoginCommand, TokenPair
 from domain.errors import (
@@ -15,7 +15,6 @@ from domain.errors import (
 )
 from entrypoints.http.dependencies import ContainerDep, CurrentUser, client_address
 from entrypoints.http.envelope import FieldError
-from entrypoints.http.mail import send_after_response, send_reset_link_after_response
 from entrypoints.http.openapi import documented, links_from_token_pair
 from entrypoints.http.paths import API_PREFIX
 from entrypoints.http.schemas import (
@@ -166,13 +165,12 @@ async def logout_all(user: CurrentUser, container: ContainerDep) -> None:
     ),
 )
 async def request_password_reset(
-    body: PasswordResetRequest, tasks: BackgroundTasks, container: ContainerDep
+    body: PasswordResetRequest, container: ContainerDep
 ) -> AcceptedOut:
     """When the address belongs to an active account, a link with a single-use token (30
     minutes) is mailed to it, at most three an hour. The answer, and the work done before
     it, are the same either way: it does not tell whether an account exists."""
-    email = await container.request_password_reset().execute(body.email)
-    send_reset_link_after_response(tasks, container, email)
+    await container.request_password_reset().execute(body.email)
     return AcceptedOut(message=RESET_REQUESTED)
 
 
@@ -228,10 +226,7 @@ async def verify_email(body: VerifyEmailRequest, container: ContainerDep) -> Non
         examples={429: RESEND_THROTTLED},
     ),
 )
-async def resend_verification(
-    user: CurrentUser, tasks: BackgroundTasks, container: ContainerDep
-) -> None:
+async def resend_verification(user: CurrentUser, container: ContainerDep) -> None:
     """A new verification link for your address; at most three links an hour (429 with
     `Retry-After` after that)."""
-    mail = await container.resend_verification().execute(user)
-    send_after_response(tasks, container, mail)
+    await container.resend_verification().execute(user)

@@ -3,10 +3,8 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
-from application.changes import UNSET
-from application.use_cases.account_mail import welcome_mail
 from application.use_cases.register_user import RegisterUserCommand
 from domain.errors import (
     EmailAlreadyRegistered,
@@ -20,7 +18,6 @@ from domain.errors import (
 )
 from domain.role import Role
 from domain.user import User, UserBusy
-from entrypoints.container import Container
 from entrypoints.http.bodies import json_body
 from entrypoints.http.dependencies import ContainerDep, CurrentUser, client_address
 from entrypoints.http.envelope import FieldError
@@ -31,7 +28,6 @@ from entrypoints.http.etags import (
     none_match_condition,
     none_match_fails,
 )
-from entrypoints.http.mail import send_after_response, verification_mail
 from entrypoints.http.openapi import (
     ETAG_HEADER,
     LOGIN_WITH_NEW_ACCOUNT,
@@ -82,15 +78,13 @@ NO_CURRENT_PASSWORD = FieldError(
         headers=ETAG_HEADER,
     ),
 )
-async def register(
-    request: Request, body: UserCreate, tasks: BackgroundTasks, container: ContainerDep
-) -> Response:
+async def register(request: Request, body: UserCreate, container: ContainerDep) -> Response:
     """Create an ordinary account. The email is stored lower-cased and must be unused
     (409 otherwise); the password is 8 to 128 characters. 403 while registration is closed.
     Registrations per client address are limited (`REGISTRATION_RATE_LIMIT`; 429 with
     `Retry-After`); when every password-hashing thread is busy and its queue full, a 503
-    with `Retry-After`, at once. A welcome mail and a link to verify the address are sent
-    after the answer."""
+    with `Retry-After`, at once. A welcome mail and a link to verify the address are
+    recorded with the account and sent by a background job."""
     user = await container.register_user().execute(
         RegisterUserCommand(
             email=body.email,
@@ -99,8 +93,6 @@ async def register(
             client_address=client_address(request),
         )
     )
-    verification = await verification_mail(container, user)
-    send_after_response(tasks, container, welcome_mail(user), verification)
     return _user_answer(user, status_code=201)
 
 
@@ -185,7 +177,6 @@ async def update_me(
     request: Request,
     body: UserUpdate,
     user: CurrentUser,
-    tasks: BackgroundTasks,
     container: ContainerDep,
     if_match: IfMatch,
 ) -> Response:
@@ -199,15 +190,7 @@ async def update_me(
     updated = await container.update_user().execute(
         user, user.id, body.changes(), if_match, client_address=client_address(request)
     )
-    await _verify_new_address(user, updated, tasks, container)
     return _user_answer(updated)
-
-
-async def _verify_new_address(
-    before: User, after: User, tasks: BackgroundTasks, container: Container
-) -> None:
-    if after.email != before.email and not after.is_verified:
-        send_after_response(tasks, container, await verification_mail(container, after))
 
 
 @router.delete(
@@ -276,7 +259,6 @@ async def update_user(
     user_id: uuid.UUID,
     body: UserUpdate,
     user: CurrentUser,
-    tasks: BackgroundTasks,
     container: ContainerDep,
     if_match: IfMatch,
 ) -> Response:
@@ -285,14 +267,9 @@ async def update_user(
     new password needs `current_password`, counted like a login (429 at the limit). A new
     email is unverified, and a link to verify it is mailed to it. With `If-Match`, only
     while the account's `ETag` is one it names (or `*`): otherwise a 412."""
-    changes = body.changes()
-    before = user if user.id == user_id or changes.email is UNSET else None
-    if before is None:
-        before = await container.get_user().execute(user, user_id)
     updated = await container.update_user().execute(
-        user, user_id, changes, if_match, client_address=client_address(request)
+        user, user_id, body.changes(), if_match, client_address=client_address(request)
     )
-    await _verify_new_address(before, updated, tasks, container)
     return _user_answer(updated)
 
 

@@ -19,8 +19,8 @@ from application.retries import LOST, Lost, until_stored
 from application.throttling import LoginThrottle
 from domain import policies
 from domain.email import Email
-from domain.events import VerificationRequested
 from domain.errors import UserNotFound, WrongCurrentPassword
+from domain.events import VerificationRequested
 from domain.pagination import Page, PageRequest
 from domain.password import check_password_policy
 from domain.role import Role

@@ -15,9 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import text
 
-from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.migrations import AlembicMigrator
 from entrypoints.http.app import create_app
 from tests.e2e.cli_support import keel_env, keel_server, sqlite_url_for
@@ -32,6 +30,7 @@ from tests.e2e.http_support import (
     serving,
 )
 from tests.support.smtp import Received, SmtpServer
+from tests.support.sql import rows
 
 BASE = "https://app.example.com"
 NEW_PASSWORD = "a long and quiet river"
@@ -310,7 +309,7 @@ async def test_mail_that_cannot_be_delivered_never_fails_the_request(
         "user_registered",
         "verification_requested",
     ]
-    pending = await waiting_jobs(migrated_url)
+    pending = await rows(migrated_url, "SELECT kind, attempts FROM outbox WHERE failed_at IS NULL")
     assert sorted(pending) == [
         ("password_reset_requested", 1),
         ("user_registered", 1),
@@ -320,18 +319,6 @@ async def test_mail_that_cannot_be_delivered_never_fails_the_request(
 
 def failures(caplog: pytest.LogCaptureFixture) -> list[Any]:
     return [r for r in caplog.records if r.getMessage() == "background job failed"]
-
-
-async def waiting_jobs(url: str) -> list[tuple[str, int]]:
-    engine = create_engine(url)
-    try:
-        async with engine.connect() as connection:
-            rows = await connection.execute(
-                text("SELECT kind, attempts FROM outbox WHERE failed_at IS NULL")
-            )
-            return [(row.kind, row.attempts) for row in rows]
-    finally:
-        await engine.dispose()
 
 
 # -- enumeration: the time the answer takes ----------------------------------------------

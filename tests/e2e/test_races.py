@@ -11,8 +11,6 @@ import httpx
 import pytest
 from dependency_injector import providers
 from fastapi import FastAPI
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from adapters.sqlalchemy.migrations import AlembicMigrator
 from application.use_cases.register_user import RegisterUserCommand
@@ -27,6 +25,7 @@ from tests.e2e.http_support import (
     serving,
 )
 from tests.support.hashing import PausingHasher
+from tests.support.sql import execute, scalar
 
 pytestmark = pytest.mark.postgres
 
@@ -58,24 +57,6 @@ async def app(url: str) -> FastAPI:
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     async with serving(app) as client:
         yield client
-
-
-async def scalar(url: str, sql: str, **params: Any) -> Any:
-    engine = create_async_engine(url)
-    try:
-        async with engine.connect() as connection:
-            return (await connection.execute(text(sql), params)).scalar_one()
-    finally:
-        await engine.dispose()
-
-
-async def execute(url: str, sql: str, **params: Any) -> None:
-    engine = create_async_engine(url)
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(text(sql), params)
-    finally:
-        await engine.dispose()
 
 
 async def warm_pool(client: httpx.AsyncClient, connections: int = 10) -> None:

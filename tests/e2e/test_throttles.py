@@ -14,8 +14,6 @@ import pytest
 from dependency_injector import providers
 from fastapi import FastAPI
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.sql import text
 from starlette.types import Message, Receive, Scope, Send
 
 from adapters.sqlalchemy.migrations import AlembicMigrator
@@ -31,6 +29,7 @@ from tests.e2e.http_support import (
     serving,
 )
 from tests.support.hashing import CountingHasher, GatedHasher
+from tests.support.sql import scalar
 
 TRIALS = 5
 BURST = 40
@@ -55,15 +54,6 @@ async def client(url: str, hasher: CountingHasher) -> AsyncIterator[httpx.AsyncC
     async with serving(app) as client:
         yield client
     hasher.close()
-
-
-async def scalar(url: str, sql: str, **params: Any) -> Any:
-    engine = create_async_engine(url)
-    try:
-        async with engine.connect() as connection:
-            return (await connection.execute(text(sql), params)).scalar_one()
-    finally:
-        await engine.dispose()
 
 
 async def tokens(url: str, email: str, purpose: str, expected: int) -> int:

@@ -1,4 +1,4 @@
-"""Account recovery and email verification: single-use tokens, mailed after the answer."""
+"""Account recovery and email verification: single-use tokens, mailed by background jobs."""
 
 from __future__ import annotations
 

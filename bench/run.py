@@ -399,6 +399,15 @@ class Wrk:
             "socket_errors": {k: v for k, v in errors.items() if k != "status" and v},
         }
 
+    def measure(
+        self, base: str, load: Load, config: Config, server_pid: int | None = None
+    ) -> dict[str, Any]:
+        """A warm-up run (``config.warmup`` seconds, unrecorded), then the measured one."""
+        shape = {"connections": config.connections, "threads": config.threads}
+        if config.warmup:
+            self.run(base, load, seconds=config.warmup, **shape)
+        return self.run(base, load, seconds=config.duration, server_pid=server_pid, **shape)
+
     def run(
         self,
         base: str,
@@ -670,22 +679,7 @@ class Bench:
             for server, base, pid in targets:
                 load = self.load(scenario)
                 self.ensure_alive()
-                if config.warmup:
-                    self.wrk.run(
-                        base,
-                        load,
-                        connections=config.connections,
-                        threads=config.threads,
-                        seconds=config.warmup,
-                    )
-                result = self.wrk.run(
-                    base,
-                    load,
-                    connections=config.connections,
-                    threads=config.threads,
-                    seconds=config.duration,
-                    server_pid=pid,
-                )
+                result = self.wrk.measure(base, load, config, server_pid=pid)
                 self.record(scenario, server, round_no, result)
 
     def health_during_logins(self) -> None:

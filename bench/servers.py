@@ -156,21 +156,8 @@ def main() -> int:
         load = Load("/api/v1/users/me", token=bench.token("reader"))
         for round_no in range(1, config.rounds + 1):
             for name, (service, url) in services.items():
-                if config.warmup:
-                    bench.wrk.run(
-                        url,
-                        load,
-                        connections=config.connections,
-                        threads=config.threads,
-                        seconds=config.warmup,
-                    )
-                result = bench.wrk.run(
-                    url,
-                    load,
-                    connections=config.connections,
-                    threads=config.threads,
-                    seconds=config.duration,
-                    server_pid=serving_process(service.pid),
+                result = bench.wrk.measure(
+                    url, load, config, server_pid=serving_process(service.pid)
                 )
                 rps[name].append(result["rps"])
                 cpu_ms[name].append(result.get("server_cpu_ms_per_request", 0.0))

@@ -8,16 +8,13 @@ import threading
 
 from adapters.argon2.hasher import Argon2PasswordHasher
 
+# argon2 at a thousandth of its cost: the same code path, for tests.
+CHEAP = {"time_cost": 1, "memory_cost_kib": 8, "parallelism": 1}
+
 
 class GatedHasher(Argon2PasswordHasher):
     def __init__(self, *, max_threads: int = 1, max_queue: int = 0) -> None:
-        super().__init__(
-            time_cost=1,
-            memory_cost_kib=8,
-            parallelism=1,
-            max_threads=max_threads,
-            max_queue=max_queue,
-        )
+        super().__init__(**CHEAP, max_threads=max_threads, max_queue=max_queue)
         self.gate = threading.Event()
         self.started = threading.Semaphore(0)
 
@@ -45,13 +42,7 @@ class CountingHasher(Argon2PasswordHasher):
     """Cheap parameters, and a count of the passwords checked."""
 
     def __init__(self, *, max_threads: int = 2, max_queue: int = 1000) -> None:
-        super().__init__(
-            time_cost=1,
-            memory_cost_kib=8,
-            parallelism=1,
-            max_threads=max_threads,
-            max_queue=max_queue,
-        )
+        super().__init__(**CHEAP, max_threads=max_threads, max_queue=max_queue)
         self.verified = 0
 
     def _verify(self, hashed: str, password: str) -> bool:

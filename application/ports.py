@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -136,6 +136,11 @@ class SessionStore(Protocol):
 
     async def revoke_user(self, user_id: uuid.UUID, now: datetime) -> None: ...
 
+    async def delete_expired(self, now: datetime) -> int:
+        """Delete the sessions that expired by ``now`` (spent and revoked ones are kept until
+        then, so that a replayed refresh token is still recognised); how many."""
+        ...
+
 
 class OneTimeTokenStore(Protocol):
     async def add(self, token: OneTimeToken) -> None: ...
@@ -151,34 +156,30 @@ class OneTimeTokenStore(Protocol):
         """Mark every unused token of the user for ``purpose`` used."""
         ...
 
+    async def delete_expired(self, now: datetime) -> int:
+        """Delete the tokens that expired by ``now``, used or not; how many."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class OutboxEntry:
-    """An event waiting to be handled: its kind and its fields as stored (JSON)."""
+    """An event waiting to be handed to the job queue: its kind and its fields as stored
+    (JSON)."""
 
     id: uuid.UUID
     kind: str
     payload: str
-    attempts: int
 
 
 class OutboxStore(Protocol):
-    """The events committed with the changes that caused them, until they are handled."""
+    """The events committed with the changes that caused them, until they are handed to the
+    job queue."""
 
     async def add(self, kind: str, payload: str, now: datetime) -> None: ...
 
-    async def claim(self, now: datetime, lease: timedelta, limit: int) -> list[OutboxEntry]:
-        """Up to ``limit`` entries due by ``now``, oldest first, counted as attempted and
-        hidden from other claims for ``lease`` (so one whose runner dies is claimed again
-        once it ends). Concurrent claims never return the same entry."""
-        ...
-
-    async def done(self, entry_id: uuid.UUID) -> None: ...
-
-    async def retry(self, entry_id: uuid.UUID, at: datetime, error: str) -> None: ...
-
-    async def fail(self, entry_id: uuid.UUID, now: datetime, error: str) -> None:
-        """Out of attempts: kept, never claimed again."""
+    async def take(self, limit: int) -> list[OutboxEntry]:
+        """Remove and return up to ``limit`` entries, oldest first; concurrent takes never
+        return the same entry. They are gone once the transaction commits."""
         ...
 
 
@@ -301,4 +302,49 @@ class EmailSender(Protocol):
 class HealthProbe(Protocol):
     async def check(self) -> None:
         """Return when the dependency answers; raise ``StorageUnavailable`` otherwise."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class JobSummary:
+    """A job as an operator sees it."""
+
+    id: int
+    kind: str
+    status: str  # waiting, running, succeeded, failed, aborted, cancelled
+    attempts: int
+    scheduled_at: datetime | None  # the next try, for one waiting to be tried again
+    changed_at: datetime | None  # its last change of status
+
+
+@dataclass(frozen=True, slots=True)
+class KindBacklog:
+    """What waits for one kind of job: not yet run (due or scheduled for a retry), the age
+    of the oldest that is due, and how many ran out of attempts and are kept."""
+
+    kind: str
+    waiting: int
+    oldest_due_seconds: float
+    failed: int
+
+
+class JobQueue(Protocol):
+    """The jobs, for operators: what waits, and what ran out of attempts."""
+
+    async def jobs(self, *, failed_only: bool) -> list[JobSummary]: ...
+
+    async def retry(self, job_id: int) -> bool:
+        """Run a failed job again now; ``False`` when no failed job has that id."""
+        ...
+
+    async def purge_failed(self) -> int:
+        """Delete the failed jobs; how many."""
+        ...
+
+    async def backlog(self) -> list[KindBacklog]:
+        """Raise ``StorageUnavailable`` when the queue cannot be read."""
+        ...
+
+    async def check(self) -> None:
+        """Return when the queue answers; raise ``StorageUnavailable`` otherwise."""
         ...

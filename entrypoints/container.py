@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -20,7 +21,8 @@ from adapters.sqlalchemy.engine import close_engine, create_engine
 from adapters.sqlalchemy.health import SqlAlchemyHealthProbe
 from adapters.sqlalchemy.pool_events import watch_checkouts
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from application.ports import Clock, EmailSender, RateLimiter
+from application.jobs import RETRIES_BY_EVENT
+from application.ports import Clock, EmailSender, JobQueue, RateLimiter, UnitOfWorkFactory
 from application.throttling import LoginThrottle
 from application.use_cases.account_mail import (
     MAILS_PER_HOUR,
@@ -31,6 +33,7 @@ from application.use_cases.account_mail import (
     VerifyEmail,
 )
 from application.use_cases.create_superuser import CreateSuperuser
+from application.use_cases.delete_expired import DeleteExpired
 from application.use_cases.get_current_user import GetCurrentUser
 from application.use_cases.login import Login
 from application.use_cases.mail_handlers import (
@@ -46,7 +49,6 @@ from application.use_cases.manage_items import (
     UpdateItem,
 )
 from application.use_cases.manage_users import DeleteUser, GetUser, ListUsers, UpdateUser
-from application.use_cases.process_outbox import ProcessOutbox
 from application.use_cases.register_user import RegisterUser
 from application.use_cases.sessions import Logout, LogoutAll, RefreshTokens
 from domain.events import PasswordResetRequested, UserRegistered, VerificationRequested
@@ -54,6 +56,9 @@ from entrypoints.metrics import Metrics
 from entrypoints.settings import Settings
 
 if TYPE_CHECKING:
+    import procrastinate
+
+    from adapters.jobs.runner import JobRunner
     from adapters.ratelimit.redis import RedisRateLimitStore
     from adapters.sqlalchemy.migrations import AlembicMigrator
 
@@ -197,17 +202,32 @@ class Container(containers.DeclarativeContainer):
     send_reset_link = providers.Singleton(
         SendResetLink, uow_factory=unit_of_work.provider, clock=clock, sender=email_sender
     )
-    process_outbox = providers.Singleton(
-        ProcessOutbox,
-        uow_factory=unit_of_work.provider,
-        clock=clock,
-        handlers=providers.Dict(
-            {
-                UserRegistered: send_welcome_mail,
-                VerificationRequested: send_verification_link,
-                PasswordResetRequested: send_reset_link,
-            }
-        ),
+    job_handlers = providers.Dict(
+        {
+            UserRegistered: send_welcome_mail,
+            VerificationRequested: send_verification_link,
+            PasswordResetRequested: send_reset_link,
+        }
+    )
+    delete_expired = providers.Singleton(
+        DeleteExpired, uow_factory=unit_of_work.provider, clock=clock
+    )
+    # The job queue (procrastinate) is loaded only by what runs or retries jobs: a serving
+    # process that leaves its jobs to `keel worker` never imports it.
+    job_app = providers.Singleton(
+        lambda s, h, d, m: _job_app(s, h, d, m), settings, job_handlers, delete_expired, metrics
+    )
+    job_runner = providers.Factory(
+        lambda a, u, e, s, w, m, concurrency=1: _job_runner(a, u, e, s, w, m, concurrency),
+        job_app,
+        unit_of_work.provider,
+        engine,
+        settings,
+        outbox_wakeup,
+        metrics,
+    )
+    job_queue = providers.Singleton(
+        lambda s, e, a: _job_queue(s, e, a), settings, engine, job_app.provider
     )
 
 
@@ -252,6 +272,72 @@ def _migrator(database_url: str) -> AlembicMigrator:
     from adapters.sqlalchemy.migrations import AlembicMigrator
 
     return AlembicMigrator(database_url)
+
+
+def _job_app(
+    settings: Settings,
+    handlers: dict[type[object], object],
+    delete_expired: DeleteExpired,
+    metrics: Metrics,
+) -> procrastinate.App:
+    from adapters.jobs.app import build_job_app
+
+    return build_job_app(
+        database_url=settings.database_url,
+        handlers=handlers,  # type: ignore[arg-type]
+        policies=RETRIES_BY_EVENT,
+        housekeeping_cron=settings.housekeeping_cron,
+        delete_expired=delete_expired.execute,
+        on_outcome=metrics.job_outcome,
+        pool_size=settings.database_pool_size,
+    )
+
+
+def _job_runner(
+    app: procrastinate.App,
+    uow_factory: UnitOfWorkFactory,
+    engine: AsyncEngine,
+    settings: Settings,
+    wakeup: asyncio.Event,
+    metrics: Metrics,
+    concurrency: int,
+) -> JobRunner:
+    from adapters.jobs.names import QUEUE
+    from adapters.jobs.relay import InMemoryQueueRelay
+    from adapters.jobs.runner import JobRunner
+    from adapters.sqlalchemy.outbox_relay import SqlAlchemyOutboxRelay
+
+    relay: SqlAlchemyOutboxRelay | InMemoryQueueRelay
+    if settings.uses_postgres:
+        relay = SqlAlchemyOutboxRelay(engine, QUEUE)
+    else:
+        relay = InMemoryQueueRelay(uow_factory, app)
+    return JobRunner(
+        app,
+        relay,
+        concurrency=concurrency,
+        wakeup=wakeup,
+        on_enqueued=lambda kind: metrics.job_outcome(kind, "enqueued"),
+    )
+
+
+def _job_queue(
+    settings: Settings, engine: AsyncEngine, app: Callable[[], procrastinate.App]
+) -> JobQueue:
+    from adapters.jobs.names import QUEUE
+    from adapters.sqlalchemy.job_queue import SqlAlchemyJobQueue
+
+    if settings.uses_postgres:
+
+        async def retry(job_id: int) -> bool:
+            from adapters.jobs.queue import retry_failed
+
+            return await retry_failed(app(), job_id)
+
+        return SqlAlchemyJobQueue(engine, QUEUE, retry)
+    from adapters.jobs.queue import InMemoryJobQueue
+
+    return InMemoryJobQueue(app())
 
 
 def _rate_limit_store(settings: Settings) -> RedisRateLimitStore | None:

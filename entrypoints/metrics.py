@@ -5,6 +5,7 @@ worker adds them all up."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -14,7 +15,10 @@ from prometheus_client import (
     Histogram,
     generate_latest,
     multiprocess,
+    start_http_server,
 )
+
+from application.ports import KindBacklog
 
 MULTIPROCESS_DIR_VARIABLES = ("PROMETHEUS_MULTIPROC_DIR", "prometheus_multiproc_dir")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -71,6 +75,52 @@ class Metrics:
             "Logins refused because of too many failures (429).",
             registry=self.registry,
         )
+
+        job_labels = ("kind",)
+        self.jobs = Counter(
+            "keel_jobs",
+            "Background jobs by kind and outcome: enqueued (moved from the outbox into the "
+            "queue), succeeded, retried (failed, tried again later), failed (out of attempts).",
+            ("kind", "outcome"),
+            registry=self.registry,
+        )
+        self.jobs_waiting = Gauge(
+            "keel_jobs_waiting",
+            "Background jobs not yet run, by kind: in the outbox, due, or waiting for a retry.",
+            job_labels,
+            registry=self.registry,
+            multiprocess_mode="mostrecent",
+        )
+        self.jobs_oldest_due = Gauge(
+            "keel_jobs_oldest_due_seconds",
+            "Age of the oldest background job that is due and not yet run, by kind.",
+            job_labels,
+            registry=self.registry,
+            multiprocess_mode="mostrecent",
+        )
+        self.jobs_failed_kept = Gauge(
+            "keel_jobs_failed_kept",
+            "Background jobs that ran out of attempts and are kept for an operator, by kind.",
+            job_labels,
+            registry=self.registry,
+            multiprocess_mode="mostrecent",
+        )
+
+    def job_outcome(self, kind: str, outcome: str) -> None:
+        self.jobs.labels(kind, outcome).inc()
+
+    def job_backlog(self, backlog: Iterable[KindBacklog], kinds: Iterable[str]) -> None:
+        """Every known kind is set, to zero when nothing of it waits."""
+        by_kind = {entry.kind: entry for entry in backlog}
+        for kind in {*kinds, *by_kind}:
+            entry = by_kind.get(kind) or KindBacklog(kind, 0, 0.0, 0)
+            self.jobs_waiting.labels(kind).set(entry.waiting)
+            self.jobs_oldest_due.labels(kind).set(entry.oldest_due_seconds)
+            self.jobs_failed_kept.labels(kind).set(entry.failed)
+
+    def serve(self, port: int) -> None:
+        """This process's metrics over HTTP on ``port`` (``keel worker``, which has no API)."""
+        start_http_server(port, registry=self.registry)
 
     def exposition(self) -> bytes:
         """The Prometheus text of this process, or of every worker in multiprocess mode."""

@@ -91,7 +91,11 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_tls: Literal["starttls", "ssl", "none"] = "starttls"
     smtp_timeout_seconds: float = Field(10.0, gt=0, le=120)
-    jobs_in_process: bool = True
+    # Unset: on in development and test, where `keel serve` runs the jobs itself; off
+    # elsewhere, where `keel worker` runs them.
+    jobs_in_process: bool | None = None
+    housekeeping_cron: str = Field("*/10 * * * *", min_length=9, max_length=100)
+    worker_metrics_port: int | None = Field(None, ge=1, le=65535)
 
     @model_validator(mode="before")
     @classmethod
@@ -118,6 +122,17 @@ class Settings(BaseSettings):
         if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
         return url
+
+    @field_validator("housekeeping_cron")
+    @classmethod
+    def _a_schedule(cls, value: str) -> str:
+        from croniter import croniter  # type: ignore[import-untyped]
+
+        if not croniter.is_valid(value):
+            raise ValueError(
+                "must be a cron schedule such as */10 * * * * (an optional sixth field is seconds)"
+            )
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -234,6 +249,16 @@ class Settings(BaseSettings):
         if self.log_format:
             return self.log_format
         return "console" if self.environment in ("development", "test") else "json"
+
+    @property
+    def effective_jobs_in_process(self) -> bool:
+        if self.jobs_in_process is not None:
+            return self.jobs_in_process
+        return self.environment in ("development", "test")
+
+    @property
+    def uses_postgres(self) -> bool:
+        return self.database_url.startswith("postgresql")
 
     @property
     def effective_docs_enabled(self) -> bool:

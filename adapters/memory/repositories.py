@@ -206,6 +206,9 @@ class InMemorySessionStore:
     async def revoke_user(self, user_id: uuid.UUID, now: datetime) -> None:
         self._revoke(lambda s: s.user_id == user_id, now)
 
+    async def delete_expired(self, now: datetime) -> int:
+        return _delete_where(self._table, lambda s: s.expires_at <= now)
+
     def _revoke(self, which: Callable[[RefreshSession], bool], now: datetime) -> None:
         for session in list(self._table.rows()):
             if which(session) and session.revoked_at is None:
@@ -234,3 +237,13 @@ class InMemoryOneTimeTokenStore:
         for token in list(self._table.rows()):
             if token.user_id == user_id and token.purpose is purpose and token.used_at is None:
                 self._table.put(token.id, dataclasses.replace(token, used_at=now))
+
+    async def delete_expired(self, now: datetime) -> int:
+        return _delete_where(self._table, lambda t: t.expires_at <= now)
+
+
+def _delete_where(table: Staged[E], which: Callable[[E], bool]) -> int:
+    doomed = [row.id for row in table.rows() if which(row)]
+    for key in doomed:
+        table.delete(key)
+    return len(doomed)

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from application.ports import OutboxEntry
 from domain.item import Item
@@ -19,12 +18,4 @@ class InMemoryStore:
     items: dict[uuid.UUID, Item] = field(default_factory=dict)
     sessions: dict[uuid.UUID, RefreshSession] = field(default_factory=dict)
     one_time_tokens: dict[uuid.UUID, OneTimeToken] = field(default_factory=dict)
-    outbox: dict[uuid.UUID, OutboxRow] = field(default_factory=dict)
-
-
-@dataclass
-class OutboxRow:
-    entry: OutboxEntry
-    available_at: datetime
-    failed_at: datetime | None = None
-    last_error: str | None = None
+    outbox: dict[uuid.UUID, OutboxEntry] = field(default_factory=dict)

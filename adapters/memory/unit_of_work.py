@@ -43,8 +43,6 @@ class InMemoryUnitOfWork:
         self.sessions = InMemorySessionStore(self._sessions, self._users)
         self._tokens: Staged[OneTimeToken] = Staged(self._store.one_time_tokens)
         self.one_time_tokens = InMemoryOneTimeTokenStore(self._tokens)
-        # The outbox's own operations (claims, retries) take effect at once: nothing else
-        # that one transaction does is read between them.
         self.outbox = InMemoryOutboxStore(self._store.outbox)
         self.committed = False
         self._events = []
@@ -68,6 +66,7 @@ class InMemoryUnitOfWork:
         self._items.apply()
         self._sessions.apply()
         self._tokens.apply()
+        self.outbox.commit()
         events, self._events = self._events, []
         now = self._now()
         for event in events:
@@ -79,6 +78,7 @@ class InMemoryUnitOfWork:
         self._items.discard()
         self._sessions.discard()
         self._tokens.discard()
+        self.outbox.rollback()
         self._events = []
 
 

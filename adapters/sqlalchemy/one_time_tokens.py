@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, delete, insert, select, update
 
 from adapters.sqlalchemy.connection import Connection
 from adapters.sqlalchemy.errors import translate_errors
@@ -60,6 +60,11 @@ class SqlAlchemyOneTimeTokenStore:
         )
         with translate_errors():
             await self._connection.execute(statement)
+
+    async def delete_expired(self, now: datetime) -> int:
+        with translate_errors():
+            result = await self._connection.execute(delete(table).where(table.c.expires_at <= now))
+        return result.rowcount
 
 
 def _to_token(row: Row[Any]) -> OneTimeToken:

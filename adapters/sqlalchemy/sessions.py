@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, insert, literal, select, update
+from sqlalchemy import ColumnElement, Row, delete, insert, literal, select, update
 
 from adapters.sqlalchemy.connection import Connection
 from adapters.sqlalchemy.errors import translate_errors
@@ -76,6 +76,11 @@ class SqlAlchemySessionStore:
 
     async def revoke_user(self, user_id: uuid.UUID, now: datetime) -> None:
         await self._revoke(table.c.user_id == user_id, now)
+
+    async def delete_expired(self, now: datetime) -> int:
+        with translate_errors():
+            result = await self._connection.execute(delete(table).where(table.c.expires_at <= now))
+        return result.rowcount
 
     async def _revoke(self, which: ColumnElement[bool], now: datetime) -> None:
         statement = update(table).where(which, table.c.revoked_at.is_(None)).values(revoked_at=now)

@@ -126,9 +126,7 @@ Index(
 )
 
 # The transactional outbox: what must happen after a change, stored in the change's own
-# transaction and removed once it has happened. ``available_at`` is when it may be (tried
-# again); a claimed entry moves it forward by its lease, so that an entry whose runner died is
-# claimed again once the lease ends. ``failed_at``: out of attempts, kept for an operator.
+# transaction and moved into the job queue by a relay (which then owns its retries).
 outbox = Table(
     "outbox",
     metadata,
@@ -136,9 +134,5 @@ outbox = Table(
     Column("kind", String(64), nullable=False),
     Column("payload", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
-    Column("available_at", UTCDateTime, nullable=False),
-    Column("attempts", Integer, nullable=False),
-    Column("last_error", Text, nullable=True),
-    Column("failed_at", UTCDateTime, nullable=True),
 )
-Index("ix_outbox_available_at", outbox.c.available_at)
+Index("ix_outbox_created_at", outbox.c.created_at)

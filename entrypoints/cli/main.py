@@ -18,6 +18,7 @@ from application.mail import Mail, MailKind
 from application.use_cases.register_user import RegisterUserCommand
 from domain.email import Email
 from entrypoints.cli.errors import fail, readable_errors, stdin_is_interactive
+from entrypoints.cli.jobs import jobs_cli, worker
 from entrypoints.cli.metrics import shared_metrics_directory
 from entrypoints.container import Container, build_container, shutdown_container
 from entrypoints.logs import configure_logging
@@ -93,6 +94,7 @@ def build_cli(*, asgi_factory_path: str, openapi_builder: OpenApiBuilder) -> typ
             typer.echo(f"wrote {output}", err=True)
 
     app.command()(worker)
+    app.add_typer(jobs_cli, name="jobs")
     app.command()(migrate)
     app.command("create-superuser")(create_superuser)
     app.command("send-test-email")(send_test_email)
@@ -110,36 +112,6 @@ def _exit_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
     """SIGTERM outside uvicorn's own handling: replayed after its graceful shutdown, or
     received before it started serving. Either way a stop was asked for."""
     raise SystemExit(0)
-
-
-def worker(
-    concurrency: Annotated[int, typer.Option(min=1, max=64, help="Jobs run at the same time")] = 1,
-) -> None:
-    """Run the background jobs (mail) recorded in the outbox until SIGTERM or Ctrl-C; the
-    jobs in hand are finished first. Any number of workers may share one database."""
-    with readable_errors():
-        settings = load_settings()
-        configure_logging(settings.log_level, settings.effective_log_format)
-        asyncio.run(_run_worker(build_container(settings), concurrency))
-
-
-async def _run_worker(container: Container, concurrency: int) -> None:
-    from entrypoints.jobs import OutboxRunner
-
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    runner = OutboxRunner(
-        container.process_outbox(), container.outbox_wakeup(), concurrency=concurrency
-    )
-    runner.start()
-    typer.echo(f"keel worker running {concurrency} job(s) at a time", err=True)
-    try:
-        await stop.wait()
-    finally:
-        await runner.stop()
-        await shutdown_container(container)
 
 
 def migrate(

@@ -20,7 +20,6 @@ from entrypoints.http.middleware.request_context import RequestContextMiddleware
 from entrypoints.http.middleware.trusted_hosts import TrustedHostMiddleware
 from entrypoints.http.middleware.unhandled_errors import UnhandledErrorMiddleware
 from entrypoints.http.routers import auth, health, items, metrics, users
-from entrypoints.jobs import OutboxRunner
 from entrypoints.logs import configure_logging
 from entrypoints.metrics import Metrics
 from entrypoints.settings import Settings, load_settings
@@ -43,8 +42,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         gc.collect()
         gc.freeze()
         runner = None
-        if settings.jobs_in_process:
-            runner = OutboxRunner(container.process_outbox(), container.outbox_wakeup())
+        if settings.effective_jobs_in_process:
+            runner = container.job_runner()
             runner.start()
         try:
             yield

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from dependency_injector import providers
 
 from adapters.memory.store import InMemoryStore
 from application.changes import UserChanges
+from application.jobs import MAIL_RETRIES
 from application.mail import Mail, MailDeliveryFailed, MailKind
 from application.use_cases.login import LoginCommand
-from application.use_cases.process_outbox import ATTEMPTS, FIRST_RETRY, LONGEST_PAUSE
 from application.use_cases.register_user import RegisterUserCommand
 from domain.errors import (
     AuthenticationFailed,
@@ -28,6 +28,7 @@ from domain.one_time_token import OneTimeToken, TokenPurpose
 from domain.user import User
 from entrypoints.container import Container
 from tests.support.clock import FixedClock
+from tests.support.jobs import make_waiting_jobs_due, queued_jobs, run_due_jobs
 
 PASSWORD = "correct horse battery"
 NEW_PASSWORD = "a long and quiet river"
@@ -58,8 +59,7 @@ def sender(container: Container) -> Iterator[RecordingSender]:
 async def run_jobs(container: Container, sender: RecordingSender, kind: MailKind) -> list[Mail]:
     """Run every background job that is due; the mails of ``kind`` they sent."""
     before = len(sender.sent)
-    while await container.process_outbox().run_once():
-        pass
+    await run_due_jobs(container)
     return [mail for mail in sender.sent[before:] if mail.kind is kind]
 
 
@@ -294,42 +294,67 @@ async def test_registration_records_its_mails_and_the_jobs_send_them(
     )
     assert sender.sent == []  # nothing is sent by the request itself
     assert len(store.outbox) == 2
-    while await container.process_outbox().run_once():
-        pass
+    await run_due_jobs(container)
     assert sorted(mail.kind for mail in sender.sent) == [MailKind.VERIFY_EMAIL, MailKind.WELCOME]
     assert {mail.to for mail in sender.sent} == {"bob@example.com"}
     assert store.outbox == {}
 
 
+def reset_job(container: Container) -> dict[str, object]:
+    [job] = [j for j in queued_jobs(container) if j["task_name"] == "password_reset_requested"]
+    return job
+
+
+def seconds_until(moment: object) -> float:
+    assert isinstance(moment, datetime)
+    return (moment - datetime.now(UTC)).total_seconds()
+
+
 async def test_a_failed_mail_is_tried_again_later_until_it_goes(
-    container: Container, sender: RecordingSender, alice: User, clock: FixedClock
+    container: Container, sender: RecordingSender, alice: User
 ) -> None:
     sender.failures = 2
     await container.request_password_reset().execute("alice@example.com")
     assert await run_jobs(container, sender, MailKind.PASSWORD_RESET) == []
-    clock.advance(FIRST_RETRY - timedelta(seconds=1))
+    job = reset_job(container)
+    assert (job["status"], job["attempts"]) == ("todo", 1)
+    assert 8 < seconds_until(job["scheduled_at"]) <= 10  # the first retry within seconds
     assert await run_jobs(container, sender, MailKind.PASSWORD_RESET) == []  # not yet due
-    clock.advance(timedelta(seconds=1))
+    make_waiting_jobs_due(container)
     assert await run_jobs(container, sender, MailKind.PASSWORD_RESET) == []  # fails again
-    clock.advance(FIRST_RETRY * 2)
+    job = reset_job(container)
+    assert 18 < seconds_until(job["scheduled_at"]) <= 20  # then twice as long
+    make_waiting_jobs_due(container)
     [mail] = await run_jobs(container, sender, MailKind.PASSWORD_RESET)
     assert mail.to == "alice@example.com"
+    assert reset_job(container)["status"] == "succeeded"
 
 
-async def test_a_mail_that_keeps_failing_is_kept_as_failed(
-    container: Container,
-    sender: RecordingSender,
-    alice: User,
-    clock: FixedClock,
-    store: InMemoryStore,
+async def test_a_mail_that_keeps_failing_is_kept_as_failed_and_can_be_retried(
+    container: Container, sender: RecordingSender, alice: User
 ) -> None:
-    sender.failures = ATTEMPTS
+    sender.failures = MAIL_RETRIES.attempts
     await container.request_password_reset().execute("alice@example.com")
-    for _ in range(ATTEMPTS):
+    for _ in range(MAIL_RETRIES.attempts):
         assert await run_jobs(container, sender, MailKind.PASSWORD_RESET) == []
-        clock.advance(LONGEST_PAUSE)
-    assert await run_jobs(container, sender, MailKind.PASSWORD_RESET) == []
-    [row] = store.outbox.values()
-    assert row.failed_at is not None
-    assert row.entry.attempts == ATTEMPTS
-    assert "ConnectionRefusedError" in (row.last_error or "")
+        make_waiting_jobs_due(container)
+    job = reset_job(container)
+    assert (job["status"], job["attempts"]) == ("failed", MAIL_RETRIES.attempts)
+    queue = container.job_queue()
+    [failed] = await queue.jobs(failed_only=True)
+    assert (failed.kind, failed.status) == ("password_reset_requested", "failed")
+    assert await run_jobs(container, sender, MailKind.PASSWORD_RESET) == []  # never by itself
+    assert not await queue.retry(failed.id + 1000)
+    assert await queue.retry(failed.id)
+    [mail] = await run_jobs(container, sender, MailKind.PASSWORD_RESET)
+    assert mail.to == "alice@example.com"
+    assert await queue.jobs(failed_only=True) == []
+
+
+def test_mail_is_tried_again_soon_then_less_often_for_hours() -> None:
+    pauses = [MAIL_RETRIES.pause_after(n) for n in range(1, MAIL_RETRIES.attempts)]
+    assert all(p is not None for p in pauses)
+    assert (pauses[0] or timedelta.max) <= timedelta(seconds=30)
+    assert pauses == sorted(pauses, key=lambda p: p or timedelta())  # never sooner
+    assert MAIL_RETRIES.total_wait() >= timedelta(hours=1)
+    assert MAIL_RETRIES.pause_after(MAIL_RETRIES.attempts) is None

@@ -17,6 +17,7 @@ from domain.user import User
 from entrypoints.container import Container
 from entrypoints.settings import Settings
 from tests.support.clock import FixedClock
+from tests.support.jobs import run_due_jobs
 
 PASSWORD = "correct horse battery"
 TRIALS = 5
@@ -77,8 +78,7 @@ async def test_a_burst_of_registrations_from_one_address_creates_no_more_than_th
 
 
 async def run_jobs(container: Container) -> None:
-    while await container.process_outbox().run_once():
-        pass
+    await run_due_jobs(container)
 
 
 def tokens(store: InMemoryStore, email: str, purpose: TokenPurpose) -> int:

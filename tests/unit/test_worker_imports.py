@@ -51,3 +51,24 @@ def test_a_spawned_worker_answers_pings_before_it_imports_the_application() -> N
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
+
+
+def test_a_worker_that_leaves_its_jobs_to_keel_worker_never_loads_the_queue_library() -> None:
+    """Its metrics and readiness read the queue in SQL; only running or retrying jobs needs
+    procrastinate (and its driver, psycopg)."""
+    script = (
+        "import sys\n"
+        "from entrypoints.http.app import create_app\n"
+        "from entrypoints.settings import Settings\n"
+        "settings = Settings(_env_file=None, environment='test', jobs_in_process=False,\n"
+        "    database_url='postgresql+asyncpg://keel@127.0.0.1:1/keel')\n"
+        "app = create_app(settings)\n"
+        "app.state.container.job_queue()\n"
+        "loaded = {name.split('.')[0] for name in sys.modules}\n"
+        "print(' '.join(sorted(loaded & {'procrastinate', 'psycopg', 'psycopg_pool'})))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, cwd=ROOT
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""

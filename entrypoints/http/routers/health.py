@@ -12,6 +12,9 @@ from entrypoints.http.schemas import HealthOut
 router = APIRouter(prefix="/health", tags=["health"])
 
 DATABASE_DOWN = ErrorExample("Database is unavailable", {"checks": {"database": "unavailable"}})
+QUEUE_DOWN = ErrorExample(
+    "The job queue is unavailable", {"checks": {"database": "ok", "jobs": "unavailable"}}
+)
 
 
 @router.get(
@@ -36,17 +39,26 @@ async def live() -> HealthOut:
     ),
 )
 async def ready(request: Request, container: ContainerDep) -> HealthOut | Response:
-    """Ready to serve: the database answers within two seconds. Otherwise 503 naming the
-    failing check in `details.checks`."""
+    """Ready to serve: the database answers within two seconds, and so does the job queue
+    (in the database on PostgreSQL). Otherwise 503 naming the failing check in
+    `details.checks`."""
     try:
         await container.health_probe().check()
     except StorageUnavailable:
-        return error_response(
-            request,
-            503,
-            "SERVICE_UNAVAILABLE",
-            DATABASE_DOWN.message,
-            DATABASE_DOWN.details,
-            headers={"Retry-After": "5"},
-        )
-    return HealthOut(status="ok", checks={"database": "ok"})
+        return _unavailable(request, DATABASE_DOWN)
+    try:
+        await container.job_queue().check()
+    except StorageUnavailable:
+        return _unavailable(request, QUEUE_DOWN)
+    return HealthOut(status="ok", checks={"database": "ok", "jobs": "ok"})
+
+
+def _unavailable(request: Request, answer: ErrorExample) -> Response:
+    return error_response(
+        request,
+        503,
+        "SERVICE_UNAVAILABLE",
+        answer.message,
+        answer.details,
+        headers={"Retry-After": "5"},
+    )

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from fastapi import APIRouter
 from starlette.responses import Response
 
+from application.errors import StorageUnavailable
+from application.outbox import KINDS
 from entrypoints.http.dependencies import ContainerDep
 from entrypoints.http.openapi import documented
 
@@ -32,7 +35,10 @@ def _responses() -> dict[int | str, dict[str, Any]]:
 )
 async def metrics(container: ContainerDep) -> Response:
     """Requests by method, route template and status (count and latency histogram), requests
-    in flight, database connections in use, login failures and throttled logins. With
-    several workers every scrape adds up all of them."""
+    in flight, database connections in use, login failures and throttled logins; background
+    jobs by kind and outcome, and the backlog by kind (waiting, the age of the oldest due,
+    failed and kept). With several workers every scrape adds up all of them."""
     metrics = container.metrics()
+    with contextlib.suppress(StorageUnavailable):  # readiness names the database
+        metrics.job_backlog(await container.job_queue().backlog(), KINDS)
     return Response(metrics.exposition(), media_type=metrics.content_type)

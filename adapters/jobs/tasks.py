@@ -1,0 +1,119 @@
+"""The kinds of job as procrastinate tasks: one per kind of event, each tried again by its
+policy, and the housekeeping that runs on a schedule."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import procrastinate
+from procrastinate import JobContext
+from procrastinate.jobs import Job
+from procrastinate.retry import BaseRetryStrategy, RetryDecision
+
+from adapters.jobs.names import HOUSEKEEPING, QUEUE
+from application.jobs import HOUSEKEEPING_RETRIES, RetryPolicy
+from application.outbox import KINDS, decode
+
+logger = logging.getLogger("keel.jobs")
+# Finished jobs stay listed for a day (``keel jobs list``); failed ones until purged.
+FINISHED_JOBS_KEPT_HOURS = 24
+
+Handler = Callable[[Any], Awaitable[None]]
+# Told of each job's outcome: (kind, "succeeded" | "retried" | "failed").
+OutcomeListener = Callable[[str, str], None]
+
+
+class UnreadableJob(Exception):
+    """A job this code cannot read (from another version, or altered by hand): trying it
+    again cannot help."""
+
+
+class PolicyRetry(BaseRetryStrategy):
+    def __init__(self, policy: RetryPolicy) -> None:
+        self._policy = policy
+
+    def get_retry_decision(self, *, exception: BaseException, job: Job) -> RetryDecision | None:
+        if isinstance(exception, UnreadableJob):
+            return None
+        pause = self._policy.pause_after(job.attempts + 1)
+        if pause is None:
+            return None
+        return RetryDecision(retry_at=datetime.now(UTC) + pause)
+
+
+def register_event_jobs(
+    app: procrastinate.App,
+    handlers: Mapping[type[Any], Handler],
+    policies: Mapping[type[Any], RetryPolicy],
+    on_outcome: OutcomeListener,
+) -> None:
+    """A task per kind of event; its arguments are the outbox entry's id and payload."""
+    for kind, event_type in KINDS.items():
+        policy = policies[event_type]
+        job = _event_job(kind, handlers[event_type], policy, on_outcome)
+        app.task(name=kind, queue=QUEUE, pass_context=True, retry=PolicyRetry(policy))(job)
+
+
+def register_housekeeping(
+    app: procrastinate.App,
+    cron: str,
+    delete_expired: Callable[[], Awaitable[object]],
+    on_outcome: OutcomeListener,
+) -> None:
+    """Once per ``cron`` tick across all workers (procrastinate defers each tick once)."""
+
+    async def housekeeping(context: JobContext, timestamp: int) -> None:
+        async def work() -> None:
+            await delete_expired()
+            await app.job_manager.delete_old_jobs(nb_hours=FINISHED_JOBS_KEPT_HOURS, queue=QUEUE)
+
+        await _observed(HOUSEKEEPING, context, HOUSEKEEPING_RETRIES, on_outcome, work)
+
+    task = app.task(
+        name=HOUSEKEEPING,
+        queue=QUEUE,
+        pass_context=True,
+        retry=PolicyRetry(HOUSEKEEPING_RETRIES),
+    )(housekeeping)
+    app.periodic(cron=cron, periodic_id=HOUSEKEEPING)(task)
+
+
+def _event_job(
+    kind: str, handler: Handler, policy: RetryPolicy, on_outcome: OutcomeListener
+) -> Callable[..., Awaitable[None]]:
+    async def run(context: JobContext, payload: str, outbox_id: str) -> None:
+        try:
+            event = decode(kind, payload)
+        except (KeyError, ValueError, TypeError) as exc:
+            on_outcome(kind, "failed")
+            logger.error("background job unreadable", extra={"kind": kind, "error": repr(exc)})
+            raise UnreadableJob(repr(exc)) from exc
+        await _observed(kind, context, policy, on_outcome, lambda: handler(event))
+
+    run.__name__ = run.__qualname__ = f"run_{kind}"
+    return run
+
+
+async def _observed(
+    kind: str,
+    context: JobContext,
+    policy: RetryPolicy,
+    on_outcome: OutcomeListener,
+    work: Callable[[], Awaitable[object]],
+) -> None:
+    attempt = context.job.attempts + 1
+    try:
+        await work()
+    except Exception as exc:  # any failure is tried again by the policy
+        final = policy.pause_after(attempt) is None
+        on_outcome(kind, "failed" if final else "retried")
+        log = logger.error if final else logger.warning
+        log(
+            "background job failed",
+            extra={"kind": kind, "attempt": attempt, "final": final, "error": repr(exc)},
+        )
+        raise
+    on_outcome(kind, "succeeded")

@@ -3,6 +3,7 @@ receives. With ``user``/``password`` set it demands that login (over the plain c
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -34,8 +35,20 @@ class _Inbox:
     def __init__(self) -> None:
         self.received: list[Received] = []
         self.condition = threading.Condition()
+        self.hold_seconds = 0.0
+        self.held = 0  # messages whose acceptance was held back so far
 
-    async def handle_DATA(self, _server: SMTP, _session: Session, envelope: Envelope) -> str:  # noqa: N802
+    async def handle_DATA(self, server: SMTP, _session: Session, envelope: Envelope) -> str:  # noqa: N802
+        if self.hold_seconds:
+            with self.condition:
+                self.held += 1
+                self.condition.notify_all()
+            deadline = time.monotonic() + self.hold_seconds
+            # Released from the test's thread: a plain attribute, looked at often.
+            while self.hold_seconds and time.monotonic() < deadline:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+            if server.transport is None or server.transport.is_closing():
+                return "421 The sender went away"  # never accepted: not received
         raw = envelope.original_content or b""  # the bytes as received
         message = email.message_from_bytes(raw, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
@@ -81,6 +94,20 @@ class SmtpServer:
 
     def stop(self) -> None:
         self._controller.stop()
+
+    def hold(self, seconds: float) -> None:
+        """Keep each message's sender waiting this long before it is accepted (0: at once,
+        releasing those held now); one whose sender went away meanwhile is not received."""
+        self._inbox.hold_seconds = seconds
+
+    def wait_until_held(self, count: int, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        with self._inbox.condition:
+            while self._inbox.held < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"{self._inbox.held} of {count} held after {timeout} s")
+                self._inbox.condition.wait(left)
 
     def clear(self) -> None:
         with self._inbox.condition:

@@ -3,6 +3,7 @@ may wait for its mail server."""
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -45,3 +46,7 @@ RETRIES_BY_EVENT: dict[type[object], RetryPolicy] = {
     VerificationRequested: MAIL_RETRIES,
     PasswordResetRequested: MAIL_RETRIES,
 }
+
+# The key of the job being run (its outbox entry's id), while its handler runs: a job run
+# twice sends mail with the same Message-ID, so that the receiving side can tell.
+running_job: ContextVar[str | None] = ContextVar("running_job", default=None)

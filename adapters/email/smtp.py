@@ -10,6 +10,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
 from adapters.email.templates import render
+from application.jobs import running_job
 from application.mail import Mail, MailDeliveryFailed
 
 TLS_MODES = ("starttls", "ssl", "none")
@@ -61,7 +62,7 @@ class SmtpEmailSender:
         message["To"] = mail.to
         message["Subject"] = rendered.subject
         message["Date"] = formatdate(usegmt=True)
-        message["Message-ID"] = make_msgid(domain=_domain_of(self._sender))
+        message["Message-ID"] = _message_id(mail, _domain_of(self._sender))
         message.set_content(rendered.text)
         message.add_alternative(rendered.html, subtype="html")
         return message
@@ -110,3 +111,12 @@ def _quit(client: smtplib.SMTP) -> None:
 def _domain_of(sender: str) -> str:
     _name, address = parseaddr(sender)
     return address.rpartition("@")[2] or "localhost"
+
+
+def _message_id(mail: Mail, domain: str) -> str:
+    """One per job and kind of mail: a job that runs again (after a crash between the mail
+    server's acceptance and the job's end) sends the same Message-ID."""
+    job = running_job.get()
+    if job is None:
+        return make_msgid(domain=domain)
+    return f"<{job}.{mail.kind.value}@{domain}>"

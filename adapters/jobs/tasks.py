@@ -4,6 +4,7 @@ policy, and the housekeeping that runs on a schedule."""
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -14,7 +15,7 @@ from procrastinate.jobs import Job
 from procrastinate.retry import BaseRetryStrategy, RetryDecision
 
 from adapters.jobs.names import HOUSEKEEPING, QUEUE
-from application.jobs import HOUSEKEEPING_RETRIES, RetryPolicy
+from application.jobs import HOUSEKEEPING_RETRIES, RetryPolicy, running_job
 from application.outbox import KINDS, decode
 
 logger = logging.getLogger("keel.jobs")
@@ -87,11 +88,16 @@ def _event_job(
     async def run(context: JobContext, payload: str, outbox_id: str) -> None:
         try:
             event = decode(kind, payload)
+            outbox_id = str(uuid.UUID(outbox_id))
         except (KeyError, ValueError, TypeError) as exc:
             on_outcome(kind, "failed")
             logger.error("background job unreadable", extra={"kind": kind, "error": repr(exc)})
             raise UnreadableJob(repr(exc)) from exc
-        await _observed(kind, context, policy, on_outcome, lambda: handler(event))
+        token = running_job.set(outbox_id)
+        try:
+            await _observed(kind, context, policy, on_outcome, lambda: handler(event))
+        finally:
+            running_job.reset(token)
 
     run.__name__ = run.__qualname__ = f"run_{kind}"
     return run

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 
 from adapters.email.logging import LoggingEmailSender
 from adapters.email.smtp import SmtpEmailSender
+from application.jobs import running_job
 from application.mail import Mail, MailDeliveryFailed, MailKind
 from application.ports import EmailSender
 from entrypoints.container import build_container
@@ -282,3 +284,22 @@ async def test_the_container_logs_mail_without_a_host_and_hides_tokens_when_stri
     )
     [line] = mail_lines(capsys)
     assert (TOKEN in line["link"]) is shown
+
+
+async def test_a_mail_sent_again_by_the_same_job_keeps_its_message_id(
+    smtp_server: SmtpServer,
+) -> None:
+    """At least once: a job run again after a crash sends a mail the receiving side can tell
+    is the same; mail sent outside a job, or by another job, gets an id of its own."""
+    mail = Mail(MailKind.WELCOME, to="ada@example.com", full_name="Ada")
+    sender = smtp_sender(smtp_server)
+    job = str(uuid.uuid4())
+    for key in (job, job, str(uuid.uuid4()), None):
+        token = running_job.set(key)
+        try:
+            await sender.send(mail)
+        finally:
+            running_job.reset(token)
+    ids = [r.message["Message-ID"] for r in smtp_server.wait_for(4)]
+    assert ids[0] == ids[1] == f"<{job}.welcome@example.com>"
+    assert len(set(ids)) == 3

@@ -155,6 +155,31 @@ def _drop_color_message(_logger: Any, _method: str, event_dict: EventDict) -> Ev
     return event_dict
 
 
+# procrastinate's lines about one job, by their ``action``: Keel logs each job's failures
+# itself (kind, attempt, error), without the job's arguments.
+_JOB_ACTIONS = frozenset(
+    {
+        "about_to_defer_jobs",
+        "jobs_deferred",
+        "loaded_job_info",
+        "start_job",
+        "job_success",
+        "job_error",
+        "job_error_retry",
+        "job_aborted",
+        "job_aborted_retry",
+        "ending_job",
+    }
+)
+
+
+def _not_about_one_job(record: logging.LogRecord) -> bool:
+    return not (
+        record.name.startswith("procrastinate")
+        and getattr(record, "action", None) in _JOB_ACTIONS
+    )
+
+
 def configure_logging(level: str = "INFO", log_format: str = "console") -> None:
     # No line shows the caller's file, thread or process: don't look them up for every
     # record (the logging HOWTO's own optimisations).
@@ -210,3 +235,5 @@ def configure_logging(level: str = "INFO", log_format: str = "console") -> None:
     logging.getLogger("aiosqlite").setLevel(max(logging.INFO, logging.getLevelName(level)))
     # The access line is Keel's own (with the route template and the user); uvicorn's is off.
     logging.getLogger("uvicorn.access").disabled = True
+    # So are the lines about each job: procrastinate's print the job's arguments (addresses).
+    handler.addFilter(_not_about_one_job)

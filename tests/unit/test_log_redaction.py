@@ -8,7 +8,9 @@ import logging
 import pytest
 import structlog
 
+from entrypoints.container import Container
 from entrypoints.logs import REDACTED, access_logger, configure_logging
+from tests.support.jobs import run_due_jobs
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"
 
@@ -110,3 +112,20 @@ def test_the_access_line_is_the_line_the_general_pipeline_writes(
     configure_logging("WARNING", "json")
     access_logger().info("request", **fields)
     assert capsys.readouterr().err == ""
+
+
+async def test_the_queue_library_never_logs_a_jobs_arguments(
+    container: Container, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """procrastinate writes each job's arguments (here an address) in its lines about the
+    job; those lines are left out, and Keel's own say what failed without them."""
+    configure_logging("INFO", "json")
+    await container.request_password_reset().execute("hidden-address@example.com")
+    await run_due_jobs(container)
+    logged = lines(capsys)
+    assert not [line for line in logged if "hidden-address" in json.dumps(line)]
+    logging.getLogger("procrastinate.worker").info(
+        "Starting worker", extra={"action": "start_worker"}
+    )
+    [kept] = lines(capsys)
+    assert kept["logger"] == "procrastinate.worker"

@@ -175,8 +175,7 @@ _JOB_ACTIONS = frozenset(
 
 def _not_about_one_job(record: logging.LogRecord) -> bool:
     return not (
-        record.name.startswith("procrastinate")
-        and getattr(record, "action", None) in _JOB_ACTIONS
+        record.name.startswith("procrastinate") and getattr(record, "action", None) in _JOB_ACTIONS
     )
 
 

@@ -172,9 +172,18 @@ def _pyproject() -> Doc:
 
 def _cli_commands() -> dict[str, list[str]]:
     """The `keel` commands and their long options, read from the source (importing the
-    command line pulls in the whole application, which is slower than this test file)."""
-    tree = ast.parse((ROOT / "entrypoints" / "cli" / "main.py").read_text(encoding="utf-8"))
-    functions = {node.name: node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)}
+    command line pulls in the whole application, which is slower than this test file).
+    main.py registers them; a command's function may live in another module of the package
+    (`app.command()(worker)`, imported from jobs.py)."""
+    cli = ROOT / "entrypoints" / "cli"
+    tree = ast.parse((cli / "main.py").read_text(encoding="utf-8"))
+    modules = [path for path in sorted(cli.glob("*.py")) if path.name != "main.py"]
+    functions = {  # main.py's own functions win a clash of names
+        node.name: node
+        for module in [*modules, cli / "main.py"]
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8")))
+        if isinstance(node, ast.FunctionDef)
+    }
 
     def options(function: ast.FunctionDef) -> list[str]:
         """Flags named in typer.Option(...), or else typer's default: --the-parameter."""

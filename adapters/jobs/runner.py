@@ -68,6 +68,10 @@ class JobRunner:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        # A stop while the queue's pool was opening leaves it half open, its connecting
+        # tasks alive: the event loop's shutdown would then wait for them for ever. Closing
+        # it again once the worker closed it itself does nothing.
+        await self._app.connector.close_async()
 
     async def drain(self) -> None:
         """Relay everything and run every job that is due, then return: one-off runs and

@@ -40,6 +40,12 @@ LIVE, READY = "/health/live", "/health/ready"
 ALL_INTERFACES = "0.0.0.0"  # noqa: S104
 # uvicorn's timeout_graceful_shutdown in `keel serve` (entrypoints/cli/main.py).
 GRACEFUL_SHUTDOWN_SECONDS = 20
+WORKER_METRICS_PATH = "/metrics"
+# After its jobs' grace a worker still closes its pools and the queue's connections.
+WORKER_EXIT_MARGIN_SECONDS = 5
+# The first step of a rollout (README, Kubernetes): the ConfigMap and the migration Job only.
+# `kubectl apply -k deploy/k8s -l 'app.kubernetes.io/component in (config,migration)'`
+BEFORE_THE_MIGRATION = frozenset({"config", "migration"})
 A_REAL_SECRET = "s" * 48
 
 Doc = dict[str, Any]
@@ -172,9 +178,18 @@ def _pyproject() -> Doc:
 
 def _cli_commands() -> dict[str, list[str]]:
     """The `keel` commands and their long options, read from the source (importing the
-    command line pulls in the whole application, which is slower than this test file)."""
-    tree = ast.parse((ROOT / "entrypoints" / "cli" / "main.py").read_text(encoding="utf-8"))
-    functions = {node.name: node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)}
+    command line pulls in the whole application, which is slower than this test file).
+    main.py registers them; a command's function may live in another module of the package
+    (`app.command()(worker)`, imported from jobs.py)."""
+    cli = ROOT / "entrypoints" / "cli"
+    tree = ast.parse((cli / "main.py").read_text(encoding="utf-8"))
+    modules = [path for path in sorted(cli.glob("*.py")) if path.name != "main.py"]
+    functions = {  # main.py's own functions win a clash of names
+        node.name: node
+        for module in [*modules, cli / "main.py"]
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8")))
+        if isinstance(node, ast.FunctionDef)
+    }
 
     def options(function: ast.FunctionDef) -> list[str]:
         """Flags named in typer.Option(...), or else typer's default: --the-parameter."""
@@ -240,6 +255,55 @@ def _settings_from(values: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> S
     return Settings(_env_file=None)
 
 
+def _module_constant(path: str, name: str) -> float:
+    """A number a module sets at its top, read from the source (importing the job runner
+    pulls in procrastinate and the application)."""
+    tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
+    for node in tree.body:
+        if (
+            isinstance(node, ast.Assign)
+            and any(isinstance(target, ast.Name) and target.id == name for target in node.targets)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, int | float)
+        ):
+            return float(node.value.value)
+    raise AssertionError(f"{path} no longer sets {name} to a number")
+
+
+def _worker_stop_grace() -> float:
+    """How long `keel worker` gives the jobs in hand after SIGTERM before it exits."""
+    return _module_constant("adapters/jobs/runner.py", "STOP_GRACE_SECONDS")
+
+
+def _compose_seconds(duration: str) -> float:
+    """A Compose duration ("30s", "1m30s", "1m", "500ms") in seconds."""
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|us|h|m|s)", str(duration))
+    assert parts, duration
+    assert "".join(n + u for n, u in parts) == str(duration), duration
+    scale = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001, "us": 0.000001}
+    return sum(float(number) * scale[unit] for number, unit in parts)
+
+
+def _interpolated(env: dict[str, Any]) -> dict[str, str]:
+    """A service's environment as Compose would pass it, with JWT_SECRET set and every other
+    variable left to its default."""
+    variables = {"JWT_SECRET": A_REAL_SECRET}
+    pattern = r"\$\{(\w+)(?::?[-?]([^}]*))?\}"
+    return {
+        name: re.sub(pattern, lambda m: variables.get(m[1], m[2] or ""), str(value))
+        for name, value in env.items()
+    }
+
+
+def _filled_secret() -> dict[str, str]:
+    template = _manifest("secret.example.yaml", "Secret")["stringData"]
+    return {
+        "DATABASE_URL": template["DATABASE_URL"].replace("CHANGE-ME", "db"),
+        "JWT_SECRET": A_REAL_SECRET,
+        "REDIS_URL": template["REDIS_URL"].replace("CHANGE-ME", "redis"),
+    }
+
+
 # --- every file ------------------------------------------------------------------------------
 
 
@@ -253,6 +317,7 @@ def test_every_yaml_file_parses() -> None:
         "service.yaml",
         "migration-job.yaml",
         "kustomization.yaml",
+        "worker.yaml",
     }
     for path in files:
         _load_all(path)
@@ -404,17 +469,71 @@ def test_compose_environment_names_real_settings() -> None:
 
 def test_compose_environment_is_accepted_by_keel(monkeypatch: pytest.MonkeyPatch) -> None:
     env = _compose()["services"]["keel"]["environment"]
-
-    def interpolate(value: str) -> str:
-        variables = {"JWT_SECRET": A_REAL_SECRET}
-        pattern = r"\$\{(\w+)(?::?[-?]([^}]*))?\}"
-        return re.sub(pattern, lambda m: variables.get(m[1], m[2] or ""), value)
-
-    settings = _settings_from({k: interpolate(str(v)) for k, v in env.items()}, monkeypatch)
+    settings = _settings_from(_interpolated(env), monkeypatch)
     assert settings.environment == "production"
     assert settings.redis_url is not None
     # The image's HEALTHCHECK asks for http://localhost:8000 (and production refuses *).
     assert "localhost" in settings.trusted_hosts
+
+
+def test_compose_worker_runs_keel_worker_after_the_migration() -> None:
+    services = _compose()["services"]
+    worker, keel = services["worker"], services["keel"]
+    assert worker["command"][:2] == ["keel", "worker"]
+    _assert_keel_command(worker["command"])
+    assert worker["image"] == keel["image"], "the worker runs the API's image"
+    assert worker["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert worker["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert worker.get("restart") in ("always", "unless-stopped", "on-failure")
+    # `docker compose up --scale worker=N` needs no fixed name and no published port.
+    assert "container_name" not in worker
+    assert "ports" not in worker
+
+
+def test_compose_worker_shares_the_api_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    services = _compose()["services"]
+    api_env, worker_env = services["keel"]["environment"], services["worker"]["environment"]
+    assert api_env.items() <= worker_env.items(), "every API setting, with the same value"
+    assert set(worker_env) - set(api_env) <= {"WORKER_METRICS_PORT"}
+    assert set(worker_env) <= SETTING_NAMES, set(worker_env) - SETTING_NAMES
+    settings = _settings_from(_interpolated(worker_env), monkeypatch)
+    assert settings.environment == "production"
+    assert settings.uses_postgres, "jobs are kept in PostgreSQL"
+
+
+def test_compose_api_leaves_the_jobs_to_the_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    env = _compose()["services"]["keel"]["environment"]
+    assert str(env["JOBS_IN_PROCESS"]).lower() == "false", "said, not left to a default"
+    assert _settings_from(_interpolated(env), monkeypatch).effective_jobs_in_process is False
+
+
+def test_compose_worker_may_finish_its_jobs_when_stopped() -> None:
+    worker = _compose()["services"]["worker"]
+    # Compose's default is 10 s: SIGKILL would come as the worker's own grace ran out.
+    assert (
+        _compose_seconds(worker["stop_grace_period"])
+        > _worker_stop_grace() + WORKER_EXIT_MARGIN_SECONDS
+    )
+    assert worker.get("stop_signal", "SIGTERM") == "SIGTERM"
+
+
+def test_compose_worker_healthcheck_asks_its_own_metrics() -> None:
+    """The image's HEALTHCHECK asks for the API on port 8000, which a worker does not
+    serve: the worker overrides it, with its metrics port or by turning it off."""
+    worker = _compose()["services"]["worker"]
+    check = worker["healthcheck"]
+    port = worker["environment"].get("WORKER_METRICS_PORT")
+    if port is None:
+        assert check.get("disable") is True
+        return
+    command = " ".join(check["test"])
+    assert check["test"][0] in ("CMD", "CMD-SHELL")
+    assert "urllib.request" in command, "the slim image has no curl"
+    url = re.search(r"http://([\w.]+):(\d+)(/[\w/]*)", command)
+    assert url is not None
+    assert url[1] in ("localhost", "127.0.0.1")
+    assert url[2] == str(port)
+    assert url[3] == WORKER_METRICS_PATH
 
 
 def _docker_compose_available() -> bool:
@@ -453,7 +572,7 @@ def test_kustomization_lists_every_manifest_but_the_secret_template() -> None:
     }
     assert sorted(listed) == sorted(expected)
     images = {image["name"] for image in kustomization.get("images", [])}
-    for name in ("deployment.yaml", "migration-job.yaml"):
+    for name in ("deployment.yaml", "migration-job.yaml", "worker.yaml"):
         image = _only_container(_load(K8S / name))["image"]
         assert image in images or ":" in image, f"{name}: image {image!r} has no tag"
 
@@ -539,7 +658,7 @@ def test_deployment_drains_before_it_stops() -> None:
     assert grace > pause + GRACEFUL_SHUTDOWN_SECONDS
 
 
-@pytest.mark.parametrize("name", ["deployment.yaml", "migration-job.yaml"])
+@pytest.mark.parametrize("name", ["deployment.yaml", "migration-job.yaml", "worker.yaml"])
 def test_workloads_are_locked_down(name: str) -> None:
     workload = _load(K8S / name)
     pod, container = _pod_spec(workload), _only_container(workload)
@@ -562,7 +681,7 @@ def test_workloads_are_locked_down(name: str) -> None:
         assert "emptyDir" in volumes[volume], f"{name}: {path} is not an emptyDir"
 
 
-@pytest.mark.parametrize("name", ["deployment.yaml", "migration-job.yaml"])
+@pytest.mark.parametrize("name", ["deployment.yaml", "migration-job.yaml", "worker.yaml"])
 def test_workloads_read_the_configmap_and_the_secret(name: str) -> None:
     container = _only_container(_load(K8S / name))
     refs = {
@@ -614,26 +733,97 @@ def test_manifests_make_valid_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     template = _manifest("secret.example.yaml", "Secret")["stringData"]
     with pytest.raises(ValidationError, match="jwt_secret"):
         _settings_from({**data, **template}, monkeypatch)
-    filled = {
-        "DATABASE_URL": template["DATABASE_URL"].replace("CHANGE-ME", "db"),
-        "JWT_SECRET": A_REAL_SECRET,
-        "REDIS_URL": template["REDIS_URL"].replace("CHANGE-ME", "redis"),
-    }
-    settings = _settings_from({**data, **filled}, monkeypatch)
+    settings = _settings_from({**data, **_filled_secret()}, monkeypatch)
     assert settings.environment == "production"
     assert settings.effective_log_format == "json"
     assert settings.database_url.startswith("postgresql+asyncpg://")
 
 
-def test_migration_can_be_applied_before_the_deployment() -> None:
+def test_migration_can_be_applied_before_the_deployments() -> None:
     """The documented first step, `kubectl apply -k deploy/k8s -l
-    app.kubernetes.io/component!=api`, selects the ConfigMap and the Job, and nothing else."""
+    'app.kubernetes.io/component in (config,migration)'`, selects the ConfigMap and the Job,
+    and nothing else: neither the API nor the worker runs before the schema is new."""
     selected = set()
     for name in _load(K8S / "kustomization.yaml")["resources"]:
         doc = _load(K8S / name)
-        if doc["metadata"].get("labels", {}).get("app.kubernetes.io/component") != "api":
-            selected.add(doc["kind"])
-    assert selected == {"ConfigMap", "Job"}
+        component = doc["metadata"].get("labels", {}).get("app.kubernetes.io/component")
+        if component in BEFORE_THE_MIGRATION:
+            selected.add((doc["kind"], doc["metadata"]["name"]))
+    assert selected == {("ConfigMap", "keel-config"), ("Job", "keel-migrate")}
+
+
+def test_worker_deployment_runs_keel_worker_beside_the_api() -> None:
+    worker = _manifest("worker.yaml", "Deployment")
+    api = _manifest("deployment.yaml", "Deployment")
+    assert worker["spec"]["replicas"] >= 2
+    container = _only_container(worker)
+    command = _command(container)
+    assert command[:2] == ["keel", "worker"]
+    _assert_keel_command(command)
+    assert container["image"] == _only_container(api)["image"]
+    assert container["envFrom"] == _only_container(api)["envFrom"], "the API's settings"
+    pod_labels = worker["spec"]["template"]["metadata"]["labels"]
+    assert worker["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
+    api_selector = api["spec"]["selector"]["matchLabels"]
+    assert not api_selector.items() <= pod_labels.items(), "two Deployments, two sets of pods"
+    service_selector = _manifest("service.yaml", "Service")["spec"]["selector"]
+    assert not service_selector.items() <= pod_labels.items(), "no API traffic to workers"
+
+
+def test_worker_deployment_is_locked_down_like_the_api() -> None:
+    worker, api = _manifest("worker.yaml", "Deployment"), _manifest("deployment.yaml", "Deployment")
+    assert _pod_spec(worker)["securityContext"] == _pod_spec(api)["securityContext"]
+    worker_container, api_container = _only_container(worker), _only_container(api)
+    assert worker_container["securityContext"] == api_container["securityContext"]
+    assert worker_container["resources"] == api_container["resources"]
+    assert _pod_spec(worker).get("automountServiceAccountToken") is False
+
+
+def test_worker_may_finish_its_jobs_when_stopped() -> None:
+    spec = _pod_spec(_manifest("worker.yaml", "Deployment"))
+    pre_stop = spec["containers"][0].get("lifecycle", {}).get("preStop")
+    pause = 0
+    if pre_stop is not None:
+        pause = int(
+            pre_stop["sleep"]["seconds"] if "sleep" in pre_stop else pre_stop["exec"]["command"][1]
+        )
+    # Kubernetes' default is 30 s; say it, and keep it above the worker's own grace.
+    grace = spec["terminationGracePeriodSeconds"]
+    assert grace > pause + _worker_stop_grace() + WORKER_EXIT_MARGIN_SECONDS
+
+
+def test_worker_serves_metrics_to_its_liveness_probe(monkeypatch: pytest.MonkeyPatch) -> None:
+    worker = _manifest("worker.yaml", "Deployment")
+    container = _only_container(worker)
+    env = {var["name"]: var["value"] for var in container.get("env", [])}
+    port = int(env["WORKER_METRICS_PORT"])
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert ports == {"metrics": port}
+    probe = container["livenessProbe"]["httpGet"]
+    assert probe["path"] == WORKER_METRICS_PATH
+    assert probe["port"] in ("metrics", port)
+    # Scraped like the API's pods are, if they are scraped by annotation at all.
+    api_annotations = _manifest("deployment.yaml", "Deployment")["spec"]["template"]["metadata"]
+    scrape = {k: v for k, v in api_annotations.get("annotations", {}).items() if "prometheus" in k}
+    annotations = worker["spec"]["template"]["metadata"].get("annotations", {})
+    assert scrape.keys() <= annotations.keys()
+    if "prometheus.io/port" in annotations:
+        assert str(annotations["prometheus.io/port"]) == str(port)
+    data = _manifest("configmap.yaml", "ConfigMap")["data"]
+    settings = _settings_from({**data, **_filled_secret(), **env}, monkeypatch)
+    assert settings.worker_metrics_port == port
+
+
+def test_configmap_leaves_the_jobs_to_the_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = _manifest("configmap.yaml", "ConfigMap")["data"]
+    assert data["JOBS_IN_PROCESS"] == "false", "said, not left to a default"
+    settings = _settings_from({**data, **_filled_secret()}, monkeypatch)
+    assert settings.effective_jobs_in_process is False
+    # The API takes its settings from this ConfigMap alone (and the Secret).
+    assert "JOBS_IN_PROCESS" not in {
+        var["name"]
+        for var in _only_container(_manifest("deployment.yaml", "Deployment")).get("env", [])
+    }
 
 
 def _kubectl(*args: str) -> subprocess.CompletedProcess[str]:
@@ -648,7 +838,7 @@ def test_kubectl_renders_the_kustomization() -> None:
     result = _kubectl("kustomize", str(K8S))
     assert result.returncode == 0, result.stderr
     kinds = sorted(doc["kind"] for doc in yaml.safe_load_all(result.stdout) if doc)
-    assert kinds == ["ConfigMap", "Deployment", "Job", "Service"]
+    assert kinds == ["ConfigMap", "Deployment", "Deployment", "Job", "Service"]
 
 
 def test_kubectl_client_dry_run() -> None:

@@ -135,6 +135,7 @@ class Config:
     registration_rate_limit: str
     register_connections: int
     keel_dir: Path
+    jobs_in_process: bool
 
     @classmethod
     def from_env(cls) -> Config:
@@ -189,6 +190,8 @@ class Config:
             # Within the hashing queue (1 thread + 16 places by default): no 503s.
             register_connections=_int("BENCH_REGISTER_CONNECTIONS", 16),
             keel_dir=keel_dir,
+            jobs_in_process=os.environ.get("BENCH_JOBS_IN_PROCESS", "1").strip().lower()
+            not in ("0", "false", "no", "off"),
         )
 
     @property
@@ -539,8 +542,9 @@ class Bench:
         env["REGISTRATION_RATE_LIMIT"] = self.config.registration_rate_limit
         # Mail is handled in the serving process, on the measured CPU, as it was before the
         # outbox (FastAPI background tasks, after the answer): the write scenarios compare
-        # the same work. A tree without the setting ignores it.
-        env["JOBS_IN_PROCESS"] = "true"
+        # the same work. A tree without the setting ignores it. Off, the outbox only fills:
+        # what the request path alone costs.
+        env["JOBS_IN_PROCESS"] = "true" if self.config.jobs_in_process else "false"
         return env
 
     def start_servers(self, database_url: str) -> None:
@@ -784,7 +788,8 @@ class Bench:
                     cpu_ms + 1000 * drained["drain_cpu_s"] / result["requests"], 3
                 )
             self.record(scenario, "keel", round_no, result)
-            if scenario == "register" and result["mails"] < 2 * result["requests"]:
+            missing = result["mails"] < 2 * result["requests"]
+            if scenario == "register" and config.jobs_in_process and missing:
                 self.notes.append(
                     f"register round {round_no}: {result['mails']} mails logged for "
                     f"{result['requests']} registrations (a welcome and a verification each)"
@@ -819,7 +824,8 @@ class Bench:
                     await asyncio.sleep(poll)
                     busy = (process_cpu_seconds(pid) - cpu) / poll
                     left = await waiting()
-                    quiet = quiet + 1 if left == 0 and busy < 0.1 else 0
+                    emptied = left == 0 or not self.config.jobs_in_process
+                    quiet = quiet + 1 if emptied and busy < 0.1 else 0
                 failed = (
                     int(
                         await connection.fetchval(
@@ -1220,7 +1226,7 @@ class Bench:
                     else ""
                 )
                 + f", REGISTRATION_RATE_LIMIT={config.registration_rate_limit}"
-                ", JOBS_IN_PROCESS=true",
+                + f", JOBS_IN_PROCESS={str(config.jobs_in_process).lower()}",
                 "keel_worker": pid_note,
             },
             "summary": summary,
@@ -1269,7 +1275,8 @@ class Bench:
                     print(
                         f"{'':<48} {'':<9} CPU ms/req with the work left after the run"
                         f" {entry['cpu_ms_per_request_with_drain']:.3f}; outbox at the end"
-                        f" {entry.get('outbox_backlog', 'n/a')}, emptied in {entry['drain_s']} s;"
+                        f" {entry.get('outbox_backlog', 'n/a')},"
+                        f" Keel idle again after {entry['drain_s']} s;"
                         f" mails {entry['mails']}; error answers {entry['errors']}"
                     )
             both = summary.get(scenario, {})

@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 sys.path.insert(0, str(ROOT))
 
+import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 
 from entrypoints.settings import Settings  # noqa: E402
@@ -52,7 +53,19 @@ VENV_BIN = (
 LUA = BENCH / "wrk" / "bench.lua"
 PASSWORD = "quiet river benchmark 2026"  # noqa: S105 (a throwaway account's password)
 ITEM_BODY = json.dumps({"title": "Benchmark item", "description": "Written by wrk"})
-SCENARIOS = ("users_me", "items_page", "items_create", "health_login")
+# "{email}" is replaced by wrk on every request (bench/wrk/bench.lua): a new address each time.
+REGISTER_BODY = json.dumps(
+    {"email": "{email}", "password": PASSWORD, "full_name": "Bench registrant"}
+)
+RESET_BODY = json.dumps({"email": "{email}"})
+# One reset request in this many names a seeded account; the others an address no account has.
+RESET_KNOWN_EVERY = 4
+SCENARIOS = ("users_me", "items_page", "items_create", "health_login", "register", "reset_request")
+# Keel alone (the baseline has no such routes), each run followed by a wait for the work it
+# left behind: the hashes still running, the outbox's mail jobs.
+WRITE_SCENARIOS = ("register", "reset_request")
+COMPARED = ("users_me", "items_page", "items_create")
+MAIL_LINES = (b"mail NOT delivered", b"mail written to the log instead of sent")
 TARGETS = {
     "users_me_ratio": 0.6,  # Keel's requests per second / the baseline's, at least
     "items_page_ratio": 0.5,
@@ -119,6 +132,10 @@ class Config:
     profile_seconds: int
     strict: bool
     login_rate_limit: str | None
+    registration_rate_limit: str
+    register_connections: int
+    keel_dir: Path
+    jobs_in_process: bool
 
     @classmethod
     def from_env(cls) -> Config:
@@ -137,6 +154,11 @@ class Config:
         if unknown:
             raise BenchError(f"BENCH_SCENARIOS: unknown {unknown}; choose from {list(SCENARIOS)}")
         connections = _int("BENCH_CONNECTIONS", 32)
+        keel_dir = Path(os.environ.get("BENCH_KEEL_DIR") or ROOT).resolve()
+        if keel_dir != ROOT and not (keel_dir / ".venv" / "bin" / "keel").exists():
+            raise BenchError(
+                f"BENCH_KEEL_DIR={keel_dir}: no .venv/bin/keel there (run make install in it)"
+            )
         threads = min(_int("BENCH_THREADS", 2), connections)
         return cls(
             quick=quick,
@@ -162,7 +184,22 @@ class Config:
             # Every login attempt is counted before its hash, successes until they succeed:
             # the flood's concurrent logins to one account would be throttled at the default.
             login_rate_limit=os.environ.get("BENCH_LOGIN_RATE_LIMIT") or "1000000/minute",
+            # Registrations are counted per client address, and wrk is one address.
+            registration_rate_limit=os.environ.get("BENCH_REGISTRATION_RATE_LIMIT")
+            or "1000000/minute",
+            # Within the hashing queue (1 thread + 16 places by default): no 503s.
+            register_connections=_int("BENCH_REGISTER_CONNECTIONS", 16),
+            keel_dir=keel_dir,
+            jobs_in_process=os.environ.get("BENCH_JOBS_IN_PROCESS", "1").strip().lower()
+            not in ("0", "false", "no", "off"),
         )
+
+    @property
+    def keel_bin(self) -> Path:
+        """The keel command of the tree under test: this one, or BENCH_KEEL_DIR's."""
+        if self.keel_dir == ROOT:
+            return VENV_BIN / "keel"
+        return self.keel_dir / ".venv" / "bin" / "keel"
 
 
 def taskset(cpus: str | None) -> list[str]:
@@ -332,6 +369,11 @@ class Load:
     content_type: str = ""
     token: str = ""
     delay_ms: int = 0
+    # A prefix makes every "{email}" of the body a new address on each request; every
+    # known_every-th request takes one of the known addresses instead.
+    unique: str = ""
+    known: tuple[str, ...] = ()
+    known_every: int = 0
 
     def env(self) -> dict[str, str]:
         return {
@@ -340,6 +382,9 @@ class Load:
             "WRK_CONTENT_TYPE": self.content_type,
             "WRK_AUTHORIZATION": f"Bearer {self.token}" if self.token else "",
             "WRK_DELAY_MS": str(self.delay_ms),
+            "WRK_UNIQUE": self.unique,
+            "WRK_KNOWN": ",".join(self.known),
+            "WRK_KNOWN_EVERY": str(self.known_every),
         }
 
 
@@ -494,11 +539,17 @@ class Bench:
         )
         if self.config.login_rate_limit:
             env["LOGIN_RATE_LIMIT"] = self.config.login_rate_limit
+        env["REGISTRATION_RATE_LIMIT"] = self.config.registration_rate_limit
+        # Mail is handled in the serving process, on the measured CPU, as it was before the
+        # outbox (FastAPI background tasks, after the answer): the write scenarios compare
+        # the same work. A tree without the setting ignores it. Off, the outbox only fills:
+        # what the request path alone costs.
+        env["JOBS_IN_PROCESS"] = "true" if self.config.jobs_in_process else "false"
         return env
 
     def start_servers(self, database_url: str) -> None:
         env = self.keel_env(database_url)
-        keel_bin = str(VENV_BIN / "keel")
+        keel_bin = str(self.config.keel_bin)
         migrate = subprocess.run(
             [keel_bin, "migrate"], env=env, cwd=self.workdir, capture_output=True, text=True
         )
@@ -665,6 +716,26 @@ class Bench:
                 content_type="application/json",
                 token=self.token("writer"),
             )
+        # A prefix of its own for every wrk run: addresses never repeat within the database.
+        unique = f"{scenario.replace('_', '')}-{secrets.token_hex(4)}"
+        if scenario == "register":
+            return Load(
+                "/api/v1/users",
+                method="POST",
+                body=REGISTER_BODY,
+                content_type="application/json",
+                unique=unique,
+            )
+        if scenario == "reset_request":
+            return Load(
+                "/api/v1/auth/password-reset/request",
+                method="POST",
+                body=RESET_BODY,
+                content_type="application/json",
+                unique=unique,
+                known=tuple(self.email(name) for name in ("reader", "writer", "login")),
+                known_every=RESET_KNOWN_EVERY,
+            )
         raise AssertionError(scenario)
 
     def compare(self, scenario: str) -> None:
@@ -681,6 +752,117 @@ class Bench:
                 self.ensure_alive()
                 result = self.wrk.measure(base, load, config, server_pid=pid)
                 self.record(scenario, server, round_no, result)
+
+    def keel_writes(self, scenario: str) -> None:
+        """Registrations or reset requests, Keel alone. After every wrk run (the warm-up
+        too) the run waits until Keel has done what the run left behind: hashes of
+        registrations whose client wrk dropped at the end, and the mail jobs in the outbox.
+        Otherwise the next run starts against a full hashing queue (503s), and work put off
+        past the measured seconds would flatter the requests per second. The CPU the wait
+        took is counted too (``cpu_ms_per_request_with_drain``)."""
+        config = self.config
+        assert self.keel is not None
+        pid = worker_pid(self.keel.pid)[0]
+        connections = config.register_connections if scenario == "register" else config.connections
+        shape = {"connections": connections, "threads": min(config.threads, connections)}
+        for round_no in range(1, config.rounds + 1):
+            self.ensure_alive()
+            if config.warmup:
+                self.wrk.run(self.keel_url, self.load(scenario), seconds=config.warmup, **shape)
+                self.drain(pid)
+            self.ensure_alive()
+            mail_offset = self.keel.log_path.stat().st_size
+            result = self.wrk.run(
+                self.keel_url,
+                self.load(scenario),
+                seconds=config.duration,
+                server_pid=pid,
+                **shape,
+            )
+            drained = self.drain(pid)
+            result.update(drained)
+            result["mails"] = self.mails_logged(mail_offset)
+            cpu_ms = result.get("server_cpu_ms_per_request")
+            if cpu_ms is not None and result["requests"]:
+                result["cpu_ms_per_request_with_drain"] = round(
+                    cpu_ms + 1000 * drained["drain_cpu_s"] / result["requests"], 3
+                )
+            self.record(scenario, "keel", round_no, result)
+            missing = result["mails"] < 2 * result["requests"]
+            if scenario == "register" and config.jobs_in_process and missing:
+                self.notes.append(
+                    f"register round {round_no}: {result['mails']} mails logged for "
+                    f"{result['requests']} registrations (a welcome and a verification each)"
+                )
+
+    def drain(self, pid: int, timeout: float = 120) -> dict[str, Any]:
+        """Wait until Keel's worker is idle and its outbox (if its tree has one) holds no
+        waiting job; what was waiting when the load stopped, and the CPU the wait used."""
+        assert self.postgres is not None
+        dsn = self.postgres.dsn("keel_bench")
+        poll = 0.25
+
+        async def settle() -> dict[str, Any]:
+            connection = await asyncpg.connect(dsn, timeout=10)
+            try:
+                has_outbox = await connection.fetchval("SELECT to_regclass('outbox') IS NOT NULL")
+
+                async def waiting() -> int:
+                    if not has_outbox:
+                        return 0
+                    return int(
+                        await connection.fetchval(
+                            "SELECT count(*) FROM outbox WHERE failed_at IS NULL"
+                        )
+                    )
+
+                started, cpu_before = time.monotonic(), process_cpu_seconds(pid)
+                backlog = left = await waiting()
+                quiet = 0
+                while quiet < 2 and time.monotonic() - started < timeout:
+                    cpu = process_cpu_seconds(pid)
+                    await asyncio.sleep(poll)
+                    busy = (process_cpu_seconds(pid) - cpu) / poll
+                    left = await waiting()
+                    emptied = left == 0 or not self.config.jobs_in_process
+                    quiet = quiet + 1 if emptied and busy < 0.1 else 0
+                failed = (
+                    int(
+                        await connection.fetchval(
+                            "SELECT count(*) FROM outbox WHERE failed_at IS NOT NULL"
+                        )
+                    )
+                    if has_outbox
+                    else None
+                )
+                return {
+                    "outbox_backlog": backlog if has_outbox else None,
+                    "outbox_left": left if has_outbox else None,
+                    "outbox_failed": failed,
+                    "drain_s": round(time.monotonic() - started, 2),
+                    "drain_cpu_s": round(process_cpu_seconds(pid) - cpu_before, 3),
+                    "drained": quiet >= 2,
+                }
+            finally:
+                await connection.close()
+
+        drained = asyncio.run(settle())
+        if not drained["drained"]:
+            self.notes.append(
+                f"Keel was still busy {timeout:.0f} s after a write run "
+                f"({drained['outbox_left']} outbox jobs waiting)"
+            )
+        if drained["outbox_failed"]:
+            self.notes.append(f"{drained['outbox_failed']} outbox jobs failed")
+        return drained
+
+    def mails_logged(self, offset: int) -> int:
+        """Mails Keel wrote to its log (no SMTP_HOST here) since ``offset``."""
+        assert self.keel is not None
+        with open(self.keel.log_path, "rb") as log:
+            log.seek(offset)
+            text = log.read()
+        return sum(text.count(line) for line in MAIL_LINES)
 
     def health_during_logins(self) -> None:
         config = self.config
@@ -746,6 +928,12 @@ class Bench:
                 f"  | logins {flood['rps']:.1f}/s p99 {flood['p99_ms']:.0f} ms"
                 f" non-2xx {flood['non_2xx_3xx']}"
             )
+        if "drain_s" in result:
+            extra = (
+                f"  | after: {result['drain_s']:.1f} s, outbox {result['outbox_backlog']},"
+                f" mails {result['mails']},"
+                f" CPU ms/req {result.get('cpu_ms_per_request_with_drain')} with it"
+            )
         sockets = f"  socket errors {result['socket_errors']}" if result["socket_errors"] else ""
         cpu = " ".join(f"cpu{k} {v:.0f}%" for k, v in result["cpu_busy_pct"].items())
         if "server_cpu_pct" in result:
@@ -757,10 +945,7 @@ class Bench:
             f"  [{cpu}]{extra}",
             flush=True,
         )
-        if (
-            scenario in ("users_me", "items_page", "items_create")
-            and 0 < result.get("server_cpu_pct", 100) < 85
-        ):
+        if scenario in (*COMPARED, *WRITE_SCENARIOS) and 0 < result.get("server_cpu_pct", 100) < 85:
             self.notes.append(
                 f"{scenario} {server} round {round_no}: the server had only "
                 f"{result['server_cpu_pct']:.0f}% of a CPU under full load (something else "
@@ -865,6 +1050,8 @@ class Bench:
         for scenario in config.scenarios:
             if scenario == "health_login":
                 self.health_during_logins()
+            elif scenario in WRITE_SCENARIOS:
+                self.keel_writes(scenario)
             else:
                 self.compare(scenario)
         profile = self.profile_users_me() if config.profile else None
@@ -924,6 +1111,15 @@ class Bench:
                 if scenario == "health_login":
                     entry["login_rps"] = round(
                         statistics.median(r["login_flood"]["rps"] for r in runs), 1
+                    )
+                for key in ("cpu_ms_per_request_with_drain", "drain_s", "outbox_backlog"):
+                    values = [r[key] for r in runs if r.get(key) is not None]
+                    if values:
+                        entry[key] = round(statistics.median(values), 3)
+                if scenario in WRITE_SCENARIOS:
+                    entry["mails"] = sum(r["mails"] for r in runs)
+                    entry["errors"] = sum(
+                        r["non_2xx_3xx"] + sum(r["socket_errors"].values()) for r in runs
                     )
                 summary.setdefault(scenario, {})[server] = entry
             both = summary.get(scenario, {})
@@ -1010,6 +1206,10 @@ class Bench:
                 "threads": config.threads,
                 "items": config.items,
                 "login_connections": config.login_connections,
+                "register_connections": config.register_connections,
+                "scenarios": config.scenarios,
+                "keel_dir": str(config.keel_dir),
+                "keel_commit": git_commit(config.keel_dir),
                 "probe_connections": config.probe_connections,
                 "probe_delay_ms": config.probe_delay_ms,
                 "cpus": {
@@ -1024,7 +1224,9 @@ class Bench:
                     f", LOGIN_RATE_LIMIT={config.login_rate_limit}"
                     if config.login_rate_limit
                     else ""
-                ),
+                )
+                + f", REGISTRATION_RATE_LIMIT={config.registration_rate_limit}"
+                + f", JOBS_IN_PROCESS={str(config.jobs_in_process).lower()}",
                 "keel_worker": pid_note,
             },
             "summary": summary,
@@ -1045,6 +1247,8 @@ class Bench:
             "items_create": "POST /api/v1/items",
             "health_idle": "GET /health/live, idle",
             "health_login": f"GET /health/live, {self.config.login_connections} clients logging in",
+            "register": "POST /api/v1/users",
+            "reset_request": "POST /api/v1/auth/password-reset/request",
         }
         print(
             "\n== medians over rounds "
@@ -1067,6 +1271,14 @@ class Bench:
                     f" {entry['p99_ms']:>8.2f} {'' if cost is None else f'{cost:.3f}':>10}"
                     + (f"   (logins {logins:.1f}/s)" if logins is not None else "")
                 )
+                if "cpu_ms_per_request_with_drain" in entry:
+                    print(
+                        f"{'':<48} {'':<9} CPU ms/req with the work left after the run"
+                        f" {entry['cpu_ms_per_request_with_drain']:.3f}; outbox at the end"
+                        f" {entry.get('outbox_backlog', 'n/a')},"
+                        f" Keel idle again after {entry['drain_s']} s;"
+                        f" mails {entry['mails']}; error answers {entry['errors']}"
+                    )
             both = summary.get(scenario, {})
             if "ratio" in both:
                 print(
@@ -1176,14 +1388,7 @@ def machine_info() -> dict[str, Any]:
         ),
         platform.processor(),
     )
-    commit = subprocess.run(
-        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
-    ).stdout.strip()
-    dirty = subprocess.run(
-        ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
+    commit = git_commit(ROOT)
     wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
     try:
         from tests.support.postgres import find_bindir
@@ -1211,8 +1416,21 @@ def machine_info() -> dict[str, Any]:
         "python": platform.python_version(),
         "postgresql": pg,
         "wrk": (wrk_version.stdout + wrk_version.stderr).split("Copyright")[0].strip(),
-        "commit": commit + ("+changes" if dirty else ""),
+        "commit": commit,
     }
+
+
+def git_commit(tree: Path) -> str:
+    """A tree's commit, ``+changes`` when it has uncommitted changes to tracked files."""
+    commit = subprocess.run(
+        ["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "-C", str(tree), "status", "--porcelain", "--untracked-files=no"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    return commit + ("+changes" if dirty else "")
 
 
 def main() -> int:

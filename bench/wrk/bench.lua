@@ -6,6 +6,11 @@
 --   WRK_CONTENT_TYPE  its Content-Type
 --   WRK_AUTHORIZATION the Authorization header ("Bearer <access token>")
 --   WRK_DELAY_MS      pause each connection this long between requests (a paced probe)
+--   WRK_UNIQUE        when set, every "{email}" in WRK_BODY becomes a new address on each
+--                     request: <WRK_UNIQUE>-<thread>-<n>@example.com (registrations, and
+--                     reset requests for addresses no account has)
+--   WRK_KNOWN         comma-separated addresses, taken in turn by every
+--   WRK_KNOWN_EVERY   WRK_KNOWN_EVERY-th request instead of a new one (accounts that exist)
 -- done() prints one line, "BENCH_JSON {...}", with the counts, errors and latency
 -- percentiles (microseconds) that bench/run.py parses.
 
@@ -19,6 +24,37 @@ if method and method ~= "" then wrk.method = method end
 if body and body ~= "" then wrk.body = body end
 if content_type and content_type ~= "" then wrk.headers["Content-Type"] = content_type end
 if authorization and authorization ~= "" then wrk.headers["Authorization"] = authorization end
+
+local unique = os.getenv("WRK_UNIQUE") or ""
+local known = {}
+for address in string.gmatch(os.getenv("WRK_KNOWN") or "", "[^,]+") do
+   known[#known + 1] = address
+end
+local known_every = tonumber(os.getenv("WRK_KNOWN_EVERY") or "0") or 0
+
+-- Each thread runs in a Lua state of its own: its number comes from setup().
+local threads = 0
+function setup(thread)
+   threads = threads + 1
+   thread:set("thread_id", threads)
+end
+
+if unique ~= "" then
+   local template = wrk.body
+   local sent = 0
+   function request()
+      sent = sent + 1
+      local address
+      if known_every > 0 and #known > 0 and sent % known_every == 0 then
+         address = known[(sent / known_every - 1) % #known + 1]
+      else
+         address = string.format("%s-%d-%d@example.com", unique, thread_id or 0, sent)
+      end
+      -- A function as replacement: an address is never read as a pattern.
+      local body = string.gsub(template, "{email}", function() return address end)
+      return wrk.format(nil, nil, nil, body)
+   end
+end
 
 if delay_ms > 0 then
    function delay()

@@ -806,15 +806,31 @@ class Bench:
             connection = await asyncpg.connect(dsn, timeout=10)
             try:
                 has_outbox = await connection.fetchval("SELECT to_regclass('outbox') IS NOT NULL")
+                # Three layouts: no outbox (mail sent by the request's process); an outbox
+                # whose rows are the jobs (failed_at); an outbox relayed into procrastinate.
+                has_failed_at = await connection.fetchval(
+                    "SELECT EXISTS (SELECT 1 FROM information_schema.columns "
+                    "WHERE table_name = 'outbox' AND column_name = 'failed_at')"
+                )
+                has_queue = await connection.fetchval(
+                    "SELECT to_regclass('procrastinate_jobs') IS NOT NULL"
+                )
+                in_outbox = (
+                    "SELECT count(*) FROM outbox WHERE failed_at IS NULL"
+                    if has_failed_at
+                    else "SELECT count(*) FROM outbox"
+                )
+                in_queue = (
+                    "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing')"
+                )
 
                 async def waiting() -> int:
                     if not has_outbox:
                         return 0
-                    return int(
-                        await connection.fetchval(
-                            "SELECT count(*) FROM outbox WHERE failed_at IS NULL"
-                        )
-                    )
+                    count = int(await connection.fetchval(in_outbox))
+                    if has_queue:
+                        count += int(await connection.fetchval(in_queue))
+                    return count
 
                 started, cpu_before = time.monotonic(), process_cpu_seconds(pid)
                 backlog = left = await waiting()
@@ -826,15 +842,14 @@ class Bench:
                     left = await waiting()
                     emptied = left == 0 or not self.config.jobs_in_process
                     quiet = quiet + 1 if emptied and busy < 0.1 else 0
-                failed = (
-                    int(
-                        await connection.fetchval(
-                            "SELECT count(*) FROM outbox WHERE failed_at IS NOT NULL"
-                        )
-                    )
-                    if has_outbox
+                failed_sql = (
+                    "SELECT count(*) FROM procrastinate_jobs WHERE status = 'failed'"
+                    if has_queue
+                    else "SELECT count(*) FROM outbox WHERE failed_at IS NOT NULL"
+                    if has_failed_at
                     else None
                 )
+                failed = int(await connection.fetchval(failed_sql)) if failed_sql else None
                 return {
                     "outbox_backlog": backlog if has_outbox else None,
                     "outbox_left": left if has_outbox else None,

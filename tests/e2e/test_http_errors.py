@@ -40,10 +40,12 @@ async def test_an_unexpected_error_is_500_with_nothing_internal(migrated_url: st
     assert response.headers["x-content-type-options"] == "nosniff"
 
 
-async def test_ready_names_the_database_when_it_is_healthy(client: httpx.AsyncClient) -> None:
+async def test_ready_names_the_database_and_the_job_queue_when_healthy(
+    client: httpx.AsyncClient,
+) -> None:
     response = await client.get("/health/ready")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "checks": {"database": "ok"}}
+    assert response.json() == {"status": "ok", "checks": {"database": "ok", "jobs": "ok"}}
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 import httpx
 
@@ -21,6 +21,7 @@ from tests.support.sql import execute, rows
 # A reset request this code cannot read: the field is ``email``.
 UNREADABLE_RESET = '{"mail": "x"}'
 WAIT_SECONDS = 15.0
+T = TypeVar("T")
 
 
 async def migrated(database_url: str) -> None:
@@ -65,14 +66,17 @@ async def jobs(database_url: str) -> list[tuple[int, str, str]]:
 
 
 async def wait_until(
-    what: str, check: Callable[[], Awaitable[Any]], within: float = WAIT_SECONDS
-) -> Any:
-    """Poll ``check`` until it returns something truthy; fail naming ``what`` after
-    ``within`` seconds."""
+    what: str,
+    check: Callable[[], Awaitable[T]],
+    until: Callable[[T], bool] = bool,
+    within: float = WAIT_SECONDS,
+) -> T:
+    """Poll ``check`` until ``until`` holds for what it returns (by default: until that is
+    truthy); fail naming ``what``, and showing the last value, after ``within`` seconds."""
     deadline = time.monotonic() + within
     while True:
         result = await check()
-        if result:
+        if until(result):
             return result
         if time.monotonic() > deadline:
             raise AssertionError(f"{what}: not after {within} s (last: {result!r})")
@@ -86,6 +90,6 @@ async def failed_jobs(database_url: str, count: int) -> list[tuple[int, str, str
         found = [job for job in await jobs(database_url) if job[1] == "failed"]
         return found if len(found) >= count else []
 
-    found: list[tuple[int, str, str]] = await wait_until(f"{count} failed job(s)", failed)
+    found = await wait_until(f"{count} failed job(s)", failed)
     assert len(found) == count, found
     return found

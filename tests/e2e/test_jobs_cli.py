@@ -33,7 +33,7 @@ from tests.e2e.jobs_support import (
     wait_until,
 )
 from tests.support.smtp import SmtpServer
-from tests.support.sql import execute, scalar
+from tests.support.sql import execute, rows
 
 pytestmark = pytest.mark.postgres
 
@@ -121,30 +121,48 @@ async def test_retry_and_purge_refuse_what_they_cannot_do_and_purge_deletes_the_
     await migrated(postgres_url)
     env = mail_env(tmp_path, postgres_url, smtp_server)
     with keel_server(env=env, cwd=tmp_path):
-        for _ in range(2):
+        for _ in range(3):
             await insert_outbox_entry(postgres_url, "password_reset_requested", UNREADABLE_RESET)
-        failed = await failed_jobs(postgres_url, 2)
+        failed = await failed_jobs(postgres_url, 3)
+    kind = "password_reset_requested"
 
-    unknown = max(job_id for job_id, _, _ in failed) + 1000
-    assert_error(
-        run_keel(["jobs", "retry", str(unknown)], env=env, cwd=tmp_path),
-        f"no failed job has id {unknown}",
-    )
+    # Nobody runs jobs now: a retried one waits, and only the other two are failed.
+    waiting, *others = (job_id for job_id, _, _ in failed)
+    assert_ok(run_keel(["jobs", "retry", str(waiting)], env=env, cwd=tmp_path))
+    everything = listed(run_keel(["jobs", "list"], env=env, cwd=tmp_path))
+    assert [fields[:3] for fields in everything] == [
+        [str(waiting), "waiting", kind],
+        *([str(job_id), "failed", kind] for job_id in others),
+    ]
+    only_failed = listed(run_keel(["jobs", "list", "--failed"], env=env, cwd=tmp_path))
+    assert [fields[:3] for fields in only_failed] == [
+        [str(job_id), "failed", kind] for job_id in others
+    ]
+
+    for not_failed in (waiting, max(failed)[0] + 1000):
+        assert_error(
+            run_keel(["jobs", "retry", str(not_failed)], env=env, cwd=tmp_path),
+            f"no failed job has id {not_failed}",
+        )
     for bad in ("abc", "0", "-1", str(2**63)):
         refused = run_keel(["jobs", "retry", bad], env=env, cwd=tmp_path)
         assert refused.returncode == 2, describe(refused)
         assert "Traceback" not in refused.stdout + refused.stderr, describe(refused)
 
+    states = (
+        "SELECT status::text, count(*) FROM procrastinate_jobs WHERE task_name = :kind GROUP BY 1"
+    )
+    assert dict(await rows(postgres_url, states, kind=kind)) == {"todo": 1, "failed": 2}
     unsaid = run_keel(["jobs", "purge"], env=env, cwd=tmp_path)
     assert_error(unsaid, "--failed", code=2)
-    count = "SELECT count(*) FROM procrastinate_jobs WHERE status = 'failed'"
-    assert await scalar(postgres_url, count) == 2
+    assert dict(await rows(postgres_url, states, kind=kind)) == {"todo": 1, "failed": 2}
 
     purged = run_keel(["jobs", "purge", "--failed"], env=env, cwd=tmp_path)
     assert_ok(purged)
     assert purged.stdout.strip() == "deleted 2 failed job(s)", describe(purged)
-    assert await scalar(postgres_url, count) == 0
-    assert [job for job in await jobs(postgres_url) if job[0] in {f[0] for f in failed}] == []
+    # The failed are gone; the waiting one is not the purge's to delete.
+    assert dict(await rows(postgres_url, states, kind=kind)) == {"todo": 1}
+    assert [job_id for job_id, _, _ in await jobs(postgres_url) if job_id in others] == []
 
     nothing = run_keel(["jobs", "purge", "--failed"], env=env, cwd=tmp_path)
     assert_ok(nothing)

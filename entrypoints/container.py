@@ -328,13 +328,7 @@ def _job_queue(
     from adapters.sqlalchemy.job_queue import SqlAlchemyJobQueue
 
     if settings.uses_postgres:
-
-        async def retry(job_id: int) -> bool:
-            from adapters.jobs.queue import retry_failed
-
-            return await retry_failed(app(), job_id)
-
-        return SqlAlchemyJobQueue(engine, QUEUE, retry)
+        return SqlAlchemyJobQueue(engine, QUEUE)
     from adapters.jobs.queue import InMemoryJobQueue
 
     return InMemoryJobQueue(app())

@@ -1,5 +1,5 @@
-"""The job queue for operators over procrastinate's own API: retrying a failed job, and the
-whole queue when it lives in this process's memory (the embedded start, the fast tests)."""
+"""The job queue for operators over procrastinate's own API, when the queue lives in this
+process's memory (the embedded start, the fast tests)."""
 
 from __future__ import annotations
 
@@ -15,19 +15,7 @@ from application.ports import JobSummary, KindBacklog
 STATUSES = {"todo": "waiting", "doing": "running", "failed": "failed"}
 
 
-async def retry_failed(app: procrastinate.App, job_id: int) -> bool:
-    """Run a failed job again now; ``False`` when no failed job has that id."""
-    async with app.open_async():
-        manager = app.job_manager
-        if not list(await manager.list_jobs_async(id=job_id, status="failed", queue=QUEUE)):
-            return False
-        await manager.retry_job_by_id_async(job_id, retry_at=_now())
-    return True
-
-
 class InMemoryJobQueue:
-    """The same, over procrastinate's in-memory queue (the embedded start, the fast tests)."""
-
     def __init__(self, app: procrastinate.App) -> None:
         self._app = app
 
@@ -50,7 +38,11 @@ class InMemoryJobQueue:
         ]
 
     async def retry(self, job_id: int) -> bool:
-        return await retry_failed(self._app, job_id)
+        manager = self._app.job_manager
+        if not list(await manager.list_jobs_async(id=job_id, status="failed", queue=QUEUE)):
+            return False
+        await manager.retry_job_by_id_async(job_id, retry_at=_now())
+        return True
 
     async def purge_failed(self) -> int:
         failed = [job for job in await self._all() if job.status == "failed"]

@@ -1,11 +1,12 @@
-"""The job queue in PostgreSQL, read and cleaned in SQL on Keel's own pool: the jobs that wait
-or failed, the failed purged, and the backlog by kind for the metrics. The tables are
-procrastinate's (its schema, pinned with the library, comes with the migrations)."""
+"""The job queue in PostgreSQL, read and handled in SQL on Keel's own pool: the jobs that wait
+or failed, a failed one retried, the failed purged, and the backlog by kind for the metrics.
+The tables are procrastinate's (its schema, pinned with the library, comes with the
+migrations). On Keel's pool every failure of the database is one readable error, and a
+command that retries one job opens no pool of its own."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -29,6 +30,18 @@ _JOBS = text(
     """
 )
 _CHECK = text("SELECT 1 FROM procrastinate_jobs LIMIT 1")
+# procrastinate_retry_job_v2 is the versioned function procrastinate's own retry calls
+# (schema 3.10, pinned with the library). The row is locked first, so that of two retries of
+# one job the second finds it no longer failed and retries nothing.
+_RETRY_FAILED = text(
+    """
+    SELECT procrastinate_retry_job_v2(failed.id, now(), NULL, NULL, NULL) FROM (
+        SELECT id FROM procrastinate_jobs
+        WHERE id = :id AND queue_name = :queue AND status = 'failed'
+        FOR UPDATE
+    ) failed
+    """
+)
 _PURGE_FAILED = text(
     "DELETE FROM procrastinate_jobs WHERE queue_name = :queue AND status = 'failed'"
 )
@@ -59,14 +72,9 @@ _BACKLOG = text(
 
 
 class SqlAlchemyJobQueue:
-    """A retry goes through the queue library (``retry``), the rest is SQL."""
-
-    def __init__(
-        self, engine: AsyncEngine, queue: str, retry: Callable[[int], Awaitable[bool]]
-    ) -> None:
+    def __init__(self, engine: AsyncEngine, queue: str) -> None:
         self._engine = engine
         self._queue = queue
-        self._retry = retry
 
     async def jobs(self, *, failed_only: bool) -> list[JobSummary]:
         statuses = ["failed"] if failed_only else list(STATUSES)
@@ -87,7 +95,10 @@ class SqlAlchemyJobQueue:
         ]
 
     async def retry(self, job_id: int) -> bool:
-        return await self._retry(job_id)
+        with translate_errors():
+            async with self._engine.begin() as connection:
+                parameters = {"id": job_id, "queue": self._queue}
+                return (await connection.execute(_RETRY_FAILED, parameters)).first() is not None
 
     async def purge_failed(self) -> int:
         with translate_errors():

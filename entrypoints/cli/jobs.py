@@ -17,6 +17,7 @@ from entrypoints.logs import configure_logging
 from entrypoints.settings import Settings, load_settings
 
 T = TypeVar("T")
+JOB_ID_MAX = 2**63 - 1  # the queue's ids are PostgreSQL bigints
 
 jobs_cli = typer.Typer(
     help="See and handle background jobs: waiting, running, and failed (out of attempts).",
@@ -67,7 +68,9 @@ def list_jobs(
 
 
 @jobs_cli.command("retry")
-def retry_job(job_id: Annotated[int, typer.Argument(metavar="ID", min=1)]) -> None:
+def retry_job(
+    job_id: Annotated[int, typer.Argument(metavar="ID", min=1, max=JOB_ID_MAX)],
+) -> None:
     """Try a failed job again now."""
     if not _with_queue(lambda queue: queue.retry(job_id)):
         raise fail(f"no failed job has id {job_id} (see `keel jobs list --failed`)")

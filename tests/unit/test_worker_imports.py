@@ -54,7 +54,7 @@ def test_a_spawned_worker_answers_pings_before_it_imports_the_application() -> N
 
 
 def test_a_worker_that_leaves_its_jobs_to_keel_worker_never_loads_the_queue_library() -> None:
-    """Its metrics and readiness read the queue in SQL; only running or retrying jobs needs
+    """Its metrics and readiness read the queue in SQL; only running jobs needs
     procrastinate (and its driver, psycopg)."""
     script = (
         "import sys\n"

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 import procrastinate
+from procrastinate.worker import Worker
 
 from adapters.jobs.names import QUEUE
 
@@ -56,16 +57,36 @@ class JobRunner:
         self._wakeup = wakeup or asyncio.Event()
         self._on_enqueued = on_enqueued
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+        self._worker: Worker | None = None
 
     def start(self) -> None:
+        self._stopping.clear()
         self._task = asyncio.create_task(self._run(), name="keel jobs")
 
     async def stop(self) -> None:
-        """Finish the jobs in hand (up to a grace period), then return."""
+        """Finish the jobs in hand (up to a grace period), then return.
+
+        A running worker is asked to stop, not cancelled: a cancellation that lands while
+        its start-up talks to the database can be swallowed there (psycopg's pool), leaving
+        it waiting for ever. The request is repeated until it takes (one made before the
+        worker started would be forgotten), and only a worker still not done long after its
+        grace period is cancelled. Connecting, or pausing after an outage, is cancelled at
+        once (again, should the first be swallowed)."""
         task, self._task = self._task, None
         if task is None:
             return
-        task.cancel()
+        self._stopping.set()
+        deadline = asyncio.get_running_loop().time() + STOP_GRACE_SECONDS + 5
+        while not task.done():
+            if self._worker is None:  # connecting, or waiting out an outage: nothing in hand
+                task.cancel()
+            elif asyncio.get_running_loop().time() < deadline:
+                self._worker.stop()  # type: ignore[no-untyped-call]
+            else:
+                logger.error("background jobs did not stop in time; cancelled")
+                task.cancel()
+            await asyncio.wait({task}, timeout=0.2)
         with contextlib.suppress(asyncio.CancelledError):
             await task
         # A stop while the queue's pool was opening leaves it half open, its connecting
@@ -93,23 +114,31 @@ class JobRunner:
         }
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 async with self._app.open_async():
-                    side = [
-                        asyncio.create_task(self._relay_loop(), name="keel jobs relay"),
-                        asyncio.create_task(self._stalled_loop(), name="keel jobs stalled"),
-                    ]
-                    try:
-                        await self._app.run_worker_async(**self._worker_options())
-                    finally:
-                        for task in side:
-                            task.cancel()
-                        await asyncio.gather(*side, return_exceptions=True)
-                logger.warning("job worker stopped by itself; starting it again")
+                    if not self._stopping.is_set():
+                        await self._run_worker()
+                        if not self._stopping.is_set():
+                            logger.warning("job worker stopped by itself; starting it again")
             except Exception as exc:
                 logger.warning("background jobs paused", extra={"error": repr(exc)})
-            await asyncio.sleep(OUTAGE_PAUSE_SECONDS)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), OUTAGE_PAUSE_SECONDS)
+
+    async def _run_worker(self) -> None:
+        side = [
+            asyncio.create_task(self._relay_loop(), name="keel jobs relay"),
+            asyncio.create_task(self._stalled_loop(), name="keel jobs stalled"),
+        ]
+        self._worker = Worker(app=self._app, **self._worker_options())
+        try:
+            await self._worker.run()  # type: ignore[no-untyped-call]
+        finally:
+            self._worker = None
+            for task in side:
+                task.cancel()
+            await asyncio.gather(*side, return_exceptions=True)
 
     async def _relay_once(self) -> int:
         kinds = await self._relay.run_once()

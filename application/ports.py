@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -175,7 +176,9 @@ class OutboxStore(Protocol):
     """The events committed with the changes that caused them, until they are handed to the
     job queue."""
 
-    async def add(self, kind: str, payload: str, now: datetime) -> None: ...
+    async def add(self, entries: Sequence[tuple[str, str]], now: datetime) -> None:
+        """Store ``(kind, payload)`` entries, in one statement."""
+        ...
 
     async def take(self, limit: int) -> list[OutboxEntry]:
         """Remove and return up to ``limit`` entries, oldest first; concurrent takes never
@@ -186,7 +189,8 @@ class OutboxStore(Protocol):
 class UnitOfWork(Protocol):
     """One transaction. ``async with uow:`` rolls back unless ``commit()`` was awaited.
     Events ``emit``ted are stored in the outbox by the commit, with the changes: a change
-    that is rolled back causes nothing."""
+    that is rolled back causes nothing. A read-only unit of work may commit events and
+    nothing else: they are stored by one statement, atomic on its own."""
 
     users: UserRepository
     items: ItemRepository
@@ -214,7 +218,8 @@ class UnitOfWorkFactory(Protocol):
     def __call__(self, *, read_only: bool = False) -> UnitOfWork:
         """A new unit of work. ``read_only`` work only reads: its statements run without a
         transaction around them, each seeing what was committed when it ran (as they
-        would at READ COMMITTED anyway), and it must not write or commit."""
+        would at READ COMMITTED anyway), and it must not write; its commit stores the
+        events it emitted, if any, in one statement."""
         ...
 
 

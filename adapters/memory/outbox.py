@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from application.ports import OutboxEntry
@@ -16,9 +17,10 @@ class InMemoryOutboxStore:
         self._rows = rows  # in insertion order: oldest first
         self._taken: list[OutboxEntry] = []
 
-    async def add(self, kind: str, payload: str, now: datetime) -> None:
-        entry = OutboxEntry(uuid.uuid4(), kind, payload)
-        self._rows[entry.id] = entry
+    async def add(self, entries: Sequence[tuple[str, str]], now: datetime) -> None:
+        for kind, payload in entries:
+            entry = OutboxEntry(uuid.uuid4(), kind, payload)
+            self._rows[entry.id] = entry
 
     async def take(self, limit: int) -> list[OutboxEntry]:
         taken = list(self._rows.values())[:limit]

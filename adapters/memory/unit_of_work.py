@@ -60,17 +60,16 @@ class InMemoryUnitOfWork:
         await self.rollback()
 
     async def commit(self) -> None:
-        if self._read_only:
-            raise RuntimeError("a read-only unit of work cannot commit")
+        if self._read_only and not self._events:
+            raise RuntimeError("a read-only unit of work commits events only")
         self._users.apply()
         self._items.apply()
         self._sessions.apply()
         self._tokens.apply()
         self.outbox.commit()
         events, self._events = self._events, []
-        now = self._now()
-        for event in events:
-            await self.outbox.add(*encode(event), now)
+        if events:
+            await self.outbox.add([encode(event) for event in events], self._now())
         self.committed = True
 
     async def rollback(self) -> None:

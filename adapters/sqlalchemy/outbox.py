@@ -4,6 +4,7 @@ those another relay holds, on PostgreSQL) and returns them."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, insert, select
@@ -18,10 +19,13 @@ class SqlAlchemyOutboxStore:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
 
-    async def add(self, kind: str, payload: str, now: datetime) -> None:
-        values = {"id": uuid.uuid4(), "kind": kind, "payload": payload, "created_at": now}
+    async def add(self, entries: Sequence[tuple[str, str]], now: datetime) -> None:
+        rows = [
+            {"id": uuid.uuid4(), "kind": kind, "payload": payload, "created_at": now}
+            for kind, payload in entries
+        ]
         with translate_errors():
-            await self._connection.execute(insert(table).values(**values))
+            await self._connection.execute(insert(table).values(rows))
 
     async def take(self, limit: int) -> list[OutboxEntry]:
         oldest = (

@@ -82,14 +82,14 @@ class SqlAlchemyUnitOfWork:
 
     async def commit(self) -> None:
         assert self._connection is not None, "commit() outside `async with`"
-        if self._read_only:
-            raise RuntimeError("a read-only unit of work cannot commit")
         events, self._events = self._events, []
-        now = self._now()
-        for event in events:
-            await self.outbox.add(*encode(event), now)
-        with translate_errors():
-            await self._connection.commit()
+        if self._read_only and not events:
+            raise RuntimeError("a read-only unit of work commits events only")
+        if events:
+            await self.outbox.add([encode(event) for event in events], self._now())
+        if not self._read_only:  # a read-only one's single INSERT committed by itself
+            with translate_errors():
+                await self._connection.commit()
         if events and self._on_events is not None:
             self._on_events()
 

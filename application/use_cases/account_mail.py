@@ -77,7 +77,8 @@ class RequestPasswordReset:
         if await self._limiter.hit(f"mail:reset:{email.value}") is not None:
             logger.info("password reset mail withheld: hourly limit reached")
             return
-        async with self._uow_factory() as uow:
+        # Only the request is stored: one INSERT, no transaction around it.
+        async with self._uow_factory(read_only=True) as uow:
             uow.emit(PasswordResetRequested(email.value))
             await uow.commit()
 

@@ -100,3 +100,24 @@ async def emit(factory: UnitOfWorkFactory, event: PasswordResetRequested) -> Non
     async with factory() as uow:
         uow.emit(event)
         await uow.commit()
+
+
+async def test_a_read_only_unit_of_work_commits_its_events_and_nothing_else(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    """The request that only records (a reset request) stores its events by one INSERT,
+    with no transaction around it; with nothing to record, it has nothing to commit."""
+    async with uow_factory(read_only=True) as uow:
+        uow.emit(PasswordResetRequested("a@example.com"))
+        uow.emit(PasswordResetRequested("b@example.com"))
+        await uow.commit()
+    async with uow_factory(read_only=True) as uow:
+        with pytest.raises(RuntimeError):
+            await uow.commit()
+    async with uow_factory() as uow:
+        taken = await uow.outbox.take(10)
+        await uow.commit()
+    assert [decode(e.kind, e.payload) for e in taken] == [
+        PasswordResetRequested("a@example.com"),
+        PasswordResetRequested("b@example.com"),
+    ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, insert, select
 
@@ -14,15 +14,18 @@ from adapters.sqlalchemy.errors import translate_errors
 from adapters.sqlalchemy.tables import outbox as table
 from application.ports import OutboxEntry
 
+_TICK = timedelta(microseconds=1)
+
 
 class SqlAlchemyOutboxStore:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
 
     async def add(self, entries: Sequence[tuple[str, str]], now: datetime) -> None:
+        # A microsecond apart: one commit's entries are relayed in the order they were made.
         rows = [
-            {"id": uuid.uuid4(), "kind": kind, "payload": payload, "created_at": now}
-            for kind, payload in entries
+            {"id": uuid.uuid4(), "kind": kind, "payload": payload, "created_at": now + n * _TICK}
+            for n, (kind, payload) in enumerate(entries)
         ]
         with translate_errors():
             await self._connection.execute(insert(table).values(rows))

@@ -106,6 +106,29 @@ class Connection:
                     return records
         return (await self.execute(statement, parameters)).all()
 
+    async def write_alone(self, sql: str, values: Sequence[Any]) -> bool:
+        """Run one write on asyncpg's own connection of read-only work, where it commits by
+        itself (one round trip, no transaction); ``False`` when there is none (the caller
+        then writes through SQLAlchemy). A write is never run twice: a failure is
+        reported, and the connection is not given back."""
+        driver = self._driver
+        if driver is None:
+            return False
+        asyncpg_connection: Any = driver.driver_connection
+        try:
+            await asyncpg_connection.execute(sql, *values)
+        except Exception as error:
+            self._driver = None
+            driver.invalidate()
+            raise_if_timed_out(error)
+            raise StorageUnavailable() from error
+        except BaseException:
+            self._driver = None
+            _closing.add(task := asyncio.ensure_future(greenlet_spawn(driver.invalidate)))
+            task.add_done_callback(_closing.discard)
+            raise
+        return True
+
     async def execute(
         self, statement: Executable, parameters: dict[str, Any] | None = None
     ) -> CursorResult[Any]:

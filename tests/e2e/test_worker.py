@@ -27,6 +27,7 @@ from domain.one_time_token import OneTimeToken, TokenPurpose
 from domain.session import RefreshSession
 from domain.user import User
 from tests.e2e.cli_support import KEEL, PASSWORD, keel_env, keel_server
+from tests.e2e.jobs_support import mail_env
 from tests.support.smtp import SmtpServer
 from tests.support.sql import rows
 
@@ -65,15 +66,8 @@ def workers(env: Mapping[str, str], cwd: Path, count: int) -> Iterator[None]:
 
 
 def smtp_env(tmp_path: Path, url: str, smtp: SmtpServer, **extra: str) -> dict[str, str]:
-    return keel_env(
-        tmp_path,
-        url,
-        SMTP_HOST=smtp.host,
-        SMTP_PORT=str(smtp.port),
-        SMTP_TLS="none",
-        REGISTRATION_RATE_LIMIT="1000/hour",
-        **extra,
-    )
+    """The test mail server's, with registrations not limited."""
+    return mail_env(tmp_path, url, smtp, REGISTRATION_RATE_LIMIT="1000/hour", **extra)
 
 
 async def test_the_mail_a_registration_causes_is_sent_by_a_worker(

@@ -39,11 +39,11 @@ servers:
 	scripts/ensure-servers.sh
 
 lint: install
-	$(VENV)/ruff check $(PACKAGES) migrations tests bench
-	$(VENV)/ruff format --check $(PACKAGES) migrations tests bench
+	$(VENV)/ruff check $(PACKAGES) harness migrations tests bench
+	$(VENV)/ruff format --check $(PACKAGES) harness migrations tests bench
 
 typecheck: install
-	$(VENV)/mypy --strict $(PACKAGES)
+	$(VENV)/mypy --strict $(PACKAGES) harness
 
 imports: install
 	$(VENV)/lint-imports --config importlinter.ini
@@ -72,8 +72,8 @@ bench: install servers
 	$(VENV)/python bench/run.py
 
 format: install
-	$(VENV)/ruff format $(PACKAGES) migrations tests bench
-	$(VENV)/ruff check --fix $(PACKAGES) migrations tests bench
+	$(VENV)/ruff format $(PACKAGES) harness migrations tests bench
+	$(VENV)/ruff check --fix $(PACKAGES) harness migrations tests bench
 
 clean:
 	rm -rf .venv .tools .mypy_cache .ruff_cache .pytest_cache

@@ -69,7 +69,7 @@ test: install servers check
 # for a smoke run). Installs wrk and PostgreSQL when missing; starts and stops all it needs.
 bench: install servers
 	bench/ensure-wrk.sh
-	$(VENV)/python bench/run.py
+	$(VENV)/python -m bench
 
 format: install
 	$(VENV)/ruff format $(PACKAGES) harness migrations tests bench

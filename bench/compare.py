@@ -1,17 +1,15 @@
-"""Keel of another source tree (a reference: an older commit) against this one, by ``run.py``.
+"""Keel of another source tree (a reference: an older commit) against this one, by the bench.
 
     .venv/bin/python bench/compare.py REFERENCE_DIR [--pairs N] [--report-only]
 
 REFERENCE_DIR is a checkout with its own ``.venv`` (``git worktree add /tmp/ref COMMIT``, then
 ``make install`` there). The runs alternate, reference then current, N pairs (2 by default),
-each a whole ``bench/run.py`` (its own PostgreSQL, its own Keel) with ``BENCH_KEEL_DIR`` set for
-the reference; ``BENCH_SCENARIOS`` defaults to ``register,reset_request`` and every other
-``BENCH_*`` variable reaches run.py as given. The results go to ``bench/results/compare/``;
+each a whole ``python -m bench`` (its own PostgreSQL, its own Keel) with ``BENCH_KEEL_DIR``
+set for the reference; ``BENCH_SCENARIOS`` defaults to ``register,reset_request`` and every
+other ``BENCH_*`` variable reaches the bench as given. The results go to ``bench/results/compare/``;
 the summary gives each side's medians over all its rounds and the ratio current / reference.
 """
 
-# ruff: noqa: S603
-# (S603: it starts run.py with this interpreter.)
 from __future__ import annotations
 
 import argparse
@@ -33,7 +31,7 @@ METRICS = (
     ("server_cpu_ms_per_request", "CPU ms/req"),
     ("cpu_ms_per_request_with_drain", "CPU ms/req, with the work left after the run"),
 )
-RUN_TIMEOUT = 3600  # seconds: a whole run.py, far above its few minutes
+RUN_TIMEOUT = 3600  # seconds: a whole run, far above its few minutes
 
 
 def run_once(side: str, pair: int, reference: Path) -> Path:
@@ -49,15 +47,16 @@ def run_once(side: str, pair: int, reference: Path) -> Path:
     print(f"pair {pair}, {side}: running (log {log})", flush=True)
     with open(log, "w") as handle:
         done = subprocess.run(
-            [sys.executable, str(BENCH / "run.py")],
+            [sys.executable, "-m", "bench"],
             env=env,
+            cwd=BENCH.parent,
             stdout=handle,
             stderr=subprocess.STDOUT,
             timeout=RUN_TIMEOUT,
             check=False,
         )
     if done.returncode != 0 or not output.exists():
-        raise SystemExit(f"run.py failed ({done.returncode}); see {log}")
+        raise SystemExit(f"the bench failed ({done.returncode}); see {log}")
     return output
 
 

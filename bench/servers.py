@@ -1,14 +1,14 @@
 """Keel under each candidate HTTP server, in one run: throughput of ``GET /api/v1/users/me``
 (wrk, interleaved rounds) and what each lets a hostile client do (``bench/bounds.py``).
 
-    .venv/bin/python bench/servers.py
+    .venv/bin/python -m bench.servers      # from the repository's root
 
 Candidates: ``keel serve`` as it ships (uvicorn, httptools behind Keel's bounded protocol),
 uvicorn with plain httptools (no bounds: the reference), uvicorn with h11 and its incomplete
 event limit, Granian and Hypercorn. Granian and Hypercorn are not Keel dependencies: a
 candidate whose program is missing from .venv/bin is skipped (``uv pip install granian
 hypercorn`` to measure them; ``make install`` removes them again). Each runs one worker with
-production settings against one throwaway PostgreSQL, pinned like ``bench/run.py`` pins Keel.
+production settings against one throwaway PostgreSQL, pinned like ``make bench`` pins Keel.
 Knobs: BENCH_DURATION, BENCH_WARMUP, BENCH_ROUNDS, BENCH_CONNECTIONS, BENCH_THREADS,
 BENCH_CANDIDATES (comma-separated names), BENCH_NO_BOUNDS=1 to skip the hostile probes.
 """
@@ -26,21 +26,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from run import (
-    BENCH,
-    VENV_BIN,
-    Bench,
-    Config,
-    Load,
-    Service,
-    free_port,
-    machine_info,
-    memory_of,
-    taskset,
-    wait_http,
-)
+from bench.machine import machine_info
+from bench.processes import Service, memory_of, wait_http
+from bench.seed import seed
+from bench.settings import BENCH, VENV_BIN, Config, taskset
+from bench.stack import Stack
+from bench.wrk import Load, Wrk
+from harness.ports import free_port
 
 FACTORY = "entrypoints.http.app:create_app_from_env"
 UVICORN = ["-m", "uvicorn", "--factory", FACTORY, "--host", "127.0.0.1", "--loop", "uvloop"]
@@ -125,40 +117,38 @@ def main() -> int:
     config = Config.from_env()
     chosen = os.environ.get("BENCH_CANDIDATES")
     names = [n for n in CANDIDATES if not chosen or n.split(" ")[0] in chosen.split(",")]
-    bench = Bench(config)
+    stack, wrk = Stack(config), Wrk(config)
     services: dict[str, tuple[Service, str]] = {}
     rps: dict[str, list[float]] = {name: [] for name in names}
     cpu_ms: dict[str, list[float]] = {name: [] for name in names}
     bounds: dict[str, object] = {}
     try:
-        database_url = bench.start_postgres()
-        env = bench.keel_env(database_url)
+        database_url = stack.start_postgres()
+        env = stack.keel_env(database_url)
         migrate = subprocess.run(
-            [str(VENV_BIN / "keel"), "migrate"], env=env, cwd=bench.workdir, check=False
+            [str(VENV_BIN / "keel"), "migrate"], env=env, cwd=stack.workdir, check=False
         )
         assert migrate.returncode == 0
         for name in names:
-            command = CANDIDATES[name](free_port(), bench.workdir)
+            command = CANDIDATES[name](free_port(), stack.workdir)
             if not Path(command[0]).exists():
                 print(f"skipped {name}: {command[0]} is not installed", flush=True)
                 rps.pop(name)
                 continue
             service = Service(
-                name.split(" ")[0], [*taskset(config.server_cpus), *command], env, bench.workdir
+                name.split(" ")[0], [*taskset(config.server_cpus), *command], env, stack.workdir
             )
-            url = f"http://127.0.0.1:{_port_of(command, bench.workdir)}"
+            url = f"http://127.0.0.1:{_port_of(command, stack.workdir)}"
             wait_http(url + "/health/live", service)
             services[name] = (service, url)
         first_url = next(iter(services.values()))[1]
-        bench.keel_url = first_url
-        bench.config.items = 0
-        bench.seed()
-        load = Load("/api/v1/users/me", token=bench.token("reader"))
+        stack.keel_url = first_url
+        config.items = 0
+        seed(stack)
+        load = Load("/api/v1/users/me", token=stack.token("reader"))
         for round_no in range(1, config.rounds + 1):
             for name, (service, url) in services.items():
-                result = bench.wrk.measure(
-                    url, load, config, server_pid=serving_process(service.pid)
-                )
+                result = wrk.measure(url, load, config, server_pid=serving_process(service.pid))
                 rps[name].append(result["rps"])
                 cpu_ms[name].append(result.get("server_cpu_ms_per_request", 0.0))
                 print(
@@ -174,7 +164,8 @@ def main() -> int:
     finally:
         for service, _ in services.values():
             service.stop()
-        bench.cleanup()
+        wrk.kill_all()
+        stack.stop()
     reference = "uvicorn httptools (no bounds)"
     summary = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),

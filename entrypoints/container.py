@@ -24,33 +24,31 @@ from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.jobs import RETRIES_BY_EVENT
 from application.ports import Clock, EmailSender, JobQueue, RateLimiter, UnitOfWorkFactory
 from application.throttling import LoginThrottle
-from application.use_cases.account_mail import (
-    MAILS_PER_HOUR,
-    WINDOW_SECONDS,
-    ConfirmPasswordReset,
-    RequestPasswordReset,
-    ResendVerification,
-    VerifyEmail,
-)
-from application.use_cases.create_superuser import CreateSuperuser
-from application.use_cases.delete_expired import DeleteExpired
-from application.use_cases.get_current_user import GetCurrentUser
-from application.use_cases.login import Login
-from application.use_cases.mail_handlers import (
-    SendResetLink,
-    SendVerificationLink,
-    SendWelcomeMail,
-)
-from application.use_cases.manage_items import (
-    CreateItem,
-    DeleteItem,
-    GetItem,
-    ListItems,
-    UpdateItem,
-)
-from application.use_cases.manage_users import DeleteUser, GetUser, ListUsers, UpdateUser
-from application.use_cases.register_user import RegisterUser
-from application.use_cases.sessions import Logout, LogoutAll, RefreshTokens
+from application.use_cases.accounts.create_superuser import CreateSuperuser
+from application.use_cases.accounts.delete_user import DeleteUser
+from application.use_cases.accounts.get_user import GetUser
+from application.use_cases.accounts.list_users import ListUsers
+from application.use_cases.accounts.register_user import RegisterUser
+from application.use_cases.accounts.update_user import UpdateUser
+from application.use_cases.housekeeping.delete_expired import DeleteExpired
+from application.use_cases.items.create_item import CreateItem
+from application.use_cases.items.delete_item import DeleteItem
+from application.use_cases.items.get_item import GetItem
+from application.use_cases.items.list_items import ListItems
+from application.use_cases.items.update_item import UpdateItem
+from application.use_cases.mail.confirm_password_reset import ConfirmPasswordReset
+from application.use_cases.mail.limits import MAILS_PER_HOUR, WINDOW_SECONDS
+from application.use_cases.mail.request_password_reset import RequestPasswordReset
+from application.use_cases.mail.resend_verification import ResendVerification
+from application.use_cases.mail.send_reset_link import SendResetLink
+from application.use_cases.mail.send_verification_link import SendVerificationLink
+from application.use_cases.mail.send_welcome_mail import SendWelcomeMail
+from application.use_cases.mail.verify_email import VerifyEmail
+from application.use_cases.sessions.get_current_user import GetCurrentUser
+from application.use_cases.sessions.login import Login
+from application.use_cases.sessions.logout import Logout
+from application.use_cases.sessions.logout_all import LogoutAll
+from application.use_cases.sessions.refresh_tokens import RefreshTokens
 from domain.events import PasswordResetRequested, UserRegistered, VerificationRequested
 from entrypoints.metrics import Metrics
 from entrypoints.settings import Settings

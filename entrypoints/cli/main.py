@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from application.mail import Mail, MailKind
-from application.use_cases.register_user import RegisterUserCommand
+from application.use_cases.accounts.register_user import RegisterUserCommand
 from domain.email import Email
 from entrypoints.cli.errors import fail, readable_errors, stdin_is_interactive
 from entrypoints.cli.jobs import jobs_cli, worker

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from application.use_cases.register_user import RegisterUserCommand
+from application.use_cases.accounts.register_user import RegisterUserCommand
 from entrypoints.settings import Settings
 
 PASSWORD = "correct horse battery"

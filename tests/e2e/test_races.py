@@ -13,7 +13,7 @@ from dependency_injector import providers
 from fastapi import FastAPI
 
 from adapters.sqlalchemy.migrations import AlembicMigrator
-from application.use_cases.register_user import RegisterUserCommand
+from application.use_cases.accounts.register_user import RegisterUserCommand
 from entrypoints.http.app import create_app
 from tests.e2e.http_support import (
     PASSWORD,

@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from application.ports import UnitOfWorkFactory
-from application.use_cases.delete_expired import DeleteExpired
+from application.use_cases.housekeeping.delete_expired import DeleteExpired
 from domain.email import Email
 from domain.one_time_token import OneTimeToken, TokenPurpose
 from domain.session import RefreshSession

@@ -14,8 +14,8 @@ from adapters.memory.store import InMemoryStore
 from application.changes import UserChanges
 from application.jobs import MAIL_RETRIES
 from application.mail import Mail, MailDeliveryFailed, MailKind
-from application.use_cases.login import LoginCommand
-from application.use_cases.register_user import RegisterUserCommand
+from application.use_cases.accounts.register_user import RegisterUserCommand
+from application.use_cases.sessions.login import LoginCommand
 from domain.errors import (
     AuthenticationFailed,
     EmailNotVerified,

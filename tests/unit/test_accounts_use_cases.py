@@ -10,8 +10,8 @@ from dependency_injector import providers
 
 from adapters.argon2.hasher import Argon2PasswordHasher
 from adapters.memory.store import InMemoryStore
-from application.use_cases.login import LoginCommand
-from application.use_cases.register_user import RegisterUser, RegisterUserCommand
+from application.use_cases.accounts.register_user import RegisterUser, RegisterUserCommand
+from application.use_cases.sessions.login import LoginCommand
 from domain.email import Email
 from domain.errors import (
     AuthenticationFailed,

@@ -10,7 +10,7 @@ import pytest
 
 from adapters.memory.store import InMemoryStore
 from adapters.ratelimit.memory import InMemoryRateLimiter
-from application.use_cases.register_user import RegisterUserCommand
+from application.use_cases.accounts.register_user import RegisterUserCommand
 from domain.errors import TooManyAttempts, WeakPassword
 from domain.one_time_token import TokenPurpose
 from domain.user import User

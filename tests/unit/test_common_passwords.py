@@ -12,7 +12,7 @@ import pytest
 from adapters.memory.store import InMemoryStore
 from adapters.passwords.common import ZxcvbnCommonPasswords
 from application.changes import UserChanges
-from application.use_cases.register_user import RegisterUserCommand
+from application.use_cases.accounts.register_user import RegisterUserCommand
 from domain.errors import WeakPassword
 from domain.password import check_password_policy
 from entrypoints.container import Container

@@ -14,8 +14,8 @@ from dependency_injector import providers
 from adapters.memory.store import InMemoryStore
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
 from application.changes import ItemChanges
-from application.use_cases.manage_items import ATTEMPTS
-from application.use_cases.register_user import RegisterUserCommand
+from application.retries import ATTEMPTS
+from application.use_cases.accounts.register_user import RegisterUserCommand
 from domain.errors import ValidationFailed
 from domain.item import Item, ItemBusy, ItemChanged, ItemNotFound
 from domain.user import User

@@ -8,8 +8,8 @@ import pytest
 from dependency_injector import providers
 
 from adapters.argon2.hasher import Argon2PasswordHasher
-from application.use_cases.login import LoginCommand
-from application.use_cases.register_user import RegisterUserCommand
+from application.use_cases.accounts.register_user import RegisterUserCommand
+from application.use_cases.sessions.login import LoginCommand
 from domain.errors import AuthenticationFailed
 from entrypoints.container import Container
 

@@ -15,8 +15,8 @@ from adapters.ratelimit.memory import InMemoryRateLimiter
 from application.changes import UserChanges
 from application.errors import HashingQueueFull
 from application.throttling import LoginThrottle
-from application.use_cases.login import LoginCommand
-from application.use_cases.register_user import RegisterUserCommand
+from application.use_cases.accounts.register_user import RegisterUserCommand
+from application.use_cases.sessions.login import LoginCommand
 from domain.errors import AuthenticationFailed, TooManyAttempts, WrongCurrentPassword
 from domain.user import User
 from entrypoints.container import Container

@@ -9,8 +9,8 @@ import pytest
 
 from adapters.memory.store import InMemoryStore
 from application.changes import ItemChanges, UserChanges
-from application.use_cases.login import LoginCommand
-from application.use_cases.register_user import RegisterUserCommand
+from application.use_cases.accounts.register_user import RegisterUserCommand
+from application.use_cases.sessions.login import LoginCommand
 from domain.email import Email
 from domain.errors import (
     AuthenticationFailed,

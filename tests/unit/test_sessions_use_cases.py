@@ -8,8 +8,8 @@ import pytest
 
 from adapters.memory.store import InMemoryStore
 from application.changes import UserChanges
-from application.use_cases.login import LoginCommand, TokenPair
-from application.use_cases.register_user import RegisterUserCommand
+from application.use_cases.accounts.register_user import RegisterUserCommand
+from application.use_cases.sessions.login import LoginCommand, TokenPair
 from domain.errors import AuthenticationFailed
 from domain.session import token_digest
 from domain.user import User

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response, status
 
-from application.use_cases.login import LoginCommand, TokenPair
+from application.use_cases.sessions.login import LoginCommand, TokenPair
 from domain.errors import (
     AuthenticationFailed,
     EmailNotVerified,

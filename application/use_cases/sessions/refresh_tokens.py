@@ -1,18 +1,13 @@
-"""Refresh-token rotation with reuse detection, and the ways a session ends."""
-
 from __future__ import annotations
 
-import copy
 import uuid
 from datetime import datetime
 from typing import NoReturn
 
 from application.ports import Clock, TokenService, UnitOfWork, UnitOfWorkFactory
-from application.retries import LOST, Lost, until_stored
-from application.use_cases.login import TokenPair, start_session
+from application.use_cases.sessions.login import TokenPair, start_session
 from domain.errors import AuthenticationFailed
 from domain.session import token_digest
-from domain.user import User, UserBusy
 
 
 class RefreshTokens:
@@ -54,49 +49,3 @@ class RefreshTokens:
         await uow.sessions.revoke_family(family_id, now)
         await uow.commit()
         raise AuthenticationFailed()
-
-
-class Logout:
-    """End the session a refresh token belongs to (its whole family). Ending one that is
-    already over is not an error."""
-
-    def __init__(self, uow_factory: UnitOfWorkFactory, tokens: TokenService, clock: Clock):
-        self._uow_factory = uow_factory
-        self._tokens = tokens
-        self._clock = clock
-
-    async def execute(self, refresh_token: str) -> None:
-        self._tokens.decode_refresh(refresh_token)
-        async with self._uow_factory() as uow:
-            session = await uow.sessions.get_by_token_hash(token_digest(refresh_token))
-            if session is None:
-                raise AuthenticationFailed()
-            await uow.sessions.revoke_family(session.family_id, self._clock.now())
-            await uow.commit()
-
-
-class LogoutAll:
-    """End every session of the caller: refresh tokens are revoked and access tokens stop
-    working at once."""
-
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock):
-        self._uow_factory = uow_factory
-        self._clock = clock
-
-    async def execute(self, actor: User) -> None:
-        now = self._clock.now()
-
-        async def attempt(uow: UnitOfWork, lock: bool) -> Lost | None:
-            user = await uow.users.get(actor.id, for_update=lock)
-            if user is None:
-                raise AuthenticationFailed()
-            ended = copy.copy(user)
-            ended.end_sessions(now)
-            ended.touch(now)
-            if not await uow.users.update(user, ended):
-                return LOST
-            # After the user's row: a login or rotation holding it has committed by now.
-            await uow.sessions.revoke_user(user.id, now)
-            return None
-
-        await until_stored(self._uow_factory, attempt, UserBusy)

@@ -1,5 +1,3 @@
-"""Reading, listing, changing and deleting accounts."""
-
 from __future__ import annotations
 
 import copy
@@ -13,7 +11,6 @@ from application.ports import (
     PasswordHasher,
     UnitOfWork,
     UnitOfWorkFactory,
-    UserFilter,
 )
 from application.retries import LOST, Lost, until_stored
 from application.throttling import LoginThrottle
@@ -21,46 +18,9 @@ from domain import policies
 from domain.email import Email
 from domain.errors import UserNotFound, WrongCurrentPassword
 from domain.events import VerificationRequested
-from domain.pagination import Page, PageRequest
 from domain.password import check_password_policy
 from domain.role import Role
 from domain.user import User, UserBusy, normalise_full_name
-
-
-class GetUser:
-    """A user sees their own account; an administrator sees any."""
-
-    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
-        self._uow_factory = uow_factory
-
-    async def execute(self, actor: User, user_id: uuid.UUID) -> User:
-        policies.ensure_can_see_user(actor, user_id)
-        async with self._uow_factory(read_only=True) as uow:
-            user = await uow.users.get(user_id)
-        if user is None:
-            raise UserNotFound()
-        return user
-
-
-class ListUsers:
-    """Administrators only: a page of accounts, newest first, filtered by exact email,
-    active flag or role."""
-
-    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
-        self._uow_factory = uow_factory
-
-    async def execute(
-        self,
-        actor: User,
-        page: PageRequest,
-        email: str | None = None,
-        is_active: bool | None = None,
-        role: Role | None = None,
-    ) -> Page[User]:
-        policies.ensure_can_list_users(actor)
-        where = UserFilter(Email(email) if email is not None else None, is_active, role)
-        async with self._uow_factory(read_only=True) as uow:
-            return await uow.users.list(where, page)
 
 
 class UpdateUser:
@@ -185,34 +145,3 @@ class UpdateUser:
             user.end_sessions(now)
         user.touch(now)
         return user
-
-
-class DeleteUser:
-    """Delete an account and every item it owns. Yourself, or anyone as an administrator;
-    never the last active administrator. With ``expected_versions`` (the client's
-    ``If-Match``) only while the account is at one of those versions."""
-
-    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
-        self._uow_factory = uow_factory
-
-    async def execute(
-        self, actor: User, user_id: uuid.UUID, expected_versions: Collection[int] | None = None
-    ) -> None:
-        policies.ensure_can_see_user(actor, user_id)
-
-        async def attempt(uow: UnitOfWork, lock: bool) -> Lost | None:
-            # Lock the administrators first (see UpdateUser): two deletions that race
-            # count one after the other.
-            admins = await uow.users.lock_active_admins()
-            target = await uow.users.get(user_id, for_update=lock)
-            if target is None:
-                raise UserNotFound()
-            target.ensure_version_in(expected_versions)
-            policies.ensure_an_admin_remains(target, None, admins)
-            await uow.items.delete_owned_by(user_id)
-            # As read: a user promoted meanwhile is counted again on the next attempt.
-            if not await uow.users.delete(user_id, expected_version=target.version):
-                return LOST
-            return None
-
-        await until_stored(self._uow_factory, attempt, UserBusy)

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 from application.ports import Clock, CommonPasswords, PasswordHasher, UnitOfWorkFactory
-from application.use_cases.register_user import RegisterUserCommand, create_account
+from application.use_cases.accounts.new_account import create_account
+from application.use_cases.accounts.register_user import RegisterUserCommand
 from domain.user import User
 
 
@@ -23,5 +24,12 @@ class CreateSuperuser:
 
     async def execute(self, command: RegisterUserCommand) -> User:
         return await create_account(
-            self._uow_factory, self._hasher, self._clock, command, admin=True, common=self._common
+            self._uow_factory,
+            self._hasher,
+            self._clock,
+            email=command.email,
+            password=command.password,
+            full_name=command.full_name,
+            admin=True,
+            common=self._common,
         )

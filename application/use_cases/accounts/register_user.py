@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from application.ports import (
@@ -11,11 +10,9 @@ from application.ports import (
     UnitOfWorkFactory,
 )
 from application.throttling import address_key
-from domain.email import Email
-from domain.errors import EmailAlreadyRegistered, RegistrationClosed, TooManyAttempts
-from domain.events import UserRegistered, VerificationRequested
-from domain.password import check_password_policy
-from domain.user import User, normalise_full_name
+from application.use_cases.accounts.new_account import create_account
+from domain.errors import RegistrationClosed, TooManyAttempts
+from domain.user import User
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,43 +61,10 @@ class RegisterUser:
             self._uow_factory,
             self._hasher,
             self._clock,
-            command,
+            email=command.email,
+            password=command.password,
+            full_name=command.full_name,
             admin=False,
             common=self._common,
             before_work=count_attempt,
         )
-
-
-async def create_account(
-    uow_factory: UnitOfWorkFactory,
-    hasher: PasswordHasher,
-    clock: Clock,
-    command: RegisterUserCommand,
-    *,
-    admin: bool,
-    common: CommonPasswords | None = None,
-    before_work: Callable[[], Awaitable[None]] | None = None,
-) -> User:
-    """Validate, check the email is free, hash off the loop, then store in one transaction.
-    ``before_work`` is awaited once the input is valid, before anything is looked up or
-    hashed."""
-    email = Email(command.email)
-    check_password_policy(command.password, is_common=common.contains if common else None)
-    full_name = normalise_full_name(command.full_name)
-    if before_work is not None:
-        await before_work()
-    async with uow_factory() as uow:
-        # Fail fast before the expensive hash; the unique index still decides races.
-        if await uow.users.get_by_email(email) is not None:
-            raise EmailAlreadyRegistered()
-    hashed = await hasher.hash(command.password)
-    user = User.register(
-        email=email, hashed_password=hashed, full_name=full_name, now=clock.now(), admin=admin
-    )
-    async with uow_factory() as uow:
-        await uow.users.add(user)
-        if not admin:  # an administrator's address is vouched for by the operator
-            uow.emit(UserRegistered(user.id))
-            uow.emit(VerificationRequested(user.id, str(user.email)))
-        await uow.commit()
-    return user

@@ -30,7 +30,7 @@ from application.use_cases.accounts.get_user import GetUser
 from application.use_cases.accounts.list_users import ListUsers
 from application.use_cases.accounts.register_user import RegisterUser
 from application.use_cases.accounts.update_user import UpdateUser
-from application.use_cases.housekeeping.delete_expired import DeleteExpired
+from application.use_cases.housekeeping.delete_expired import DeleteExpired, DeleteExpiredCommand
 from application.use_cases.items.create_item import CreateItem
 from application.use_cases.items.delete_item import DeleteItem
 from application.use_cases.items.get_item import GetItem
@@ -285,7 +285,7 @@ def _job_app(
         handlers=handlers,  # type: ignore[arg-type]
         policies=RETRIES_BY_EVENT,
         housekeeping_cron=settings.housekeeping_cron,
-        delete_expired=delete_expired.execute,
+        delete_expired=lambda: delete_expired.execute(DeleteExpiredCommand()),
         on_outcome=metrics.job_outcome,
         pool_size=settings.database_pool_size,
     )

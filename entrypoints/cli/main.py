@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from application.mail import Mail, MailKind
-from application.use_cases.accounts.register_user import RegisterUserCommand
+from application.use_cases.accounts.create_superuser import CreateSuperuserCommand
 from domain.email import Email
 from entrypoints.cli.errors import fail, readable_errors, stdin_is_interactive
 from entrypoints.cli.jobs import jobs_cli, worker
@@ -171,7 +171,7 @@ async def _create_superuser(
 ) -> str:
     try:
         user = await container.create_superuser().execute(
-            RegisterUserCommand(email=email, password=password, full_name=full_name)
+            CreateSuperuserCommand(email=email, password=password, full_name=full_name)
         )
         return f"{user.email} ({user.id})"
     finally:

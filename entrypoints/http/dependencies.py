@@ -8,6 +8,7 @@ import structlog
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
+from application.use_cases.sessions.get_current_user import GetCurrentUserCommand
 from domain.errors import AuthenticationFailed
 from domain.user import User
 from entrypoints.container import Container
@@ -41,7 +42,7 @@ class _CurrentUser(OAuth2PasswordBearer):
         token = await super().__call__(request)
         if not token or len(token) > MAX_TOKEN_LENGTH:
             raise AuthenticationFailed()
-        user = await container_of(request).get_current_user().execute(token)
+        user = await container_of(request).get_current_user().execute(GetCurrentUserCommand(token))
         request.state.user_id = str(user.id)
         structlog.contextvars.bind_contextvars(user_id=str(user.id))
         return user

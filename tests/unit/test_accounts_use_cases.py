@@ -10,7 +10,9 @@ from dependency_injector import providers
 
 from adapters.argon2.hasher import Argon2PasswordHasher
 from adapters.memory.store import InMemoryStore
+from application.use_cases.accounts.create_superuser import CreateSuperuserCommand
 from application.use_cases.accounts.register_user import RegisterUser, RegisterUserCommand
+from application.use_cases.sessions.get_current_user import GetCurrentUserCommand
 from application.use_cases.sessions.login import LoginCommand
 from domain.email import Email
 from domain.errors import (
@@ -92,14 +94,14 @@ async def test_closed_registration_refuses_but_superusers_can_still_be_made(
         await register(container)
     assert store.users == {}
     admin = await container.create_superuser().execute(
-        RegisterUserCommand(email="root@example.com", password=PASSWORD)
+        CreateSuperuserCommand(email="root@example.com", password=PASSWORD)
     )
     assert admin.id in store.users
 
 
 async def test_create_superuser_makes_an_admin(container: Container, store: InMemoryStore) -> None:
     admin = await container.create_superuser().execute(
-        RegisterUserCommand(email="Root@Example.com", password=PASSWORD)
+        CreateSuperuserCommand(email="Root@Example.com", password=PASSWORD)
     )
     stored = store.users[admin.id]
     assert stored.roles == frozenset({Role.USER, Role.ADMIN})
@@ -107,7 +109,7 @@ async def test_create_superuser_makes_an_admin(container: Container, store: InMe
     assert stored.email.value == "root@example.com"
     with pytest.raises(EmailAlreadyRegistered):
         await container.create_superuser().execute(
-            RegisterUserCommand(email="root@example.com", password=PASSWORD)
+            CreateSuperuserCommand(email="root@example.com", password=PASSWORD)
         )
 
 
@@ -118,7 +120,9 @@ async def test_login_gives_tokens_for_the_account(container: Container) -> None:
     assert claims.user_id == user.id
     assert pair.expires_in == 15 * 60
     assert pair.token_type == "bearer"
-    assert await container.get_current_user().execute(pair.access_token) == user
+    assert (
+        await container.get_current_user().execute(GetCurrentUserCommand(pair.access_token)) == user
+    )
 
 
 @pytest.mark.parametrize(
@@ -187,9 +191,11 @@ async def test_tokens_issued_before_sessions_ended_are_refused(
         store.users[user.id], sessions_valid_after=clock.now()
     )
     with pytest.raises(AuthenticationFailed):
-        await container.get_current_user().execute(pair.access_token)
+        await container.get_current_user().execute(GetCurrentUserCommand(pair.access_token))
     fresh = await container.login().execute(LoginCommand("ada@example.com", PASSWORD))
-    assert (await container.get_current_user().execute(fresh.access_token)).id == user.id
+    assert (
+        await container.get_current_user().execute(GetCurrentUserCommand(fresh.access_token))
+    ).id == user.id
 
 
 async def test_a_token_for_a_deleted_or_inactive_user_is_refused(
@@ -201,10 +207,10 @@ async def test_a_token_for_a_deleted_or_inactive_user_is_refused(
     ).access_token
     store.users[user.id] = dataclasses.replace(store.users[user.id], is_active=False)
     with pytest.raises(AuthenticationFailed):
-        await container.get_current_user().execute(token)
+        await container.get_current_user().execute(GetCurrentUserCommand(token))
     del store.users[user.id]
     with pytest.raises(AuthenticationFailed):
-        await container.get_current_user().execute(token)
+        await container.get_current_user().execute(GetCurrentUserCommand(token))
 
 
 async def test_an_expired_access_token_is_refused(container: Container, clock: FixedClock) -> None:
@@ -214,10 +220,10 @@ async def test_an_expired_access_token_is_refused(container: Container, clock: F
     ).access_token
     clock.advance(timedelta(minutes=15))
     with pytest.raises(AuthenticationFailed):
-        await container.get_current_user().execute(token)
+        await container.get_current_user().execute(GetCurrentUserCommand(token))
 
 
 @pytest.mark.parametrize("token", ["", "garbage", "a.b.c", "ünïcode.tøken.x"])
 async def test_garbage_tokens_are_refused(container: Container, token: str) -> None:
     with pytest.raises(AuthenticationFailed):
-        await container.get_current_user().execute(token)
+        await container.get_current_user().execute(GetCurrentUserCommand(token))

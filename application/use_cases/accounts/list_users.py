@@ -1,14 +1,22 @@
 from __future__ import annotations
 
-from application.ports import (
-    UnitOfWorkFactory,
-    UserFilter,
-)
+from dataclasses import dataclass
+
+from application.ports import UnitOfWorkFactory, UserFilter
 from domain import policies
 from domain.email import Email
 from domain.pagination import Page, PageRequest
 from domain.role import Role
 from domain.user import User
+
+
+@dataclass(frozen=True, slots=True)
+class ListUsersCommand:
+    actor: User
+    page: PageRequest
+    email: str | None = None
+    is_active: bool | None = None
+    role: Role | None = None
 
 
 class ListUsers:
@@ -18,14 +26,14 @@ class ListUsers:
     def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
         self._uow_factory = uow_factory
 
-    async def execute(
-        self,
-        actor: User,
-        page: PageRequest,
-        email: str | None = None,
-        is_active: bool | None = None,
-        role: Role | None = None,
-    ) -> Page[User]:
+    async def execute(self, command: ListUsersCommand) -> Page[User]:
+        actor, page, email, is_active, role = (
+            command.actor,
+            command.page,
+            command.email,
+            command.is_active,
+            command.role,
+        )
         policies.ensure_can_list_users(actor)
         where = UserFilter(Email(email) if email is not None else None, is_active, role)
         async with self._uow_factory(read_only=True) as uow:

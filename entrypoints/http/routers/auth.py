@@ -4,7 +4,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response, status
 
+from application.use_cases.mail.confirm_password_reset import ConfirmPasswordResetCommand
+from application.use_cases.mail.request_password_reset import RequestPasswordResetCommand
+from application.use_cases.mail.resend_verification import ResendVerificationCommand
+from application.use_cases.mail.verify_email import VerifyEmailCommand
 from application.use_cases.sessions.login import LoginCommand, TokenPair
+from application.use_cases.sessions.logout import LogoutCommand
+from application.use_cases.sessions.logout_all import LogoutAllCommand
+from application.use_cases.sessions.refresh_tokens import RefreshTokensCommand
 from domain.errors import (
     AuthenticationFailed,
     EmailNotVerified,
@@ -115,7 +122,9 @@ async def login(
 async def refresh(body: RefreshRequest, container: ContainerDep) -> TokenPairOut:
     """The refresh token is spent: it works once. Presenting a spent one again ends its
     whole session, the newest token included. Every failure is the same 401."""
-    return _pair_out(await container.refresh_tokens().execute(body.refresh_token))
+    return _pair_out(
+        await container.refresh_tokens().execute(RefreshTokensCommand(body.refresh_token))
+    )
 
 
 @router.post(
@@ -135,7 +144,7 @@ async def logout(body: RefreshRequest, container: ContainerDep) -> None:
     """End the session the refresh token belongs to; its refresh tokens stop working. Ending
     a session that was already ended is not an error; an expired or unknown refresh token
     is a 401."""
-    await container.logout().execute(body.refresh_token)
+    await container.logout().execute(LogoutCommand(body.refresh_token))
 
 
 @router.post(
@@ -148,7 +157,7 @@ async def logout(body: RefreshRequest, container: ContainerDep) -> None:
 )
 async def logout_all(user: CurrentUser, container: ContainerDep) -> None:
     """End all of your sessions: every refresh token and every access token, at once."""
-    await container.logout_all().execute(user)
+    await container.logout_all().execute(LogoutAllCommand(actor=user))
 
 
 @router.post(
@@ -170,7 +179,7 @@ async def request_password_reset(
     """When the address belongs to an active account, a link with a single-use token (30
     minutes) is mailed to it, at most three an hour. The answer, and the work done before
     it, are the same either way: it does not tell whether an account exists."""
-    await container.request_password_reset().execute(body.email)
+    await container.request_password_reset().execute(RequestPasswordResetCommand(body.email))
     return AcceptedOut(message=RESET_REQUESTED)
 
 
@@ -191,7 +200,9 @@ async def confirm_password_reset(body: PasswordResetConfirm, container: Containe
     """The token works once; an unknown, spent or expired one is a 400 `INVALID_TOKEN`. Every
     session of the account ends, access tokens included. A password that breaks the policy
     is a 422 and leaves the token usable."""
-    await container.confirm_password_reset().execute(body.token, body.new_password)
+    await container.confirm_password_reset().execute(
+        ConfirmPasswordResetCommand(token=body.token, new_password=body.new_password)
+    )
 
 
 @router.post(
@@ -210,7 +221,7 @@ async def confirm_password_reset(body: PasswordResetConfirm, container: Containe
 async def verify_email(body: VerifyEmailRequest, container: ContainerDep) -> None:
     """Mark the address the token was mailed to as verified. The token works once, and only
     while the account still has that address; otherwise 400 `INVALID_TOKEN`."""
-    await container.verify_email().execute(body.token)
+    await container.verify_email().execute(VerifyEmailCommand(body.token))
 
 
 @router.post(
@@ -229,4 +240,4 @@ async def verify_email(body: VerifyEmailRequest, container: ContainerDep) -> Non
 async def resend_verification(user: CurrentUser, container: ContainerDep) -> None:
     """A new verification link for your address; at most three links an hour (429 with
     `Retry-After` after that)."""
-    await container.resend_verification().execute(user)
+    await container.resend_verification().execute(ResendVerificationCommand(actor=user))

@@ -5,6 +5,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
+from application.use_cases.items.create_item import CreateItemCommand
+from application.use_cases.items.delete_item import DeleteItemCommand
+from application.use_cases.items.get_item import GetItemCommand
+from application.use_cases.items.list_items import ListItemsCommand
+from application.use_cases.items.update_item import UpdateItemCommand
 from domain.item import ItemBusy, ItemNotFound
 from entrypoints.http.bodies import json_body
 from entrypoints.http.dependencies import ContainerDep, CurrentUser
@@ -52,7 +57,9 @@ EMPTY_TITLE = FieldError(
 async def create_item(body: ItemCreate, user: CurrentUser, container: ContainerDep) -> Response:
     """A new item owned by the caller. Title 1 to 200 characters, description up to 10,000.
     The `ETag` answered is the one to send in `If-Match` when changing it."""
-    item = await container.create_item().execute(user, body.title, body.description)
+    item = await container.create_item().execute(
+        CreateItemCommand(actor=user, title=body.title, description=body.description)
+    )
     return json_body(ItemOut.of(item), status_code=201, headers={"ETag": etag_of(item)})
 
 
@@ -90,7 +97,9 @@ async def list_items(
     """Your items, newest first; an administrator sees everyone's and may filter by owner.
     `q` matches part of the title, ignoring case. Anyone else naming an `owner_id` not
     their own gets a 403."""
-    found = await container.list_items().execute(user, page, owner_id, q)
+    found = await container.list_items().execute(
+        ListItemsCommand(actor=user, page=page, owner_id=owner_id, q=q)
+    )
     return json_body(ItemPage.of(found, [ItemOut.of(item) for item in found.items]))
 
 
@@ -114,7 +123,7 @@ async def read_item(
 ) -> Response:
     """The owner or an administrator; 404 for anyone else. With `If-None-Match` naming the
     current `ETag` (or `*`), a 304 with no body."""
-    item = await container.get_item().execute(user, item_id)
+    item = await container.get_item().execute(GetItemCommand(actor=user, item_id=item_id))
     etag = etag_of(item)
     if none_match_fails(none_match_condition(request), item):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
@@ -144,7 +153,11 @@ async def update_item(
     """Change the fields sent; the owner or an administrator, 404 for anyone else. With
     `If-Match`, only while the item's `ETag` is one it names (or `*`): otherwise a 412 and
     nothing changes. Without, concurrent changes of different fields all survive."""
-    item = await container.update_item().execute(user, item_id, body.changes(), if_match)
+    item = await container.update_item().execute(
+        UpdateItemCommand(
+            actor=user, item_id=item_id, changes=body.changes(), expected_versions=if_match
+        )
+    )
     return json_body(ItemOut.of(item), headers={"ETag": etag_of(item)})
 
 
@@ -166,4 +179,6 @@ async def delete_item(
 ) -> None:
     """The owner or an administrator; 404 for anyone else. With `If-Match`, only while the
     item's `ETag` is one it names (or `*`): otherwise a 412 and the item stays."""
-    await container.delete_item().execute(user, item_id, if_match)
+    await container.delete_item().execute(
+        DeleteItemCommand(actor=user, item_id=item_id, expected_versions=if_match)
+    )

@@ -5,7 +5,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
+from application.use_cases.accounts.delete_user import DeleteUserCommand
+from application.use_cases.accounts.get_user import GetUserCommand
+from application.use_cases.accounts.list_users import ListUsersCommand
 from application.use_cases.accounts.register_user import RegisterUserCommand
+from application.use_cases.accounts.update_user import UpdateUserCommand
 from domain.errors import (
     EmailAlreadyRegistered,
     InvalidEmail,
@@ -136,7 +140,9 @@ async def list_users(
     role: Annotated[Role | None, Query(description="Accounts holding this role")] = None,
 ) -> Response:
     """A page of accounts, newest first. Administrators only (403 for anyone else)."""
-    found = await container.list_users().execute(user, page, email, is_active, role)
+    found = await container.list_users().execute(
+        ListUsersCommand(actor=user, page=page, email=email, is_active=is_active, role=role)
+    )
     return json_body(UserPage.of(found, [UserOut.of(u) for u in found.items]))
 
 
@@ -188,7 +194,13 @@ async def update_me(
     it. With `If-Match`, only while the account's `ETag` is one it names (or `*`):
     otherwise a 412 and nothing changes."""
     updated = await container.update_user().execute(
-        user, user.id, body.changes(), if_match, client_address=client_address(request)
+        UpdateUserCommand(
+            actor=user,
+            user_id=user.id,
+            changes=body.changes(),
+            expected_versions=if_match,
+            client_address=client_address(request),
+        )
     )
     return _user_answer(updated)
 
@@ -210,7 +222,9 @@ async def delete_me(user: CurrentUser, container: ContainerDep, if_match: IfMatc
     """Delete your account and all your items. The last active administrator cannot (409).
     With `If-Match`, only while the account's `ETag` is one it names (or `*`): otherwise a
     412 and nothing is deleted."""
-    await container.delete_user().execute(user, user.id, if_match)
+    await container.delete_user().execute(
+        DeleteUserCommand(actor=user, user_id=user.id, expected_versions=if_match)
+    )
 
 
 @router.get(
@@ -233,7 +247,9 @@ async def read_user(
 ) -> Response:
     """Your own account, or any account for an administrator; 404 otherwise. With
     `If-None-Match` naming the current `ETag` (or `*`), a 304 with no body."""
-    return _read_answer(await container.get_user().execute(user, user_id), request)
+    return _read_answer(
+        await container.get_user().execute(GetUserCommand(actor=user, user_id=user_id)), request
+    )
 
 
 @router.patch(
@@ -268,7 +284,13 @@ async def update_user(
     email is unverified, and a link to verify it is mailed to it. With `If-Match`, only
     while the account's `ETag` is one it names (or `*`): otherwise a 412."""
     updated = await container.update_user().execute(
-        user, user_id, body.changes(), if_match, client_address=client_address(request)
+        UpdateUserCommand(
+            actor=user,
+            user_id=user_id,
+            changes=body.changes(),
+            expected_versions=if_match,
+            client_address=client_address(request),
+        )
     )
     return _user_answer(updated)
 
@@ -292,4 +314,6 @@ async def delete_user(
     """Delete an account and its items: yourself, or anyone as an administrator (404
     otherwise). The last active administrator cannot be deleted (409). With `If-Match`,
     only while the account's `ETag` is one it names (or `*`): otherwise a 412."""
-    await container.delete_user().execute(user, user_id, if_match)
+    await container.delete_user().execute(
+        DeleteUserCommand(actor=user, user_id=user_id, expected_versions=if_match)
+    )

@@ -1,0 +1,1 @@
+"""Accounts: registering, reading, listing, changing and deleting them."""

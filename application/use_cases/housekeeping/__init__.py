@@ -1,0 +1,1 @@
+"""Housekeeping: what can no longer be used is deleted, so the tables stop growing."""

@@ -1,0 +1,1 @@
+"""Sessions: logging in, resolving an access token, rotating refresh tokens, logging out."""

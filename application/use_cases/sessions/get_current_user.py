@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.ports import TokenService, UnitOfWorkFactory
+from domain.errors import AuthenticationFailed
+from domain.user import User
+
+
+@dataclass(frozen=True, slots=True)
+class GetCurrentUserCommand:
+    access_token: str
+
+
+class GetCurrentUser:
+    """Resolve a bearer access token to its user. The token must be valid, the user must
+    exist and be active, the session the token names must not have ended (a logout, a
+    reused refresh token), and the token must be issued after the user's sessions were last
+    ended (a password change, a logout of all sessions, a change of roles)."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, tokens: TokenService) -> None:
+        self._uow_factory = uow_factory
+        self._tokens = tokens
+
+    async def execute(self, command: GetCurrentUserCommand) -> User:
+        access_token = command.access_token
+        claims = self._tokens.decode_access(access_token)
+        if claims.session_id is None:
+            raise AuthenticationFailed()
+        async with self._uow_factory(read_only=True) as uow:
+            user = await uow.users.get_signed_in(claims.user_id, claims.session_id)
+        if user is None or not user.is_active:
+            raise AuthenticationFailed()
+        if claims.issued_at < user.sessions_valid_after:
+            raise AuthenticationFailed()
+        return user

@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+import copy
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from application.errors import HashingQueueFull, StorageUnavailable
+from application.ports import Clock, PasswordHasher, TokenService, UnitOfWork, UnitOfWorkFactory
+from application.throttling import LoginThrottle
+from domain.email import Email
+from domain.errors import AuthenticationFailed, EmailNotVerified, InvalidEmail
+from domain.session import RefreshSession
+from domain.user import User
+
+# Verified against when the email is unknown, so that both paths cost one hash.
+_DUMMY_PASSWORD = "keel-timing-equaliser-not-a-password"  # noqa: S105
+
+
+@dataclass(frozen=True, slots=True)
+class LoginCommand:
+    email: str
+    password: str
+    client_address: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    token_type: str = "bearer"  # noqa: S105 (the OAuth2 token type, not a secret)
+
+
+class Login:
+    """Exchange an email and password for tokens. Unknown email, wrong password and an
+    inactive account fail alike, and take the same time. A hash made with older
+    parameters is replaced on success."""
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        hasher: PasswordHasher,
+        tokens: TokenService,
+        clock: Clock,
+        throttle: LoginThrottle | None = None,
+        require_verified_email: bool = False,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._require_verified_email = require_verified_email
+        self._hasher = hasher
+        self._tokens = tokens
+        self._clock = clock
+        self._throttle = throttle
+        self._dummy_hash: str | None = None
+
+    async def execute(self, command: LoginCommand) -> TokenPair:
+        """Every attempt is counted (per account, per address and account, per address)
+        before any password is checked; at a limit the caller waits (``TooManyAttempts``)."""
+        if self._throttle is None:
+            return await self._authenticate(command)
+        attempt = await self._throttle.count(command.email, command.client_address)
+        try:
+            pair = await self._authenticate(command)
+        except EmailNotVerified:
+            await self._throttle.succeeded(attempt)  # the right password
+            raise
+        except (HashingQueueFull, StorageUnavailable):
+            await self._throttle.not_checked(attempt)
+            raise
+        await self._throttle.succeeded(attempt)
+        return pair
+
+    async def _authenticate(self, command: LoginCommand) -> TokenPair:
+        user = await self._find(command.email)
+        if user is None:
+            await self._hasher.verify(await self._dummy(), command.password)
+            raise AuthenticationFailed()
+        if not await self._hasher.verify(user.hashed_password, command.password):
+            raise AuthenticationFailed()
+        if not user.is_active:
+            raise AuthenticationFailed()
+        if self._require_verified_email and not user.is_verified:
+            # Only after the right password: the answer tells nothing to a guesser.
+            raise EmailNotVerified()
+        if self._hasher.needs_rehash(user.hashed_password):
+            await self._rehash(user, command.password)
+        # Stored only while the account is as it was read before the password was checked:
+        # a password change, deactivation or end of sessions meanwhile makes this a 401.
+        async with self._uow_factory() as uow:
+            pair = await start_session(uow, self._tokens, self._clock, user)
+            await uow.commit()
+        return pair
+
+    async def _find(self, raw_email: str) -> User | None:
+        try:
+            email = Email(raw_email)
+        except InvalidEmail:
+            return None
+        async with self._uow_factory() as uow:
+            return await uow.users.get_by_email(email)
+
+    async def _rehash(self, user: User, password: str) -> None:
+        """The same password under the current parameters: not a change anyone sees, so
+        the version stays. Skipped when the account changed meanwhile."""
+        new_hash = await self._hasher.hash(password)
+        async with self._uow_factory() as uow:
+            fresh = await uow.users.get(user.id)
+            if fresh is None or fresh.hashed_password != user.hashed_password:
+                return  # changed meanwhile: the newer hash wins
+            rehashed = copy.copy(fresh)
+            rehashed.hashed_password = new_hash
+            if await uow.users.update(fresh, rehashed):
+                await uow.commit()
+
+    async def _dummy(self) -> str:
+        if self._dummy_hash is None:
+            self._dummy_hash = await self._hasher.hash(_DUMMY_PASSWORD)
+        return self._dummy_hash
+
+
+async def start_session(
+    uow: UnitOfWork,
+    tokens: TokenService,
+    clock: Clock,
+    user: User,
+    family_id: uuid.UUID | None = None,
+) -> TokenPair:
+    """Issue an access and a refresh token, and store the refresh token's session (in a new
+    family for a login, in the same family for a rotation), while ``user`` is still active
+    and has not had its sessions ended since it was read; ``AuthenticationFailed``
+    otherwise. The access token names the session (the family). The caller commits."""
+    refresh = tokens.issue_refresh(user.id)
+    now = clock.now()
+    session = RefreshSession.start(
+        user_id=user.id,
+        token=refresh.token,
+        now=now,
+        expires_at=now + timedelta(seconds=refresh.expires_in),
+        family_id=family_id,
+    )
+    if not await uow.sessions.start(session, sessions_valid_after=user.sessions_valid_after):
+        raise AuthenticationFailed()
+    access = tokens.issue_access(user.id, user.roles, session.family_id)
+    return TokenPair(access.token, refresh.token, access.expires_in)

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from application.retries import LOST, Lost, until_stored
+from domain.errors import AuthenticationFailed
+from domain.user import User, UserBusy
+
+
+@dataclass(frozen=True, slots=True)
+class LogoutAllCommand:
+    actor: User
+
+
+class LogoutAll:
+    """End every session of the caller: refresh tokens are revoked and access tokens stop
+    working at once."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock):
+        self._uow_factory = uow_factory
+        self._clock = clock
+
+    async def execute(self, command: LogoutAllCommand) -> None:
+        actor = command.actor
+        now = self._clock.now()
+
+        async def attempt(uow: UnitOfWork, lock: bool) -> Lost | None:
+            user = await uow.users.get(actor.id, for_update=lock)
+            if user is None:
+                raise AuthenticationFailed()
+            ended = copy.copy(user)
+            ended.end_sessions(now)
+            ended.touch(now)
+            if not await uow.users.update(user, ended):
+                return LOST
+            # After the user's row: a login or rotation holding it has committed by now.
+            await uow.sessions.revoke_user(user.id, now)
+            return None
+
+        await until_stored(self._uow_factory, attempt, UserBusy)

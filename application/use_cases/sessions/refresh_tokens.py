@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import NoReturn
+
+from application.ports import Clock, TokenService, UnitOfWork, UnitOfWorkFactory
+from application.use_cases.sessions.login import TokenPair, start_session
+from domain.errors import AuthenticationFailed
+from domain.session import token_digest
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshTokensCommand:
+    refresh_token: str
+
+
+class RefreshTokens:
+    """Trade a refresh token for a new pair. Each refresh token works once: it is spent by
+    the exchange. Presenting a spent one again means it leaked, so its whole family ends,
+    the newest token included. The user must still be active, and the token issued after
+    the user's sessions were last ended."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, tokens: TokenService, clock: Clock):
+        self._uow_factory = uow_factory
+        self._tokens = tokens
+        self._clock = clock
+
+    async def execute(self, command: RefreshTokensCommand) -> TokenPair:
+        refresh_token = command.refresh_token
+        claims = self._tokens.decode_refresh(refresh_token)
+        now = self._clock.now()
+        async with self._uow_factory() as uow:
+            session = await uow.sessions.get_by_token_hash(token_digest(refresh_token))
+            if session is None or session.user_id != claims.user_id:
+                raise AuthenticationFailed()
+            if session.is_spent:
+                await self._end_family(uow, session.family_id, now)  # a replay
+            if not session.is_live(now):
+                raise AuthenticationFailed()  # expired or revoked
+            user = await uow.users.get(session.user_id)
+            if user is None or not user.is_active or claims.issued_at < user.sessions_valid_after:
+                raise AuthenticationFailed()
+            # The next session first: storing it share-locks the user's row, which every
+            # change that ends sessions locks before it ends them. One order, no deadlock.
+            pair = await start_session(uow, self._tokens, self._clock, user, session.family_id)
+            if not await uow.sessions.spend(session.id, now):
+                # Two uses of one token at once: end the family, the session just added too.
+                await self._end_family(uow, session.family_id, now)
+            await uow.commit()
+        return pair
+
+    @staticmethod
+    async def _end_family(uow: UnitOfWork, family_id: uuid.UUID, now: datetime) -> NoReturn:
+        await uow.sessions.revoke_family(family_id, now)
+        await uow.commit()
+        raise AuthenticationFailed()

@@ -1,0 +1,228 @@
+"""The composition root: the one place that knows which adapter serves which port."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from dependency_injector import containers, providers
+
+from adapters.argon2.hasher import Argon2PasswordHasher
+from adapters.clock import SystemClock
+from adapters.jwt.token_service import PyJwtTokenService
+from adapters.passwords.common import ZxcvbnCommonPasswords
+from adapters.sqlalchemy.engine import close_engine
+from adapters.sqlalchemy.health import SqlAlchemyHealthProbe
+from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from application.throttling import LoginThrottle
+from application.use_cases.accounts.create_superuser import CreateSuperuser
+from application.use_cases.accounts.delete_user import DeleteUser
+from application.use_cases.accounts.get_user import GetUser
+from application.use_cases.accounts.list_users import ListUsers
+from application.use_cases.accounts.register_user import RegisterUser
+from application.use_cases.accounts.update_user import UpdateUser
+from application.use_cases.housekeeping.delete_expired import DeleteExpired
+from application.use_cases.items.create_item import CreateItem
+from application.use_cases.items.delete_item import DeleteItem
+from application.use_cases.items.get_item import GetItem
+from application.use_cases.items.list_items import ListItems
+from application.use_cases.items.update_item import UpdateItem
+from application.use_cases.mail.confirm_password_reset import ConfirmPasswordReset
+from application.use_cases.mail.limits import MAILS_PER_HOUR, WINDOW_SECONDS
+from application.use_cases.mail.request_password_reset import RequestPasswordReset
+from application.use_cases.mail.resend_verification import ResendVerification
+from application.use_cases.mail.send_reset_link import SendResetLink
+from application.use_cases.mail.send_verification_link import SendVerificationLink
+from application.use_cases.mail.send_welcome_mail import SendWelcomeMail
+from application.use_cases.mail.verify_email import VerifyEmail
+from application.use_cases.sessions.get_current_user import GetCurrentUser
+from application.use_cases.sessions.login import Login
+from application.use_cases.sessions.logout import Logout
+from application.use_cases.sessions.logout_all import LogoutAll
+from application.use_cases.sessions.refresh_tokens import RefreshTokens
+from domain.events import PasswordResetRequested, UserRegistered, VerificationRequested
+from entrypoints.container import factories
+from entrypoints.metrics import Metrics
+from entrypoints.settings import Settings
+
+
+class Container(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+
+    clock = providers.Singleton(SystemClock)
+    metrics = providers.Singleton(Metrics)
+    engine = providers.Singleton(factories.engine, settings, metrics)
+    # Set when this process commits events: its job runner, if any, wakes up at once.
+    outbox_wakeup = providers.Singleton(asyncio.Event)
+    unit_of_work = providers.Factory(
+        SqlAlchemyUnitOfWork, engine, clock=clock, on_events=outbox_wakeup.provided.set
+    )
+    health_probe = providers.Singleton(SqlAlchemyHealthProbe, engine)
+    migrator = providers.Factory(factories.migrator, settings.provided.database_url)
+
+    common_passwords = providers.Singleton(ZxcvbnCommonPasswords)
+    # Every limit counts in Redis when REDIS_URL is set (one store, one connection pool),
+    # otherwise in the worker's memory.
+    rate_limit_store = providers.Singleton(factories.rate_limit_store, settings)
+    login_account_limiter = providers.Singleton(
+        factories.limiter, settings.provided.login_rate, clock, rate_limit_store
+    )
+    login_address_limiter = providers.Singleton(
+        factories.limiter, settings.provided.login_address_rate, clock, rate_limit_store
+    )
+    registration_limiter = providers.Singleton(
+        factories.limiter, settings.provided.registration_rate, clock, rate_limit_store
+    )
+    mail_limiter = providers.Singleton(
+        factories.limiter, (MAILS_PER_HOUR, WINDOW_SECONDS), clock, rate_limit_store
+    )
+    login_throttle = providers.Singleton(
+        LoginThrottle, per_account=login_account_limiter, per_address=login_address_limiter
+    )
+    password_hasher = providers.Singleton(
+        Argon2PasswordHasher,
+        time_cost=settings.provided.argon2_time_cost,
+        memory_cost_kib=settings.provided.argon2_memory_cost_kib,
+        parallelism=settings.provided.argon2_parallelism,
+        max_threads=settings.provided.password_hash_threads,
+        max_queue=settings.provided.password_hash_queue_size,
+    )
+    token_service = providers.Singleton(
+        PyJwtTokenService,
+        secret=settings.provided.jwt_secret_value.call(),
+        algorithm=settings.provided.jwt_algorithm,
+        issuer=settings.provided.jwt_issuer,
+        audience=settings.provided.jwt_audience,
+        access_ttl=providers.Factory(
+            timedelta, minutes=settings.provided.access_token_expire_minutes
+        ),
+        refresh_ttl=providers.Factory(timedelta, days=settings.provided.refresh_token_expire_days),
+        clock=clock,
+    )
+
+    register_user = providers.Singleton(
+        RegisterUser,
+        uow_factory=unit_of_work.provider,
+        hasher=password_hasher,
+        clock=clock,
+        open_registration=settings.provided.open_registration,
+        common_passwords=common_passwords,
+        limiter=registration_limiter,
+    )
+    create_superuser = providers.Singleton(
+        CreateSuperuser,
+        uow_factory=unit_of_work.provider,
+        hasher=password_hasher,
+        clock=clock,
+        common_passwords=common_passwords,
+    )
+    login = providers.Singleton(
+        Login,
+        uow_factory=unit_of_work.provider,
+        hasher=password_hasher,
+        tokens=token_service,
+        clock=clock,
+        throttle=login_throttle,
+        require_verified_email=settings.provided.require_verified_email,
+    )
+    get_current_user = providers.Singleton(
+        GetCurrentUser, uow_factory=unit_of_work.provider, tokens=token_service
+    )
+
+    refresh_tokens = providers.Singleton(
+        RefreshTokens, uow_factory=unit_of_work.provider, tokens=token_service, clock=clock
+    )
+    logout = providers.Singleton(
+        Logout, uow_factory=unit_of_work.provider, tokens=token_service, clock=clock
+    )
+    logout_all = providers.Singleton(LogoutAll, uow_factory=unit_of_work.provider, clock=clock)
+
+    get_user = providers.Singleton(GetUser, uow_factory=unit_of_work.provider)
+    list_users = providers.Singleton(ListUsers, uow_factory=unit_of_work.provider)
+    update_user = providers.Singleton(
+        UpdateUser,
+        uow_factory=unit_of_work.provider,
+        hasher=password_hasher,
+        clock=clock,
+        common_passwords=common_passwords,
+        throttle=login_throttle,
+    )
+    delete_user = providers.Singleton(DeleteUser, uow_factory=unit_of_work.provider)
+
+    create_item = providers.Singleton(CreateItem, uow_factory=unit_of_work.provider, clock=clock)
+    get_item = providers.Singleton(GetItem, uow_factory=unit_of_work.provider)
+    list_items = providers.Singleton(ListItems, uow_factory=unit_of_work.provider)
+    update_item = providers.Singleton(UpdateItem, uow_factory=unit_of_work.provider, clock=clock)
+    delete_item = providers.Singleton(DeleteItem, uow_factory=unit_of_work.provider)
+
+    request_password_reset = providers.Singleton(
+        RequestPasswordReset, uow_factory=unit_of_work.provider, limiter=mail_limiter
+    )
+    confirm_password_reset = providers.Singleton(
+        ConfirmPasswordReset,
+        uow_factory=unit_of_work.provider,
+        hasher=password_hasher,
+        clock=clock,
+        common_passwords=common_passwords,
+    )
+    resend_verification = providers.Singleton(
+        ResendVerification, uow_factory=unit_of_work.provider, limiter=mail_limiter
+    )
+    verify_email = providers.Singleton(VerifyEmail, uow_factory=unit_of_work.provider, clock=clock)
+    email_sender = providers.Singleton(factories.email_sender, settings)
+
+    # What the events recorded in the outbox cause, by event.
+    send_welcome_mail = providers.Singleton(
+        SendWelcomeMail, uow_factory=unit_of_work.provider, sender=email_sender
+    )
+    send_verification_link = providers.Singleton(
+        SendVerificationLink,
+        uow_factory=unit_of_work.provider,
+        clock=clock,
+        sender=email_sender,
+        limiter=mail_limiter,
+    )
+    send_reset_link = providers.Singleton(
+        SendResetLink, uow_factory=unit_of_work.provider, clock=clock, sender=email_sender
+    )
+    job_handlers = providers.Dict(
+        {
+            UserRegistered: send_welcome_mail,
+            VerificationRequested: send_verification_link,
+            PasswordResetRequested: send_reset_link,
+        }
+    )
+    delete_expired = providers.Singleton(
+        DeleteExpired, uow_factory=unit_of_work.provider, clock=clock
+    )
+    # The job queue (procrastinate) is loaded only by what runs or retries jobs: a serving
+    # process that leaves its jobs to `keel worker` never imports it.
+    job_app = providers.Singleton(
+        factories.job_app, settings, job_handlers, delete_expired, metrics
+    )
+    job_runner = providers.Factory(
+        factories.job_runner,
+        job_app,
+        unit_of_work.provider,
+        engine,
+        settings,
+        outbox_wakeup,
+        metrics,
+    )
+    job_queue = providers.Singleton(factories.job_queue, settings, engine, job_app.provider)
+
+
+def build_container(settings: Settings) -> Container:
+    return Container(settings=settings)
+
+
+async def shutdown_container(container: Container) -> None:
+    """Release what the container started: the hashing threads, the Redis client and the
+    database pool. The pool is closed even when releasing the rest fails."""
+    try:
+        container.password_hasher().close()
+        store = container.rate_limit_store()  # the Redis client, when there is one
+        if store is not None:
+            await store.close()
+    finally:
+        await close_engine(container.engine())

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from dependency_injector import containers, providers
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.argon2.hasher import Argon2PasswordHasher
+from adapters.argon2.hasher import Argon2PasswordHasher, prepare_process_for_hashing
 from adapters.clock import SystemClock
 from adapters.email.logging import LoggingEmailSender
 from adapters.email.smtp import SmtpEmailSender
@@ -96,6 +96,8 @@ class Container(containers.DeclarativeContainer):
     login_throttle = providers.Singleton(
         LoginThrottle, per_account=login_account_limiter, per_address=login_address_limiter
     )
+    # A start-up step, not a service: once, where a process that hashes starts.
+    prepare_hashing = providers.Callable(prepare_process_for_hashing)
     password_hasher = providers.Singleton(
         Argon2PasswordHasher,
         time_cost=settings.provided.argon2_time_cost,

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
-import os
-import re
 import secrets
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -19,15 +16,10 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from entrypoints import settings_values as values
+from entrypoints.settings_values import EMBEDDED_DATABASE_URL, MIN_SECRET_BYTES
+
 Environment = Literal["development", "test", "staging", "production"]
-_RATE = re.compile(r"^\s*([1-9]\d{0,8})\s*/\s*(second|minute|hour|day)\s*$")
-_ORIGIN = re.compile(
-    r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:\d{1,5})?$"
-)
-_HOST_PATTERN = re.compile(r"^(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$|^\[[0-9A-Fa-f:.]+\]$")
-_BASE_URL = re.compile(r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
-MIN_SECRET_BYTES = 32
-EMBEDDED_DATABASE_URL = "sqlite+aiosqlite:///./keel.db"
 STRICT_ENVIRONMENTS = ("staging", "production")
 # An HMAC key shorter than the hash it feeds weakens it (RFC 7518, section 3.2).
 MIN_SECRET_BYTES_BY_ALGORITHM = {"HS256": 32, "HS384": 48, "HS512": 64}
@@ -113,26 +105,12 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str, info: ValidationInfo) -> str:
-        url = value.strip()
-        if not url and info.data.get("environment") == "production":
-            raise ValueError("is required in production (the embedded SQLite file is not used)")
-        for plain in ("postgres://", "postgresql://"):
-            if url.startswith(plain):
-                return "postgresql+asyncpg://" + url[len(plain) :]
-        if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
-        return url
+        return values.database_url(value, info.data.get("environment"))
 
     @field_validator("housekeeping_cron")
     @classmethod
     def _a_schedule(cls, value: str) -> str:
-        from croniter import croniter  # type: ignore[import-untyped]
-
-        if not croniter.is_valid(value):
-            raise ValueError(
-                "must be a cron schedule such as */10 * * * * (an optional sixth field is seconds)"
-            )
-        return value
+        return values.cron_schedule(value)
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -142,46 +120,22 @@ class Settings(BaseSettings):
     @field_validator("cors_origins", "trusted_hosts", "trusted_proxies", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
+        return values.comma_list(value)
 
     @field_validator("cors_origins")
     @classmethod
     def _origins(cls, value: list[str]) -> list[str]:
-        for origin in value:
-            if origin != "*" and not _ORIGIN.match(origin):
-                raise ValueError(
-                    f"{origin!r} is not an origin: use scheme://host[:port] with no path, or *"
-                )
-        return value
+        return values.origins(value)
 
     @field_validator("trusted_hosts")
     @classmethod
     def _hosts(cls, value: list[str], info: ValidationInfo) -> list[str]:
-        if not value:
-            raise ValueError("must name at least one host, or *")
-        if "*" in value and info.data.get("environment") == "production":
-            raise ValueError("must name the hosts the service answers to in production, not *")
-        for host in value:
-            if host != "*" and not _HOST_PATTERN.match(host):
-                raise ValueError(
-                    f"{host!r} is not a host name: use example.com, *.example.com or *"
-                )
-        return value
+        return values.hosts(value, info.data.get("environment"))
 
     @field_validator("trusted_proxies")
     @classmethod
     def _proxies(cls, value: list[str]) -> list[str]:
-        networks = []
-        for entry in value:
-            try:
-                networks.append(str(ipaddress.ip_network(entry, strict=False)))
-            except ValueError:
-                raise ValueError(
-                    f"{entry!r} is not an IP address or CIDR range (10.0.0.0/8, 2001:db8::/32)"
-                ) from None
-        return networks
+        return values.networks(value)
 
     @field_validator("forwarded_header", mode="before")
     @classmethod
@@ -191,30 +145,17 @@ class Settings(BaseSettings):
     @field_validator("public_base_url")
     @classmethod
     def _base_url(cls, value: str) -> str:
-        url = value.strip().rstrip("/")
-        if not _BASE_URL.match(url):
-            raise ValueError("must be an http(s) URL such as https://app.example.com")
-        return url
+        return values.base_url(value)
 
     @field_validator("smtp_tls", mode="before")
     @classmethod
     def _tls(cls, value: object) -> object:
-        """``true``/``false`` are accepted for STARTTLS or none."""
-        if isinstance(value, str):
-            value = value.strip().lower()
-            return {"true": "starttls", "1": "starttls", "false": "none", "0": "none"}.get(
-                value, value
-            )
-        if isinstance(value, bool):
-            return "starttls" if value else "none"
-        return value
+        return values.smtp_tls(value)
 
     @field_validator("login_rate_limit", "login_address_rate_limit", "registration_rate_limit")
     @classmethod
     def _rate(cls, value: str) -> str:
-        if not _RATE.match(value):
-            raise ValueError("must look like 5/minute (per second, minute, hour or day)")
-        return value.replace(" ", "")
+        return values.rate(value)
 
     @field_validator("jwt_secret")
     @classmethod
@@ -269,44 +210,23 @@ class Settings(BaseSettings):
     @property
     def login_rate(self) -> tuple[int, int]:
         """``LOGIN_RATE_LIMIT`` as (attempts, window in seconds)."""
-        return _rate_of(self.login_rate_limit)
+        return values.rate_of(self.login_rate_limit)
 
     @property
     def login_address_rate(self) -> tuple[int, int]:
-        return _rate_of(self.login_address_rate_limit)
+        return values.rate_of(self.login_address_rate_limit)
 
     @property
     def registration_rate(self) -> tuple[int, int]:
-        return _rate_of(self.registration_rate_limit)
+        return values.rate_of(self.registration_rate_limit)
 
     def jwt_secret_value(self) -> str:
         """The signing key; in development one is generated once and kept in a local file."""
         if self.jwt_secret is not None:
             return self.jwt_secret.get_secret_value()
-        secret = _load_or_create_secret(self.jwt_secret_file)
+        secret = values.load_or_create_secret(self.jwt_secret_file)
         self.jwt_secret = SecretStr(secret)
         return secret
-
-
-def _rate_of(value: str) -> tuple[int, int]:
-    match = _RATE.match(value)
-    assert match is not None
-    seconds = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}[match.group(2)]
-    return int(match.group(1)), seconds
-
-
-def _load_or_create_secret(path: Path) -> str:
-    try:
-        existing = path.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        existing = ""
-    if len(existing.encode()) >= MIN_SECRET_BYTES:
-        return existing
-    secret = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(secret + "\n")
-    return secret
 
 
 def load_settings() -> Settings:

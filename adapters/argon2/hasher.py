@@ -9,8 +9,9 @@ every caller, a legitimate login among them, waiting behind it for seconds.
 It is memory-bound by design too: every hash takes its memory cost (19 MiB and up) from
 ``malloc`` and frees it at the end. glibc keeps such a freed block in the hashing thread's
 own heap, some 20 MB per hashing thread for the life of the process. On glibc the hashing
-threads therefore share the main heap (one malloc arena) and trim it after each hash, which
-gives the block back; trimming costs microseconds against a hash's tens of milliseconds.
+threads therefore share the main heap (one malloc arena: ``prepare_process_for_hashing``, a
+start-up step of the process) and trim it after each hash, which gives the block back;
+trimming costs microseconds against a hash's tens of milliseconds.
 """
 
 from __future__ import annotations
@@ -32,6 +33,17 @@ from application.errors import HashingQueueFull
 T = TypeVar("T")
 
 
+def prepare_process_for_hashing() -> None:
+    """Start-up step of a process that hashes passwords (each ``keel serve`` worker, from the
+    application's lifespan): call it once, before the process starts threads.
+
+    Process-wide malloc tuning, on glibc: every thread started from then on allocates from the
+    main heap (``M_ARENA_MAX`` = 1), which the trim after each hash gives back to the system;
+    a thread's own heap it cannot. Without it hashing still works, but each hashing thread
+    may keep a hash's memory (19 MiB and up) for good. Elsewhere it does nothing."""
+    _LIBC.share_one_heap()
+
+
 class Argon2PasswordHasher:
     def __init__(
         self,
@@ -48,7 +60,6 @@ class Argon2PasswordHasher:
             parallelism=parallelism,
             type=argon2.Type.ID,
         )
-        _LIBC.share_one_heap()
         self._executor = ThreadPoolExecutor(max_workers=max_threads, thread_name_prefix="argon2")
         # A slot per hash running or waiting; given back when the thread is done with it,
         # not when its caller stops waiting (a cancelled request's hash may still run).

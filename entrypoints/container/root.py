@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from dependency_injector import containers, providers
 
-from adapters.argon2.hasher import Argon2PasswordHasher
+from adapters.argon2.hasher import Argon2PasswordHasher, prepare_process_for_hashing
 from adapters.clock import SystemClock
 from adapters.jwt.token_service import PyJwtTokenService
 from adapters.passwords.common import ZxcvbnCommonPasswords
@@ -79,6 +79,8 @@ class Container(containers.DeclarativeContainer):
     login_throttle = providers.Singleton(
         LoginThrottle, per_account=login_account_limiter, per_address=login_address_limiter
     )
+    # A start-up step, not a service: once, where a process that hashes starts.
+    prepare_hashing = providers.Callable(prepare_process_for_hashing)
     password_hasher = providers.Singleton(
         Argon2PasswordHasher,
         time_cost=settings.provided.argon2_time_cost,

@@ -36,8 +36,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         container.token_service()  # fail at start-up, not on the first request
-        # Made before any other thread starts: its threads then share the heap it trims.
-        container.password_hasher()
+        # Before any other thread starts: the hashing threads then share the heap they trim.
+        container.prepare_hashing()
         # Long-lived objects made at start-up stay out of full collections from now on.
         gc.collect()
         gc.freeze()

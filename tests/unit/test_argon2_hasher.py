@@ -8,9 +8,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from dependency_injector import providers
 
 from adapters.argon2.hasher import Argon2PasswordHasher
 from application.errors import HashingQueueFull
+from entrypoints.container import Container
+from entrypoints.http.app import create_app
+from entrypoints.settings import Settings
 from tests.support.hashing import GatedHasher
 
 
@@ -81,7 +85,7 @@ def test_close_is_idempotent(hasher: Argon2PasswordHasher) -> None:
 
 MEMORY_SCRIPT = """
 import asyncio
-from adapters.argon2.hasher import Argon2PasswordHasher
+from adapters.argon2.hasher import Argon2PasswordHasher, prepare_process_for_hashing
 
 def rss_mib():
     with open("/proc/self/status") as status:
@@ -90,6 +94,7 @@ def rss_mib():
                 return int(line.split()[1]) / 1024
 
 async def main():
+    prepare_process_for_hashing()
     hasher = Argon2PasswordHasher(time_cost=2, memory_cost_kib=19456, parallelism=1, max_threads=2)
     hashed = await hasher.hash("correct horse battery")
     before = rss_mib()
@@ -106,8 +111,8 @@ asyncio.run(main())
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux's /proc")
 def test_hashing_gives_its_memory_back() -> None:
     # Real parameters: every hash takes 19 MiB. Without giving it back, each hashing thread
-    # would keep one such block for good. In a fresh interpreter, as in a worker, where the
-    # hasher is made before any other thread starts.
+    # would keep one such block for good. In a fresh interpreter, as in a worker, whose
+    # start-up step runs before any other thread starts.
     result = subprocess.run(
         [sys.executable, "-c", MEMORY_SCRIPT],
         capture_output=True,
@@ -118,6 +123,19 @@ def test_hashing_gives_its_memory_back() -> None:
     assert result.returncode == 0, result.stderr
     grown = float(result.stdout)
     assert grown < 10, f"{grown:.1f} MiB kept after hashing"
+
+
+async def test_the_application_prepares_its_process_for_hashing_once_as_it_starts(
+    settings: Settings, container: Container
+) -> None:
+    # The tuning is process-wide and shows only in a fresh process's memory (above): here,
+    # that the application takes the start-up step, once, before it serves.
+    steps: list[str] = []
+    container.prepare_hashing.override(providers.Callable(lambda: steps.append("prepared")))
+    app = create_app(settings.model_copy(update={"jobs_in_process": False}), container)
+    async with app.router.lifespan_context(app):
+        assert steps == ["prepared"]
+    assert steps == ["prepared"]
 
 
 async def test_a_full_queue_refuses_at_once_and_frees_its_slots() -> None:

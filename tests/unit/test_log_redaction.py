@@ -7,10 +7,12 @@ import logging
 
 import pytest
 import structlog
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from application.use_cases.mail.request_password_reset import RequestPasswordResetCommand
 from entrypoints.container import Container
-from entrypoints.logs import REDACTED, access_logger, configure_logging
+from entrypoints.logs import _SECRET_TEXT, REDACTED, access_logger, configure_logging, redact_text
 from tests.support.jobs import run_due_jobs
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"
@@ -132,3 +134,38 @@ async def test_the_queue_library_never_logs_a_jobs_arguments(
     )
     [kept] = lines(capsys)
     assert kept["logger"] == "procrastinate.worker"
+
+
+# Secrets in either case, spelt too with letters that case-blind matching takes for ASCII
+# ones (the long s, the Kelvin sign, the dotted capital I).
+SECRETS = [
+    "Bearer abc",
+    "BASIC dXNl",
+    "eyJa.b.c",
+    "db://u:pw@h",
+    "PASSWORD=x",
+    "token: y",
+    "pa\u017f\u017fword=x",
+    "to\u212aen=y",
+    "bas\u0130c abc",
+    "\u017fecret:z",
+]
+
+
+def by_every_pattern(text: str) -> str:
+    for pattern, replacement in _SECRET_TEXT:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+@pytest.mark.parametrize("secret", SECRETS)
+def test_the_quick_look_for_a_secret_misses_none(secret: str) -> None:
+    for text in (secret, f"before {secret} after\u00e9"):
+        assert REDACTED in by_every_pattern(text)
+        assert redact_text(text) == by_every_pattern(text)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(SECRETS), st.text(max_size=4)), max_size=8).map("".join))
+def test_text_is_redacted_as_by_every_pattern_applied(text: str) -> None:
+    assert redact_text(text) == by_every_pattern(text)

@@ -1,0 +1,127 @@
+"""The values settings take beyond a plain type: how each is read from its text and checked,
+with the message that names what is wrong. ``entrypoints.settings`` applies them to its
+fields; a ``ValueError`` raised here is reported against the variable being read."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import secrets
+from pathlib import Path
+
+EMBEDDED_DATABASE_URL = "sqlite+aiosqlite:///./keel.db"
+MIN_SECRET_BYTES = 32
+_RATE = re.compile(r"^\s*([1-9]\d{0,8})\s*/\s*(second|minute|hour|day)\s*$")
+_RATE_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+_ORIGIN = re.compile(
+    r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:\d{1,5})?$"
+)
+_HOST_PATTERN = re.compile(r"^(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$|^\[[0-9A-Fa-f:.]+\]$")
+_BASE_URL = re.compile(r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
+
+
+def database_url(value: str, environment: object) -> str:
+    url = value.strip()
+    if not url and environment == "production":
+        raise ValueError("is required in production (the embedded SQLite file is not used)")
+    for plain in ("postgres://", "postgresql://"):
+        if url.startswith(plain):
+            return "postgresql+asyncpg://" + url[len(plain) :]
+    if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+    return url
+
+
+def cron_schedule(value: str) -> str:
+    from croniter import croniter  # type: ignore[import-untyped]
+
+    if not croniter.is_valid(value):
+        raise ValueError(
+            "must be a cron schedule such as */10 * * * * (an optional sixth field is seconds)"
+        )
+    return value
+
+
+def comma_list(value: object) -> object:
+    """A list given as text: comma-separated, blanks dropped."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+def origins(value: list[str]) -> list[str]:
+    for origin in value:
+        if origin != "*" and not _ORIGIN.match(origin):
+            raise ValueError(
+                f"{origin!r} is not an origin: use scheme://host[:port] with no path, or *"
+            )
+    return value
+
+
+def hosts(value: list[str], environment: object) -> list[str]:
+    if not value:
+        raise ValueError("must name at least one host, or *")
+    if "*" in value and environment == "production":
+        raise ValueError("must name the hosts the service answers to in production, not *")
+    for host in value:
+        if host != "*" and not _HOST_PATTERN.match(host):
+            raise ValueError(f"{host!r} is not a host name: use example.com, *.example.com or *")
+    return value
+
+
+def networks(value: list[str]) -> list[str]:
+    """Each address or CIDR range as its network."""
+    found = []
+    for entry in value:
+        try:
+            found.append(str(ipaddress.ip_network(entry, strict=False)))
+        except ValueError:
+            raise ValueError(
+                f"{entry!r} is not an IP address or CIDR range (10.0.0.0/8, 2001:db8::/32)"
+            ) from None
+    return found
+
+
+def base_url(value: str) -> str:
+    url = value.strip().rstrip("/")
+    if not _BASE_URL.match(url):
+        raise ValueError("must be an http(s) URL such as https://app.example.com")
+    return url
+
+
+def smtp_tls(value: object) -> object:
+    """``true``/``false`` are accepted for STARTTLS or none."""
+    if isinstance(value, str):
+        value = value.strip().lower()
+        return {"true": "starttls", "1": "starttls", "false": "none", "0": "none"}.get(value, value)
+    if isinstance(value, bool):
+        return "starttls" if value else "none"
+    return value
+
+
+def rate(value: str) -> str:
+    if not _RATE.match(value):
+        raise ValueError("must look like 5/minute (per second, minute, hour or day)")
+    return value.replace(" ", "")
+
+
+def rate_of(value: str) -> tuple[int, int]:
+    """A checked rate as (attempts, window in seconds)."""
+    match = _RATE.match(value)
+    assert match is not None
+    return int(match.group(1)), _RATE_SECONDS[match.group(2)]
+
+
+def load_or_create_secret(path: Path) -> str:
+    try:
+        existing = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        existing = ""
+    if len(existing.encode()) >= MIN_SECRET_BYTES:
+        return existing
+    secret = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(secret + "\n")
+    return secret

@@ -142,7 +142,8 @@ def _example(status: int, known: DocumentedStatus, example: Example) -> tuple[An
             raise ValueError(f"{example!r} is answered with {answer.status}, not {status}")
         return answer, None
     if isinstance(example, ErrorExample):
-        return replace(default, message=example.message, details=example.details), (example.summary)
+        answer = replace(default, message=example.message, details=example.details)
+        return answer, example.summary
     if isinstance(example, FieldError):
         details = {"errors": [example.model_dump()]}
         return replace(default, details=details), f"{example.field}: {example.message}"

@@ -1,9 +1,10 @@
-"""The one table from error to HTTP answer."""
+"""The exception handlers: each error answered as the error table says."""
 
 from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,25 +12,22 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from application.errors import HashingQueueFull, StorageUnavailable
-from domain.errors import (
-    AuthenticationFailed,
-    Conflict,
-    InvalidToken,
-    NotFound,
-    PermissionDenied,
-    PreconditionFailed,
-    TooManyAttempts,
-    ValidationFailed,
-)
+from application.errors import StorageUnavailable
 from entrypoints.http.envelope import envelope_bytes
+from entrypoints.http.error_table import (
+    ERRORS,
+    HTTP_ERROR,
+    INVALID_INPUT,
+    UNAUTHORIZED,
+    Answer,
+    ErrorKind,
+    answer_to,
+)
 from entrypoints.http.middleware.methods import allowed_methods
 
 logger = logging.getLogger("keel.http")
 
-BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
-# A full hashing queue drains in well under a second (a hash takes tens of milliseconds).
-BUSY_RETRY_AFTER_SECONDS = 1
+Handler = Callable[[Request, Exception], Awaitable[Response]]
 
 
 def request_id_of(request: Request) -> str | None:
@@ -52,6 +50,21 @@ def error_response(
     )
 
 
+def answer_response(request: Request, answer: Answer) -> Response:
+    return error_response(
+        request, answer.status, answer.code, answer.message, answer.details, answer.headers
+    )
+
+
+def kind_response(
+    request: Request, kind: ErrorKind, details: dict[str, Any] | None = None
+) -> Response:
+    """The answer of a ``kind`` that always says the same (its message and headers)."""
+    assert kind.message is not None
+    headers = dict(kind.headers) or None
+    return error_response(request, kind.status, kind.code, kind.message, details, headers)
+
+
 def _field_of(loc: tuple[Any, ...] | list[Any]) -> str:
     parts = [str(part) for part in loc]
     if len(parts) > 1 and parts[0] in ("body", "query", "path", "header", "cookie"):
@@ -70,7 +83,7 @@ async def _validation(request: Request, exc: Exception) -> Response:
         }
         for err in exc.errors()
     ]
-    return error_response(request, 422, "VALIDATION_ERROR", "Invalid input", {"errors": errors})
+    return kind_response(request, INVALID_INPUT, {"errors": errors})
 
 
 def _message(err: Any) -> str:
@@ -78,75 +91,16 @@ def _message(err: Any) -> str:
     return message.removeprefix("Value error, ")
 
 
-async def _domain_validation(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ValidationFailed)
-    errors = [{"field": exc.field, "message": exc.message, "type": exc.kind}]
-    return error_response(request, 422, "VALIDATION_ERROR", "Invalid input", {"errors": errors})
+def _answering(kind: ErrorKind) -> Handler:
+    async def handler(request: Request, exc: Exception) -> Response:
+        return answer_response(request, answer_to(exc, kind))
 
-
-async def _not_found(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, NotFound)
-    return error_response(request, 404, "NOT_FOUND", exc.message)
-
-
-async def _conflict(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, Conflict)
-    return error_response(request, 409, "CONFLICT", exc.message)
-
-
-async def _precondition_failed(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, PreconditionFailed)
-    return error_response(request, 412, "PRECONDITION_FAILED", exc.message)
-
-
-async def _unauthorized(request: Request, exc: Exception) -> Response:
-    return error_response(
-        request, 401, "UNAUTHORIZED", AuthenticationFailed().message, headers=BEARER_CHALLENGE
-    )
-
-
-async def _forbidden(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, PermissionDenied)
-    return error_response(request, 403, "FORBIDDEN", exc.message)
-
-
-async def _invalid_token(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, InvalidToken)
-    return error_response(request, 400, "INVALID_TOKEN", exc.message)
-
-
-async def _too_many(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, TooManyAttempts)
-    return error_response(
-        request,
-        429,
-        "RATE_LIMITED",
-        exc.message,
-        {"retry_after": exc.retry_after},
-        headers={"Retry-After": str(exc.retry_after)},
-    )
+    return handler
 
 
 async def _unavailable(request: Request, exc: Exception) -> Response:
     logger.warning("storage unavailable: %s", exc)
-    return error_response(
-        request,
-        503,
-        "SERVICE_UNAVAILABLE",
-        "The service is temporarily unavailable",
-        headers={"Retry-After": "5"},
-    )
-
-
-async def _busy(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HashingQueueFull)
-    return error_response(
-        request,
-        503,
-        "SERVICE_UNAVAILABLE",
-        exc.message,
-        headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)},
-    )
+    return answer_response(request, answer_to(exc, ERRORS[StorageUnavailable]))
 
 
 # FastAPI's answer when the JSON of a body cannot be read at all, whatever the reason.
@@ -180,30 +134,25 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     headers = dict(exc.headers) if exc.headers else None
     message = exc.detail if isinstance(exc.detail, str) else "HTTP error"
-    if exc.status_code == 401:
-        return await _unauthorized(request, exc)
+    if exc.status_code == UNAUTHORIZED.status:
+        return kind_response(request, UNAUTHORIZED)
     unreadable = _unreadable_json(exc)
     if unreadable is not None:
         errors = [{"field": "body", "message": unreadable, "type": "json_invalid"}]
-        return error_response(request, 422, "VALIDATION_ERROR", "Invalid input", {"errors": errors})
+        return kind_response(request, INVALID_INPUT, {"errors": errors})
     if exc.status_code == 405:
         # Across all the routes of the path: the router names only the first that matched.
         allowed = allowed_methods(request.scope)
         if allowed is not None:
             headers = {**(headers or {}), "Allow": allowed}
-    return error_response(request, exc.status_code, "HTTP_ERROR", message, headers=headers)
+    return error_response(request, exc.status_code, HTTP_ERROR, message, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(RequestValidationError, _validation)
-    app.add_exception_handler(ValidationFailed, _domain_validation)
-    app.add_exception_handler(NotFound, _not_found)
-    app.add_exception_handler(Conflict, _conflict)
-    app.add_exception_handler(PreconditionFailed, _precondition_failed)
-    app.add_exception_handler(AuthenticationFailed, _unauthorized)
-    app.add_exception_handler(PermissionDenied, _forbidden)
-    app.add_exception_handler(TooManyAttempts, _too_many)
-    app.add_exception_handler(InvalidToken, _invalid_token)
-    app.add_exception_handler(StorageUnavailable, _unavailable)
-    app.add_exception_handler(HashingQueueFull, _busy)
+    handlers: dict[type[Exception], Handler] = {
+        RequestValidationError: _validation,
+        StorageUnavailable: _unavailable,
+    }
+    for error, kind in ERRORS.items():
+        app.add_exception_handler(error, handlers.get(error) or _answering(kind))
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -5,40 +5,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from pydantic import BaseModel
-
-from domain.errors import AuthenticationFailed, TooManyAttempts
-from domain.item import ItemChanged
-from entrypoints.http.envelope import (
-    EXAMPLE_REQUEST_ID,
-    ErrorCode,
-    ErrorEnvelope,
-    FieldError,
-    ValidationErrorEnvelope,
-)
+from domain.errors import DomainError
+from entrypoints.http.envelope import EXAMPLE_REQUEST_ID, FieldError
+from entrypoints.http.error_table import STATUSES, Answer, DocumentedStatus, answer_to
 
 Responses = dict[int | str, dict[str, Any]]
-
-RETRY_AFTER_SECONDS = 60
-UNAVAILABLE_RETRY_AFTER_SECONDS = 5
-EXAMPLE_MAX_BYTES = 1_048_576
 
 _REQUEST_ID_HEADER = {
     "X-Request-ID": {
         "description": "The request's id (the client's own when it sent a sane one)",
         "required": True,
         "schema": {"type": "string"},
-    }
-}
-_BEARER_CHALLENGE_HEADER = {
-    "WWW-Authenticate": {
-        "description": "The scheme to authenticate with: `Bearer`",
-        "required": True,
-        "schema": {"type": "string", "pattern": "^Bearer"},
-        "example": "Bearer",
     }
 }
 
@@ -54,15 +34,23 @@ ETAG_HEADER = {
 }
 
 
-def _retry_after(example: int) -> dict[str, Any]:
-    return {
-        "Retry-After": {
+def _documented_header(name: str, value: str) -> dict[str, Any]:
+    """A header of an error answer, documented with the value of the status's example."""
+    if name == "Retry-After":
+        return {
             "description": "Seconds to wait before trying again",
             "required": True,
             "schema": {"type": "integer"},
-            "example": example,
+            "example": int(value),
         }
-    }
+    if name == "WWW-Authenticate":
+        return {
+            "description": f"The scheme to authenticate with: `{value}`",
+            "required": True,
+            "schema": {"type": "string", "pattern": f"^{value}"},
+            "example": value,
+        }
+    raise LookupError(f"{name} has no documentation")
 
 
 @dataclass(frozen=True)
@@ -74,86 +62,10 @@ class ErrorExample:
     summary: str | None = None
 
 
-@dataclass(frozen=True)
-class _Status:
-    description: str
-    code: ErrorCode
-    example: ErrorExample
-    model: type[BaseModel] = ErrorEnvelope
-    headers: Mapping[str, Any] = field(default_factory=dict)
-
-
-_STATUSES: dict[int, _Status] = {
-    400: _Status(
-        "The body could not be read at all (a multipart form without its boundary, for example)",
-        ErrorCode.HTTP_ERROR,
-        ErrorExample("There was an error parsing the body"),
-    ),
-    401: _Status(
-        "Missing, invalid, expired or revoked credentials; one answer for every reason",
-        ErrorCode.UNAUTHORIZED,
-        ErrorExample(AuthenticationFailed().message),
-        headers=_BEARER_CHALLENGE_HEADER,
-    ),
-    403: _Status("Not allowed", ErrorCode.FORBIDDEN, ErrorExample("Not allowed")),
-    404: _Status(
-        "Not found, or not yours: the two are not told apart",
-        ErrorCode.NOT_FOUND,
-        ErrorExample("Not found"),
-    ),
-    409: _Status(
-        "The change contradicts stored data", ErrorCode.CONFLICT, ErrorExample("Conflict")
-    ),
-    412: _Status(
-        "`If-Match` names none of the current entity tags: the item or account changed "
-        "since it was read (or the header is not a list of strong tags). Nothing was changed",
-        ErrorCode.PRECONDITION_FAILED,
-        ErrorExample(ItemChanged().message),
-    ),
-    413: _Status(
-        "The request body is larger than `MAX_REQUEST_BODY_BYTES` (`details.max_bytes`)",
-        ErrorCode.PAYLOAD_TOO_LARGE,
-        ErrorExample(
-            f"The request body is larger than {EXAMPLE_MAX_BYTES} bytes",
-            {"max_bytes": EXAMPLE_MAX_BYTES},
-        ),
-    ),
-    422: _Status(
-        "Invalid input: `details.errors` names each fault as `{field, message, type}`",
-        ErrorCode.VALIDATION_ERROR,
-        ErrorExample(
-            "Invalid input",
-            {"errors": [{"field": "body", "message": "Field required", "type": "missing"}]},
-        ),
-        model=ValidationErrorEnvelope,
-    ),
-    429: _Status(
-        "Too many failed attempts: wait `Retry-After` seconds (also `details.retry_after`)",
-        ErrorCode.RATE_LIMITED,
-        ErrorExample(
-            TooManyAttempts(RETRY_AFTER_SECONDS).message, {"retry_after": RETRY_AFTER_SECONDS}
-        ),
-        headers=_retry_after(RETRY_AFTER_SECONDS),
-    ),
-    500: _Status(
-        "Unexpected error; the body says nothing about its cause",
-        ErrorCode.INTERNAL_ERROR,
-        ErrorExample("Internal server error"),
-    ),
-    503: _Status(
-        "A store the service needs (the database; for throttled actions also the shared "
-        "rate-limit store) cannot be reached, or, where a password is hashed, every hashing "
-        "thread is busy and its queue full: try again after `Retry-After` seconds",
-        ErrorCode.SERVICE_UNAVAILABLE,
-        ErrorExample("The service is temporarily unavailable"),
-        headers=_retry_after(UNAVAILABLE_RETRY_AFTER_SECONDS),
-    ),
-}
-
 # Any request can meet a bug.
 _ALWAYS = (500,)
 
-Example = str | FieldError | ErrorExample
+Example = str | FieldError | ErrorExample | DomainError
 
 
 def documented(
@@ -168,8 +80,9 @@ def documented(
 ) -> Responses:
     """The ``responses`` of one operation: the success ``status`` (its body comes from the
     route's ``response_model``) and each error in ``errors`` plus a 500, in the envelope.
-    ``examples`` gives the error answers this operation really sends, by status: a message,
-    a field error (422) or a whole ``ErrorExample``; otherwise a generic one is shown.
+    ``examples`` gives the error answers this operation really sends, by status: the error
+    itself (answered as the error table says, which must be with that status), a message, a
+    field error (422) or a whole ``ErrorExample``; otherwise a generic one is shown.
     ``headers`` come with the success; ``not_modified`` adds a 304 carrying them too."""
     success_headers = {**_REQUEST_ID_HEADER, **(headers or {})}
     success: dict[str, Any] = {"description": description, "headers": success_headers}
@@ -190,50 +103,59 @@ def documented(
 def _as_list(value: Example | Sequence[Example] | None) -> list[Example]:
     if value is None:
         return []
-    if isinstance(value, str | FieldError | ErrorExample):
+    if isinstance(value, str | FieldError | ErrorExample | DomainError):
         return [value]
     return list(value)
 
 
 def _error(status: int, examples: list[Example]) -> dict[str, Any]:
-    known = _STATUSES[status]
-    cases = [_example(known, example) for example in examples] or [known.example]
+    known = STATUSES[status]
+    cases = [_example(status, known, example) for example in examples] or [(known.example, None)]
+    headers = known.example.headers or {}
     return {
         "model": known.model,
         "description": known.description,
-        "headers": {**_REQUEST_ID_HEADER, **known.headers},
+        "headers": {
+            **_REQUEST_ID_HEADER,
+            **{name: _documented_header(name, value) for name, value in headers.items()},
+        },
         "content": {
             "application/json": {
                 "examples": {
-                    _slug(case.summary or case.message): {
-                        "summary": case.summary or case.message,
-                        "value": _envelope(known.code, case),
+                    _slug(summary or answer.message): {
+                        "summary": summary or answer.message,
+                        "value": _envelope(answer),
                     }
-                    for case in cases
+                    for answer, summary in cases
                 }
             }
         },
     }
 
 
-def _example(known: _Status, example: Example) -> ErrorExample:
+def _example(status: int, known: DocumentedStatus, example: Example) -> tuple[Answer, str | None]:
+    """The answer an example stands for, and its summary when not its message."""
+    default = known.example
+    if isinstance(example, DomainError):
+        answer = answer_to(example)
+        if answer.status != status:
+            raise ValueError(f"{example!r} is answered with {answer.status}, not {status}")
+        return answer, None
     if isinstance(example, ErrorExample):
-        return example
+        answer = replace(default, message=example.message, details=example.details)
+        return answer, example.summary
     if isinstance(example, FieldError):
-        return ErrorExample(
-            known.example.message,
-            {"errors": [example.model_dump()]},
-            summary=f"{example.field}: {example.message}",
-        )
-    return ErrorExample(example, known.example.details)
+        details = {"errors": [example.model_dump()]}
+        return replace(default, details=details), f"{example.field}: {example.message}"
+    return replace(default, message=example), None
 
 
-def _envelope(code: ErrorCode, example: ErrorExample) -> dict[str, Any]:
+def _envelope(answer: Answer) -> dict[str, Any]:
     return {
         "error": {
-            "code": code.value,
-            "message": example.message,
-            "details": example.details,
+            "code": answer.code.value,
+            "message": answer.message,
+            "details": answer.details,
             "request_id": EXAMPLE_REQUEST_ID,
         }
     }

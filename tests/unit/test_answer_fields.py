@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pydantic_core
+import pytest
 from asyncpg.pgproto import pgproto
 from hypothesis import given
 from hypothesis import strategies as st
@@ -22,6 +23,7 @@ from domain.role import Role
 from domain.user import User
 from entrypoints.http.bodies import json_body
 from entrypoints.http.schemas import ItemOut, ItemPage, UserOut, UserPage
+from entrypoints.http.schemas.serialisers import derive
 
 texts = st.text(st.characters(codec="utf-8"), max_size=40)
 times = st.datetimes(
@@ -105,3 +107,25 @@ def test_ids_from_the_postgresql_driver_serialise_the_same(item: Item, user: Use
     assert type(stored_item.id) is not uuid.UUID
     assert pydantic_core.to_json(ItemOut.of(stored_item)) == pydantic_core.to_json(ItemOut.of(item))
     assert pydantic_core.to_json(UserOut.of(stored_user)) == pydantic_core.to_json(UserOut.of(user))
+
+
+def test_a_model_field_the_entity_lacks_fails_at_import() -> None:
+    class Renamed(BaseModel):
+        id: uuid.UUID
+        headline: str
+
+    with pytest.raises(TypeError, match="headline"):
+        derive(Renamed, Item, (), {})
+
+
+def test_a_field_of_a_type_without_a_serialiser_fails_at_import() -> None:
+    class Odd(BaseModel):
+        title: bytes
+
+    with pytest.raises(TypeError, match="bytes"):
+        derive(Odd, Item, (), {})
+
+
+@given(users)
+def test_roles_are_answered_in_one_order(user: User) -> None:
+    assert UserOut.of(user)["roles"] == sorted(role.value for role in user.roles)

@@ -55,3 +55,38 @@ async def test_the_answer_is_starlettes(vary: tuple[bytes, ...], origin: str | N
     theirs = await headers_of(starlettes(answering(*vary)), **sent)
     assert ours == theirs
     assert [value for name, value in ours if name == "vary"][-1].endswith("Origin")
+
+
+PREFLIGHTS = [
+    {"Origin": origin, "Access-Control-Request-Method": method, **extra}
+    for origin in (ORIGIN, "https://evil.example")
+    for method in ("PATCH", "PUT")
+    for extra in (
+        {},
+        {"Access-Control-Request-Headers": "Authorization, If-Match"},
+        {"Access-Control-Request-Headers": "authorization, x-secret"},
+        {"Access-Control-Request-Private-Network": "true"},
+    )
+]
+
+
+@pytest.mark.parametrize("preflight", PREFLIGHTS)
+async def test_a_refused_preflight_names_what_starlette_refused(preflight: dict[str, str]) -> None:
+    # Starlette's refusal text names its failures: the envelope must name the same ones.
+    async def options(app: ASGIApp) -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://keel.test") as client:
+            return await client.options("/", headers=preflight)
+
+    ours = await options(CORSMiddleware(answering(), origins=[ORIGIN]))
+    theirs = await options(starlettes(answering()))
+    assert ours.status_code == (400 if theirs.status_code == 400 else 200)
+    if theirs.status_code == 200:
+        return
+    failures = theirs.text.removeprefix("Disallowed CORS ").split(", ")
+    assert ours.json()["error"]["details"] == {"refused": failures}
+    assert ours.json()["error"]["code"] == "HTTP_ERROR"
+    kept = {
+        name: value for name, value in theirs.headers.items() if not name.startswith("content-")
+    }
+    assert {name: value for name, value in ours.headers.items() if name in kept} == kept

@@ -15,7 +15,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from entrypoints.container import Container
-from entrypoints.http import envelope, schemas
+from entrypoints.http import envelope, error_table, schemas
 from entrypoints.http.app import create_app
 from entrypoints.http.dependencies import current_user
 from entrypoints.http.routers import auth, health, items, users
@@ -141,7 +141,7 @@ def test_every_error_answer_is_the_envelope_with_examples(document: Document) ->
 def test_the_envelope_documents_its_codes_and_field_errors(document: Document) -> None:
     components = document["components"]["schemas"]
     codes = set(components["ErrorCode"]["enum"])
-    assert set(envelope.CODES_BY_STATUS.values()) | {"HTTP_ERROR"} == codes
+    assert set(error_table.CODES_BY_STATUS.values()) | {"HTTP_ERROR"} == codes
     body = components["ErrorBody"]
     assert body["properties"]["code"] == {"$ref": f"{SCHEMAS}ErrorCode"}
     assert set(body["required"]) == {"code", "message", "details", "request_id"}
@@ -383,7 +383,7 @@ def test_every_example_is_valid_against_its_model(document: Document) -> None:
 
 def test_error_examples_use_the_code_of_their_status(document: Document) -> None:
     # A body the framework cannot read at all is its 400; INVALID_TOKEN is the service's.
-    codes = {status: {code} for status, code in envelope.CODES_BY_STATUS.items()}
+    codes = {status: {code} for status, code in error_table.CODES_BY_STATUS.items()}
     codes[400] = {"HTTP_ERROR", "INVALID_TOKEN"}
     for name, operation in operations(document):
         for status, response in operation["responses"].items():

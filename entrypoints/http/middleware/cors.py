@@ -10,6 +10,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from entrypoints.http.envelope import envelope_bytes
+from entrypoints.http.error_table import CROSS_ORIGIN_REFUSED
 from entrypoints.http.middleware.request_context import request_id_var
 
 ALLOWED_METHODS = ("GET", "POST", "PATCH", "DELETE")
@@ -51,7 +52,6 @@ class CORSMiddleware(StarletteCORSMiddleware):
         response = super().preflight_response(request_headers)
         if response.status_code < 400:
             return response
-        refused = bytes(response.body).decode().removeprefix("Disallowed CORS ")
         headers = {
             name: value
             for name, value in response.headers.items()
@@ -59,15 +59,32 @@ class CORSMiddleware(StarletteCORSMiddleware):
         }
         return Response(
             envelope_bytes(
-                "HTTP_ERROR",
-                "Cross-origin request not allowed",
+                CROSS_ORIGIN_REFUSED.code,
+                CROSS_ORIGIN_REFUSED.message or "",
                 request_id_var.get(),
-                {"refused": [part.strip() for part in refused.split(",")]},
+                {"refused": self.refused(request_headers)},
             ),
-            status_code=400,
+            status_code=CROSS_ORIGIN_REFUSED.status,
             media_type="application/json",
             headers=headers,
         )
+
+    def refused(self, request_headers: Headers) -> list[str]:
+        """What of a preflight the allow-lists refuse, in the order Starlette checks them:
+        ``origin``, ``method``, ``headers``, ``private-network``."""
+        refused = []
+        if not self.is_allowed_origin(origin=request_headers["origin"]):
+            refused.append("origin")
+        if request_headers["access-control-request-method"] not in self.allow_methods:
+            refused.append("method")
+        requested = request_headers.get("access-control-request-headers")
+        names = requested.split(",") if requested is not None and not self.allow_all_headers else []
+        if any(name.strip().lower() not in self.allow_headers for name in names):
+            refused.append("headers")
+        private = request_headers.get("access-control-request-private-network")
+        if private is not None and not self.allow_private_network:
+            refused.append("private-network")
+        return refused
 
 
 def _has_origin(scope: Scope) -> bool:

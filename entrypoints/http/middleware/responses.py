@@ -7,27 +7,34 @@ from typing import Any
 from starlette.types import Scope, Send
 
 from entrypoints.http.envelope import envelope_bytes
+from entrypoints.http.error_table import ErrorKind
 
 
 async def send_envelope(
     scope: Scope,
     send: Send,
-    status: int,
-    code: str,
-    message: str,
+    kind: ErrorKind,
+    message: str | None = None,
     *,
     details: dict[str, Any] | None = None,
     headers: list[tuple[bytes, bytes]] | None = None,
 ) -> None:
+    """The answer of ``kind``, with ``message`` when the kind has none of its own."""
     request_id = scope.get("state", {}).get("request_id")
-    body = envelope_bytes(code, message, request_id, details)
+    text = kind.message or message
+    assert text is not None, "a message is needed"
+    body = envelope_bytes(kind.code, text, request_id, details)
     await send(
         {
             "type": "http.response.start",
-            "status": status,
+            "status": kind.status,
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
+                *(
+                    (name.lower().encode("latin-1"), value.encode())
+                    for name, value in kind.headers.items()
+                ),
                 *(headers or []),
             ],
         }

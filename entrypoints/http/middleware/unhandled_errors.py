@@ -4,6 +4,7 @@ import logging
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from entrypoints.http.error_table import INTERNAL_ERROR
 from entrypoints.http.middleware.responses import send_envelope
 
 logger = logging.getLogger("keel.http")
@@ -34,4 +35,4 @@ class UnhandledErrorMiddleware:
             logger.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
             if started:
                 raise
-            await send_envelope(scope, send, 500, "INTERNAL_ERROR", "Internal server error")
+            await send_envelope(scope, send, INTERNAL_ERROR)

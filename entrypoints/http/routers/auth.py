@@ -51,11 +51,11 @@ from entrypoints.http.schemas import (
 router = APIRouter(prefix=f"{API_PREFIX}/auth", tags=["auth"])
 
 NO_REFRESH_TOKEN = FieldError(field="refresh_token", message="Field required", type="missing")
-INVALID_TOKEN = InvalidToken().message
+INVALID_TOKEN = InvalidToken()
 BAD_EMAIL = FieldError(field="email", message=InvalidEmail().message, type="value_error")
 _short = WeakPassword("Password must be at least 8 characters", field="new_password")
 WEAK_NEW_PASSWORD = FieldError(field=_short.field, message=_short.message, type="value_error")
-RESEND_THROTTLED = TooManyAttempts(60, "Too many verification mails: try again later").message
+RESEND_THROTTLED = TooManyAttempts(60, "Too many verification mails: try again later")
 LOGIN_FORM_EXAMPLE = {"username": "ada@example.com", "password": EXAMPLE_PASSWORD}
 
 
@@ -78,7 +78,7 @@ def _pair_out(pair: TokenPair) -> TokenPairOut:
         "An access token and a refresh token",
         errors=(400, 401, 403, 413, 422, 429, 503),
         examples={
-            403: EmailNotVerified().message,
+            403: EmailNotVerified(),
             422: FieldError(field="password", message="Field required", type="missing"),
         },
         links=links_from_token_pair(),

@@ -5,6 +5,7 @@ from starlette.responses import Response
 
 from application.errors import StorageUnavailable
 from entrypoints.http.dependencies import ContainerDep
+from entrypoints.http.error_table import UNAVAILABLE
 from entrypoints.http.errors import error_response
 from entrypoints.http.openapi import ErrorExample, documented
 from entrypoints.http.schemas import HealthOut
@@ -54,11 +55,5 @@ async def ready(request: Request, container: ContainerDep) -> HealthOut | Respon
 
 
 def _unavailable(request: Request, answer: ErrorExample) -> Response:
-    return error_response(
-        request,
-        503,
-        "SERVICE_UNAVAILABLE",
-        answer.message,
-        answer.details,
-        headers={"Retry-After": "5"},
-    )
+    status, code, headers = UNAVAILABLE.status, UNAVAILABLE.code, dict(UNAVAILABLE.headers)
+    return error_response(request, status, code, answer.message, answer.details, headers)

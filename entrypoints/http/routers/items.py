@@ -35,7 +35,7 @@ from entrypoints.http.schemas import ItemCreate, ItemOut, ItemPage, ItemUpdate, 
 
 router = APIRouter(prefix=f"{API_PREFIX}/items", tags=["items"])
 
-NOT_FOUND = ItemNotFound().message
+NOT_FOUND = ItemNotFound()
 BAD_ITEM_ID = FieldError(
     field="item_id",
     message="Input should be a valid UUID, invalid character: found `n` at 0",
@@ -144,7 +144,7 @@ async def read_item(
         200,
         "The item as changed",
         errors=(400, 401, 404, 409, 412, 413, 422, 503),
-        examples={404: NOT_FOUND, 409: ItemBusy().message, 422: [EMPTY_TITLE, BAD_ITEM_ID]},
+        examples={404: NOT_FOUND, 409: ItemBusy(), 422: [EMPTY_TITLE, BAD_ITEM_ID]},
         headers=ETAG_HEADER,
     ),
 )

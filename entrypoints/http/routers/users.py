@@ -52,18 +52,18 @@ from entrypoints.http.schemas import StorableEmail, UserCreate, UserOut, UserPag
 
 router = APIRouter(prefix=f"{API_PREFIX}/users", tags=["users"])
 
-NOT_FOUND = UserNotFound().message
-EMAIL_TAKEN = EmailAlreadyRegistered().message
-LAST_ADMIN = LastAdministrator().message
-USER_BUSY = UserBusy().message
-ADMIN_FIELDS_ONLY = PermissionDenied("Only an administrator may change roles").message
+NOT_FOUND = UserNotFound()
+EMAIL_TAKEN = EmailAlreadyRegistered()
+LAST_ADMIN = LastAdministrator()
+USER_BUSY = UserBusy()
+ADMIN_FIELDS_ONLY = PermissionDenied("Only an administrator may change roles")
 BAD_USER_ID = FieldError(
     field="user_id",
     message="Input should be a valid UUID, invalid character: found `n` at 0",
     type="uuid_parsing",
 )
 BAD_EMAIL = FieldError(field="email", message=InvalidEmail().message, type="value_error")
-TOO_MANY_REGISTRATIONS = TooManyAttempts(3600, "Too many registrations: try again later").message
+TOO_MANY_REGISTRATIONS = TooManyAttempts(3600, "Too many registrations: try again later")
 _missing_current = WrongCurrentPassword("Current password is required to set a new one")
 NO_CURRENT_PASSWORD = FieldError(
     field=_missing_current.field, message=_missing_current.message, type=_missing_current.kind
@@ -81,7 +81,7 @@ NO_CURRENT_PASSWORD = FieldError(
         "The new account",
         errors=(400, 403, 409, 413, 422, 429, 503),
         examples={
-            403: RegistrationClosed().message,
+            403: RegistrationClosed(),
             409: EMAIL_TAKEN,
             422: BAD_EMAIL,
             429: TOO_MANY_REGISTRATIONS,
@@ -128,7 +128,7 @@ def _read_answer(user: User, request: Request) -> Response:
         "A page of accounts",
         errors=(401, 403, 422, 503),
         examples={
-            403: PermissionDenied("Only an administrator may list users").message,
+            403: PermissionDenied("Only an administrator may list users"),
             422: FieldError(field="role", message="Input should be 'user' or 'admin'", type="enum"),
         },
     ),

@@ -36,17 +36,16 @@ from entrypoints.http.dependencies import (
 from entrypoints.http.envelope import FieldError
 from entrypoints.http.openapi import documented, links_from_token_pair
 from entrypoints.http.paths import API_PREFIX
-from entrypoints.http.schemas import (
-    EXAMPLE_PASSWORD,
+from entrypoints.http.schemas.auth import (
     RESET_REQUESTED,
     AcceptedOut,
     PasswordResetConfirm,
     PasswordResetRequest,
     RefreshRequest,
-    StorableText,
     TokenPairOut,
     VerifyEmailRequest,
 )
+from entrypoints.http.schemas.common import EXAMPLE_PASSWORD, StorableText
 
 router = APIRouter(prefix=f"{API_PREFIX}/auth", tags=["auth"])
 

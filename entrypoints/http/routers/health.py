@@ -8,7 +8,7 @@ from entrypoints.http.dependencies import ContainerDep
 from entrypoints.http.error_table import UNAVAILABLE
 from entrypoints.http.errors import error_response
 from entrypoints.http.openapi import ErrorExample, documented
-from entrypoints.http.schemas import HealthOut
+from entrypoints.http.schemas.health import HealthOut
 
 router = APIRouter(prefix="/health", tags=["health"])
 

@@ -31,7 +31,8 @@ from entrypoints.http.etags import (
 from entrypoints.http.openapi import ETAG_HEADER, documented, links_from_created
 from entrypoints.http.pagination import PageParams
 from entrypoints.http.paths import API_PREFIX
-from entrypoints.http.schemas import ItemCreate, ItemOut, ItemPage, ItemUpdate, StorableText
+from entrypoints.http.schemas.common import StorableText
+from entrypoints.http.schemas.items import ItemCreate, ItemOut, ItemPage, ItemUpdate
 
 router = APIRouter(prefix=f"{API_PREFIX}/items", tags=["items"])
 

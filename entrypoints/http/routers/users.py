@@ -48,7 +48,8 @@ from entrypoints.http.openapi import (
 )
 from entrypoints.http.pagination import PageParams
 from entrypoints.http.paths import API_PREFIX
-from entrypoints.http.schemas import StorableEmail, UserCreate, UserOut, UserPage, UserUpdate
+from entrypoints.http.schemas.common import StorableEmail
+from entrypoints.http.schemas.users import UserCreate, UserOut, UserPage, UserUpdate
 
 router = APIRouter(prefix=f"{API_PREFIX}/users", tags=["users"])
 

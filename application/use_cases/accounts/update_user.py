@@ -11,6 +11,7 @@ from application.ports import (
     PasswordHasher,
     UnitOfWork,
     UnitOfWorkFactory,
+    UserReader,
 )
 from application.retries import LOST, Lost, until_stored
 from application.throttling import LoginThrottle
@@ -38,12 +39,14 @@ class UpdateUser:
     def __init__(
         self,
         uow_factory: UnitOfWorkFactory,
+        users: UserReader,
         hasher: PasswordHasher,
         clock: Clock,
         common_passwords: CommonPasswords | None = None,
         throttle: LoginThrottle | None = None,
     ):
         self._uow_factory = uow_factory
+        self._users = users
         self._hasher = hasher
         self._clock = clock
         self._common = common_passwords
@@ -59,8 +62,7 @@ class UpdateUser:
         client_address: str | None = None,
     ) -> User:
         policies.ensure_can_see_user(actor, user_id)
-        async with self._uow_factory(read_only=True) as uow:
-            target = await uow.users.get(user_id)
+        target = await self._users.get(user_id)
         if target is None:
             raise UserNotFound()
         fields = given_fields(changes) - {"current_password"}

@@ -2,10 +2,7 @@ from __future__ import annotations
 
 import logging
 
-from application.ports import (
-    RateLimiter,
-    UnitOfWorkFactory,
-)
+from application.ports import EventRecorder, RateLimiter
 from domain.email import Email
 from domain.events import PasswordResetRequested
 
@@ -19,8 +16,8 @@ class RequestPasswordReset:
     Whether the account exists is found out by the handler of the event, after the answer
     (``SendResetLink``)."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, limiter: RateLimiter) -> None:
-        self._uow_factory = uow_factory
+    def __init__(self, events: EventRecorder, limiter: RateLimiter) -> None:
+        self._events = events
         self._limiter = limiter
 
     async def execute(self, raw_email: str) -> None:
@@ -29,6 +26,4 @@ class RequestPasswordReset:
             logger.info("password reset mail withheld: hourly limit reached")
             return
         # Only the request is stored: one INSERT, no transaction around it.
-        async with self._uow_factory(read_only=True) as uow:
-            uow.emit(PasswordResetRequested(email.value))
-            await uow.commit()
+        await self._events.record(PasswordResetRequested(email.value))

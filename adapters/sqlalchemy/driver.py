@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select
 from sqlalchemy.engine import Dialect
@@ -26,6 +26,9 @@ from sqlalchemy.util import greenlet_spawn
 
 from adapters.sqlalchemy.errors import raise_if_timed_out
 from application.errors import StorageUnavailable
+
+if TYPE_CHECKING:
+    import asyncpg  # type: ignore[import-untyped]  # no annotations of its own
 
 # Connections being closed in the background, held until they are.
 _closing: set[asyncio.Future[Any]] = set()
@@ -83,16 +86,21 @@ class DriverConnection:
             raise StorageUnavailable() from error
 
     @property
-    def driver_connection(self) -> Any:
+    def driver_connection(self) -> asyncpg.Connection:
         """asyncpg's ``Connection``, for what only tests look at (its server process)."""
         assert self._pooled is not None, "used after close()"
         return self._pooled.driver_connection
 
-    async def fetch(self, statement: DriverStatement, parameters: Mapping[str, Any]) -> Any:
+    async def fetch(
+        self, statement: DriverStatement, parameters: Mapping[str, Any]
+    ) -> list[asyncpg.Record]:
         """The rows (asyncpg's records, which are sequences), or ``DriverFailed``;
         ``StorageUnavailable`` when the statement ran out of time, which is not worth
         running again: it would only wait as long."""
-        return await self._run("fetch", statement.sql, statement.values(parameters))
+        records: list[asyncpg.Record] = await self._run(
+            "fetch", statement.sql, statement.values(parameters)
+        )
+        return records
 
     async def execute(self, sql: str, values: Sequence[Any]) -> None:
         """One statement, committed by itself (no transaction is open); ``DriverFailed`` or

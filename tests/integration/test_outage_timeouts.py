@@ -108,9 +108,9 @@ async def test_without_a_lock_the_same_update_goes_through(database: str, user: 
     await assert_full_name(database, user, "Ada Lovelace")
 
 
-@pytest.mark.parametrize("read_only", [False, True], ids=["read-write", "read-side"])
+@pytest.mark.parametrize("read_side", [False, True], ids=["read-write", "read-side"])
 async def test_the_pool_timeout_refuses_a_checkout_while_every_connection_is_busy(
-    database: str, read_only: bool
+    database: str, read_side: bool
 ) -> None:
     engine = create_engine(database, pool_size=1, max_overflow=0, pool_timeout=1.0)
     try:
@@ -118,7 +118,7 @@ async def test_the_pool_timeout_refuses_a_checkout_while_every_connection_is_bus
             await busy.users.get_by_email(Email("ada@example.com"))
             started = time.monotonic()
             with pytest.raises(StorageUnavailable) as caught:
-                if read_only:
+                if read_side:
                     await SqlAlchemyUserReader(reads_for(engine)).get_by_email(
                         Email("ada@example.com")
                     )

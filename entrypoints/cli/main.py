@@ -15,7 +15,10 @@ from typing import Annotated, Any
 import typer
 
 from application.mail import Mail, MailKind
-from application.use_cases.accounts.register_user import RegisterUserCommand
+from application.use_cases.accounts.create_superuser import (
+    CreateSuperuser,
+    CreateSuperuserCommand,
+)
 from domain.email import Email
 from entrypoints.cli.errors import fail, readable_errors, stdin_is_interactive
 from entrypoints.cli.jobs import jobs_cli, worker
@@ -160,19 +163,15 @@ def create_superuser(
     with readable_errors():
         settings = load_settings()
         password = _read_password(password_stdin)
-        created = asyncio.run(
-            _create_superuser(build_container(settings), email, password, full_name)
-        )
+        command = CreateSuperuserCommand(email=email, password=password, full_name=full_name)
+        created = asyncio.run(_create_superuser(build_container(settings), command))
         typer.echo(f"created administrator {created}")
 
 
-async def _create_superuser(
-    container: Container, email: str, password: str, full_name: str | None
-) -> str:
+async def _create_superuser(container: Container, command: CreateSuperuserCommand) -> str:
     try:
-        user = await container.create_superuser().execute(
-            RegisterUserCommand(email=email, password=password, full_name=full_name)
-        )
+        use_case: CreateSuperuser = container.create_superuser()
+        user = await use_case.execute(command)
         return f"{user.email} ({user.id})"
     finally:
         await shutdown_container(container)

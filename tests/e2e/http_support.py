@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from application.use_cases.accounts.register_user import RegisterUserCommand
+from application.use_cases.accounts.create_superuser import CreateSuperuserCommand
 from entrypoints.settings import Settings
 
 PASSWORD = "correct horse battery"
@@ -95,7 +95,7 @@ class World:
         email = f"{name}@example.com"
         if admin:
             user = await self.app.state.container.create_superuser().execute(
-                RegisterUserCommand(email=email, password=PASSWORD)
+                CreateSuperuserCommand(email=email, password=PASSWORD)
             )
             self.ids[name] = str(user.id)
         else:

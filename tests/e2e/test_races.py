@@ -13,7 +13,7 @@ from dependency_injector import providers
 from fastapi import FastAPI
 
 from adapters.sqlalchemy.migrations import AlembicMigrator
-from application.use_cases.accounts.register_user import RegisterUserCommand
+from application.use_cases.accounts.create_superuser import CreateSuperuserCommand
 from entrypoints.http.app import create_app
 from tests.e2e.http_support import (
     PASSWORD,
@@ -67,7 +67,7 @@ async def warm_pool(client: httpx.AsyncClient, connections: int = 10) -> None:
 async def add_admin(app: FastAPI, client: httpx.AsyncClient, email: str) -> tuple[str, str]:
     """A new active administrator: its id and an access token."""
     user = await app.state.container.create_superuser().execute(
-        RegisterUserCommand(email=email, password=PASSWORD)
+        CreateSuperuserCommand(email=email, password=PASSWORD)
     )
     return str(user.id), await access_token(client, email)
 

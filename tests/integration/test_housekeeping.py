@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from application.ports import UnitOfWorkFactory
-from application.use_cases.housekeeping.delete_expired import DeleteExpired
+from application.use_cases.housekeeping.delete_expired import DeleteExpired, DeleteExpiredCommand
 from domain.email import Email
 from domain.one_time_token import OneTimeToken, TokenPurpose
 from domain.session import RefreshSession
@@ -51,9 +51,9 @@ async def test_housekeeping_deletes_expired_sessions_and_tokens_and_keeps_the_re
             )
             await uow.one_time_tokens.add(token)
         await uow.commit()
-    deleted = await DeleteExpired(uow_factory, FixedClock(now)).execute()
+    deleted = await DeleteExpired(uow_factory, FixedClock(now)).execute(DeleteExpiredCommand())
     assert (deleted.sessions, deleted.tokens) == (2, 2)
-    again = await DeleteExpired(uow_factory, FixedClock(now)).execute()
+    again = await DeleteExpired(uow_factory, FixedClock(now)).execute(DeleteExpiredCommand())
     assert (again.sessions, again.tokens) == (0, 0)
     async with uow_factory() as uow:
         for n in range(5):

@@ -12,7 +12,9 @@ import pytest
 from adapters.memory.store import InMemoryStore
 from adapters.passwords.common import ZxcvbnCommonPasswords
 from application.changes import UserChanges
+from application.use_cases.accounts.create_superuser import CreateSuperuserCommand
 from application.use_cases.accounts.register_user import RegisterUserCommand
+from application.use_cases.accounts.update_user import UpdateUserCommand
 from domain.errors import WeakPassword
 from domain.password import check_password_policy
 from entrypoints.container import Container
@@ -53,7 +55,7 @@ async def test_superusers_and_password_changes_refuse_them_too(
 ) -> None:
     with pytest.raises(WeakPassword):
         await container.create_superuser().execute(
-            RegisterUserCommand(email="root@example.com", password="sunshine")
+            CreateSuperuserCommand(email="root@example.com", password="sunshine")
         )
     user = await container.register_user().execute(
         RegisterUserCommand(email="ada@example.com", password="correct horse battery")
@@ -61,9 +63,11 @@ async def test_superusers_and_password_changes_refuse_them_too(
     before = store.users[user.id].hashed_password
     with pytest.raises(WeakPassword):
         await container.update_user().execute(
-            user,
-            user.id,
-            UserChanges(password="trustno1", current_password="correct horse battery"),
+            UpdateUserCommand(
+                actor=user,
+                user_id=user.id,
+                changes=UserChanges(password="trustno1", current_password="correct horse battery"),
+            ),
         )
     assert store.users[user.id].hashed_password == before
 

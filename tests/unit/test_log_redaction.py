@@ -8,6 +8,7 @@ import logging
 import pytest
 import structlog
 
+from application.use_cases.mail.request_password_reset import RequestPasswordResetCommand
 from entrypoints.container import Container
 from entrypoints.logs import REDACTED, access_logger, configure_logging
 from tests.support.jobs import run_due_jobs
@@ -120,7 +121,9 @@ async def test_the_queue_library_never_logs_a_jobs_arguments(
     """procrastinate writes each job's arguments (here an address) in its lines about the
     job; those lines are left out, and Keel's own say what failed without them."""
     configure_logging("INFO", "json")
-    await container.request_password_reset().execute("hidden-address@example.com")
+    await container.request_password_reset().execute(
+        RequestPasswordResetCommand("hidden-address@example.com")
+    )
     await run_due_jobs(container)
     logged = lines(capsys)
     assert not [line for line in logged if "hidden-address" in json.dumps(line)]

@@ -1,9 +1,17 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from application.ports import Clock, CommonPasswords, PasswordHasher, UnitOfWorkFactory
 from application.use_cases.accounts.new_account import create_account
-from application.use_cases.accounts.register_user import RegisterUserCommand
 from domain.user import User
+
+
+@dataclass(frozen=True, slots=True)
+class CreateSuperuserCommand:
+    email: str
+    password: str
+    full_name: str | None = None
 
 
 class CreateSuperuser:
@@ -22,7 +30,7 @@ class CreateSuperuser:
         self._clock = clock
         self._common = common_passwords
 
-    async def execute(self, command: RegisterUserCommand) -> User:
+    async def execute(self, command: CreateSuperuserCommand) -> User:
         return await create_account(
             self._uow_factory,
             self._hasher,

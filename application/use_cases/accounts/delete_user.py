@@ -2,15 +2,20 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
+from dataclasses import dataclass
 
-from application.ports import (
-    UnitOfWork,
-    UnitOfWorkFactory,
-)
+from application.ports import UnitOfWork, UnitOfWorkFactory
 from application.retries import LOST, Lost, until_stored
 from domain import policies
 from domain.errors import UserNotFound
 from domain.user import User, UserBusy
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteUserCommand:
+    actor: User
+    user_id: uuid.UUID
+    expected_versions: Collection[int] | None = None
 
 
 class DeleteUser:
@@ -21,9 +26,12 @@ class DeleteUser:
     def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
         self._uow_factory = uow_factory
 
-    async def execute(
-        self, actor: User, user_id: uuid.UUID, expected_versions: Collection[int] | None = None
-    ) -> None:
+    async def execute(self, command: DeleteUserCommand) -> None:
+        actor, user_id, expected_versions = (
+            command.actor,
+            command.user_id,
+            command.expected_versions,
+        )
         policies.ensure_can_see_user(actor, user_id)
 
         async def attempt(uow: UnitOfWork, lock: bool) -> Lost | None:

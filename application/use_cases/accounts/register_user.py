@@ -2,13 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.ports import (
-    Clock,
-    CommonPasswords,
-    PasswordHasher,
-    RateLimiter,
-    UnitOfWorkFactory,
-)
+from application.ports import Clock, CommonPasswords, PasswordHasher, RateLimiter, UnitOfWorkFactory
 from application.throttling import address_key
 from application.use_cases.accounts.new_account import create_account
 from domain.errors import RegistrationClosed, TooManyAttempts

@@ -3,6 +3,7 @@ from __future__ import annotations
 import copy
 import uuid
 from collections.abc import Collection
+from dataclasses import dataclass
 
 from application.changes import UNSET, UserChanges, given_fields
 from application.ports import (
@@ -22,6 +23,15 @@ from domain.events import VerificationRequested
 from domain.password import check_password_policy
 from domain.role import Role
 from domain.user import User, UserBusy, normalise_full_name
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateUserCommand:
+    actor: User
+    user_id: uuid.UUID
+    changes: UserChanges
+    expected_versions: Collection[int] | None = None
+    client_address: str | None = None
 
 
 class UpdateUser:
@@ -52,15 +62,9 @@ class UpdateUser:
         self._common = common_passwords
         self._throttle = throttle
 
-    async def execute(
-        self,
-        actor: User,
-        user_id: uuid.UUID,
-        changes: UserChanges,
-        expected_versions: Collection[int] | None = None,
-        *,
-        client_address: str | None = None,
-    ) -> User:
+    async def execute(self, command: UpdateUserCommand) -> User:
+        actor, user_id, changes = command.actor, command.user_id, command.changes
+        expected_versions = command.expected_versions
         policies.ensure_can_see_user(actor, user_id)
         target = await self._users.get(user_id)
         if target is None:
@@ -68,7 +72,7 @@ class UpdateUser:
         fields = given_fields(changes) - {"current_password"}
         policies.ensure_can_change_user(actor, target, fields)
         # Invalid input is refused whatever the version: the checks of input come first.
-        new_hash = await self._new_password_hash(actor, target, changes, client_address)
+        new_hash = await self._new_password_hash(actor, target, changes, command.client_address)
         target.ensure_version_in(expected_versions)
         # Only a change of roles or of the active flag can remove an administrator. It
         # locks the administrators before reading the target, so that two such changes

@@ -16,6 +16,11 @@ class Deleted:
     tokens: int
 
 
+@dataclass(frozen=True, slots=True)
+class DeleteExpiredCommand:
+    """A run takes no input: it deletes what has expired by its clock."""
+
+
 class DeleteExpired:
     """Delete the refresh sessions and one-time tokens that have expired. A spent or
     revoked session is kept until it expires, so that a replayed refresh token is still
@@ -26,7 +31,7 @@ class DeleteExpired:
         self._uow_factory = uow_factory
         self._clock = clock
 
-    async def execute(self) -> Deleted:
+    async def execute(self, command: DeleteExpiredCommand) -> Deleted:
         now = self._clock.now()
         async with self._uow_factory() as uow:
             sessions = await uow.sessions.delete_expired(now)

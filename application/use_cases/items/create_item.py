@@ -1,9 +1,18 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from application.ports import Clock, UnitOfWorkFactory
 from domain.errors import AuthenticationFailed, UserNotFound
 from domain.item import Item
 from domain.user import User
+
+
+@dataclass(frozen=True, slots=True)
+class CreateItemCommand:
+    actor: User
+    title: str
+    description: str | None = None
 
 
 class CreateItem:
@@ -13,7 +22,8 @@ class CreateItem:
         self._uow_factory = uow_factory
         self._clock = clock
 
-    async def execute(self, actor: User, title: str, description: str | None) -> Item:
+    async def execute(self, command: CreateItemCommand) -> Item:
+        actor, title, description = command.actor, command.title, command.description
         item = Item.create(
             owner_id=actor.id, title=title, description=description, now=self._clock.now()
         )

@@ -2,12 +2,20 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
+from dataclasses import dataclass
 
 from application.ports import UnitOfWorkFactory
 from application.retries import ATTEMPTS
 from domain import policies
 from domain.item import ItemChanged, ItemNotFound
 from domain.user import User
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteItemCommand:
+    actor: User
+    item_id: uuid.UUID
+    expected_versions: Collection[int] | None = None
 
 
 class DeleteItem:
@@ -17,12 +25,12 @@ class DeleteItem:
     def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
         self._uow_factory = uow_factory
 
-    async def execute(
-        self,
-        actor: User,
-        item_id: uuid.UUID,
-        expected_versions: Collection[int] | None = None,
-    ) -> None:
+    async def execute(self, command: DeleteItemCommand) -> None:
+        actor, item_id, expected_versions = (
+            command.actor,
+            command.item_id,
+            command.expected_versions,
+        )
         for _ in range(ATTEMPTS):
             async with self._uow_factory() as uow:
                 item = await uow.items.get(item_id)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import copy
 import uuid
 from collections.abc import Collection
+from dataclasses import dataclass
 
 from application.changes import UNSET, ItemChanges
 from application.ports import Clock, UnitOfWorkFactory
@@ -10,6 +11,14 @@ from application.retries import ATTEMPTS
 from domain import policies
 from domain.item import Item, ItemBusy, ItemNotFound
 from domain.user import User
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateItemCommand:
+    actor: User
+    item_id: uuid.UUID
+    changes: ItemChanges
+    expected_versions: Collection[int] | None = None
 
 
 class UpdateItem:
@@ -24,13 +33,13 @@ class UpdateItem:
         self._uow_factory = uow_factory
         self._clock = clock
 
-    async def execute(
-        self,
-        actor: User,
-        item_id: uuid.UUID,
-        changes: ItemChanges,
-        expected_versions: Collection[int] | None = None,
-    ) -> Item:
+    async def execute(self, command: UpdateItemCommand) -> Item:
+        actor, item_id, changes, expected_versions = (
+            command.actor,
+            command.item_id,
+            command.changes,
+            command.expected_versions,
+        )
         # Tried again on a fresh read when a concurrent writer got there first; the last
         # attempt locks the row while it reads, so that it cannot lose the race.
         for attempt in range(1, ATTEMPTS + 1):

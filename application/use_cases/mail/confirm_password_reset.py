@@ -1,14 +1,9 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 
-from application.ports import (
-    Clock,
-    CommonPasswords,
-    PasswordHasher,
-    UnitOfWork,
-    UnitOfWorkFactory,
-)
+from application.ports import Clock, CommonPasswords, PasswordHasher, UnitOfWork, UnitOfWorkFactory
 from application.retries import LOST, Lost, until_stored
 from application.use_cases.mail.tokens import usable_token
 from domain.errors import InvalidToken
@@ -16,6 +11,12 @@ from domain.one_time_token import TokenPurpose
 from domain.password import check_password_policy
 from domain.session import token_digest
 from domain.user import UserBusy
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmPasswordResetCommand:
+    token: str
+    new_password: str
 
 
 class ConfirmPasswordReset:
@@ -35,7 +36,8 @@ class ConfirmPasswordReset:
         self._clock = clock
         self._common = common_passwords
 
-    async def execute(self, token: str, new_password: str) -> None:
+    async def execute(self, command: ConfirmPasswordResetCommand) -> None:
+        token, new_password = command.token, command.new_password
         digest = token_digest(token)
         async with self._uow_factory() as uow:
             await usable_token(uow, digest, TokenPurpose.PASSWORD_RESET, self._clock)

@@ -1,12 +1,18 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from application.ports import EventRecorder, RateLimiter
 from domain.email import Email
 from domain.events import PasswordResetRequested
 
 logger = logging.getLogger("keel.mail")
+
+
+@dataclass(frozen=True, slots=True)
+class RequestPasswordResetCommand:
+    email: str
 
 
 class RequestPasswordReset:
@@ -20,8 +26,8 @@ class RequestPasswordReset:
         self._events = events
         self._limiter = limiter
 
-    async def execute(self, raw_email: str) -> None:
-        email = Email(raw_email)
+    async def execute(self, command: RequestPasswordResetCommand) -> None:
+        email = Email(command.email)
         if await self._limiter.hit(f"mail:reset:{email.value}") is not None:
             logger.info("password reset mail withheld: hourly limit reached")
             return

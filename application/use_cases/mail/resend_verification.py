@@ -1,13 +1,17 @@
 from __future__ import annotations
 
-from application.ports import (
-    RateLimiter,
-    UnitOfWorkFactory,
-)
+from dataclasses import dataclass
+
+from application.ports import RateLimiter, UnitOfWorkFactory
 from application.use_cases.mail.limits import verification_key
 from domain.errors import TooManyAttempts
 from domain.events import VerificationRequested
 from domain.user import User
+
+
+@dataclass(frozen=True, slots=True)
+class ResendVerificationCommand:
+    actor: User
 
 
 class ResendVerification:
@@ -20,7 +24,8 @@ class ResendVerification:
         self._uow_factory = uow_factory
         self._limiter = limiter
 
-    async def execute(self, user: User) -> None:
+    async def execute(self, command: ResendVerificationCommand) -> None:
+        user = command.actor
         if user.is_verified:
             return
         wait = await self._limiter.hit(verification_key(user.id))

@@ -6,11 +6,7 @@ from __future__ import annotations
 
 from application.mail import Mail, MailKind
 from application.ports import Clock, EmailSender, UnitOfWorkFactory
-from application.use_cases.mail.tokens import (
-    RESET_LIFETIME,
-    issue_token,
-    minutes,
-)
+from application.use_cases.mail.tokens import RESET_LIFETIME, issue_token, minutes
 from domain.email import Email
 from domain.events import PasswordResetRequested
 from domain.one_time_token import TokenPurpose

@@ -7,11 +7,7 @@ from __future__ import annotations
 from application.mail import Mail, MailKind
 from application.ports import Clock, EmailSender, RateLimiter, UnitOfWorkFactory
 from application.use_cases.mail.limits import verification_key
-from application.use_cases.mail.tokens import (
-    VERIFICATION_LIFETIME,
-    issue_token,
-    minutes,
-)
+from application.use_cases.mail.tokens import VERIFICATION_LIFETIME, issue_token, minutes
 from domain.events import VerificationRequested
 from domain.one_time_token import TokenPurpose
 from domain.user import User

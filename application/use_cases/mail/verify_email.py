@@ -1,18 +1,20 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 
-from application.ports import (
-    Clock,
-    UnitOfWork,
-    UnitOfWorkFactory,
-)
+from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from application.retries import LOST, Lost, until_stored
 from application.use_cases.mail.tokens import usable_token
 from domain.errors import InvalidToken
 from domain.one_time_token import TokenPurpose
 from domain.session import token_digest
 from domain.user import UserBusy
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyEmailCommand:
+    token: str
 
 
 class VerifyEmail:
@@ -23,7 +25,8 @@ class VerifyEmail:
         self._uow_factory = uow_factory
         self._clock = clock
 
-    async def execute(self, token: str) -> None:
+    async def execute(self, command: VerifyEmailCommand) -> None:
+        token = command.token
         digest = token_digest(token)
 
         async def attempt(uow: UnitOfWork, lock: bool) -> Lost | None:

@@ -1,8 +1,15 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from application.ports import TokenService, UserReader
 from domain.errors import AuthenticationFailed
 from domain.user import User
+
+
+@dataclass(frozen=True, slots=True)
+class GetCurrentUserCommand:
+    access_token: str
 
 
 class GetCurrentUser:
@@ -15,7 +22,8 @@ class GetCurrentUser:
         self._users = users
         self._tokens = tokens
 
-    async def execute(self, access_token: str) -> User:
+    async def execute(self, command: GetCurrentUserCommand) -> User:
+        access_token = command.access_token
         claims = self._tokens.decode_access(access_token)
         if claims.session_id is None:
             raise AuthenticationFailed()

@@ -6,13 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from application.errors import HashingQueueFull, StorageUnavailable
-from application.ports import (
-    Clock,
-    PasswordHasher,
-    TokenService,
-    UnitOfWork,
-    UnitOfWorkFactory,
-)
+from application.ports import Clock, PasswordHasher, TokenService, UnitOfWork, UnitOfWorkFactory
 from application.throttling import LoginThrottle
 from domain.email import Email
 from domain.errors import AuthenticationFailed, EmailNotVerified, InvalidEmail

@@ -1,8 +1,15 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from application.ports import Clock, TokenService, UnitOfWorkFactory
 from domain.errors import AuthenticationFailed
 from domain.session import token_digest
+
+
+@dataclass(frozen=True, slots=True)
+class LogoutCommand:
+    refresh_token: str
 
 
 class Logout:
@@ -14,7 +21,8 @@ class Logout:
         self._tokens = tokens
         self._clock = clock
 
-    async def execute(self, refresh_token: str) -> None:
+    async def execute(self, command: LogoutCommand) -> None:
+        refresh_token = command.refresh_token
         self._tokens.decode_refresh(refresh_token)
         async with self._uow_factory() as uow:
             session = await uow.sessions.get_by_token_hash(token_digest(refresh_token))

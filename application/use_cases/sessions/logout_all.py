@@ -1,11 +1,17 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 
 from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from application.retries import LOST, Lost, until_stored
 from domain.errors import AuthenticationFailed
 from domain.user import User, UserBusy
+
+
+@dataclass(frozen=True, slots=True)
+class LogoutAllCommand:
+    actor: User
 
 
 class LogoutAll:
@@ -16,7 +22,8 @@ class LogoutAll:
         self._uow_factory = uow_factory
         self._clock = clock
 
-    async def execute(self, actor: User) -> None:
+    async def execute(self, command: LogoutAllCommand) -> None:
+        actor = command.actor
         now = self._clock.now()
 
         async def attempt(uow: UnitOfWork, lock: bool) -> Lost | None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import NoReturn
 
@@ -8,6 +9,11 @@ from application.ports import Clock, TokenService, UnitOfWork, UnitOfWorkFactory
 from application.use_cases.sessions.login import TokenPair, start_session
 from domain.errors import AuthenticationFailed
 from domain.session import token_digest
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshTokensCommand:
+    refresh_token: str
 
 
 class RefreshTokens:
@@ -21,7 +27,8 @@ class RefreshTokens:
         self._tokens = tokens
         self._clock = clock
 
-    async def execute(self, refresh_token: str) -> TokenPair:
+    async def execute(self, command: RefreshTokensCommand) -> TokenPair:
+        refresh_token = command.refresh_token
         claims = self._tokens.decode_refresh(refresh_token)
         now = self._clock.now()
         async with self._uow_factory() as uow:

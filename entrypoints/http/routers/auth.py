@@ -4,7 +4,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response, status
 
+from application.use_cases.mail.confirm_password_reset import ConfirmPasswordResetCommand
+from application.use_cases.mail.request_password_reset import RequestPasswordResetCommand
+from application.use_cases.mail.resend_verification import ResendVerificationCommand
+from application.use_cases.mail.verify_email import VerifyEmailCommand
 from application.use_cases.sessions.login import LoginCommand, TokenPair
+from application.use_cases.sessions.logout import LogoutCommand
+from application.use_cases.sessions.logout_all import LogoutAllCommand
+from application.use_cases.sessions.refresh_tokens import RefreshTokensCommand
 from domain.errors import (
     AuthenticationFailed,
     EmailNotVerified,
@@ -13,7 +20,19 @@ from domain.errors import (
     TooManyAttempts,
     WeakPassword,
 )
-from entrypoints.http.dependencies import ContainerDep, CurrentUser, client_address
+from entrypoints.http.dependencies import (
+    ConfirmPasswordResetCase,
+    CurrentUser,
+    LoginCase,
+    LogoutAllCase,
+    LogoutCase,
+    MetricsDep,
+    RefreshTokensCase,
+    RequestPasswordResetCase,
+    ResendVerificationCase,
+    VerifyEmailCase,
+    client_address,
+)
 from entrypoints.http.envelope import FieldError
 from entrypoints.http.openapi import documented, links_from_token_pair
 from entrypoints.http.paths import API_PREFIX
@@ -77,7 +96,8 @@ async def login(
         Form(max_length=320, description="The account's email", examples=["ada@example.com"]),
     ],
     password: Annotated[StorableText, Form(max_length=1024, examples=[EXAMPLE_PASSWORD])],
-    container: ContainerDep,
+    use_case: LoginCase,
+    metrics: MetricsDep,
 ) -> TokenPairOut:
     """Exchange an email (form field `username`) and password for an access token and a
     refresh token. Every failure is the same 401 and takes the same time. Attempts are
@@ -87,14 +107,14 @@ async def login(
     thread is busy and its queue full, a 503 with `Retry-After`, at once.
     With `REQUIRE_VERIFIED_EMAIL`, the right password on an unverified account is a 403."""
     try:
-        pair = await container.login().execute(
+        pair = await use_case.execute(
             LoginCommand(email=username, password=password, client_address=client_address(request))
         )
     except TooManyAttempts:
-        container.metrics().login_throttled.inc()
+        metrics.login_throttled.inc()
         raise
     except AuthenticationFailed:
-        container.metrics().login_failures.inc()
+        metrics.login_failures.inc()
         raise
     return _pair_out(pair)
 
@@ -112,10 +132,10 @@ async def login(
         links=links_from_token_pair(),
     ),
 )
-async def refresh(body: RefreshRequest, container: ContainerDep) -> TokenPairOut:
+async def refresh(body: RefreshRequest, use_case: RefreshTokensCase) -> TokenPairOut:
     """The refresh token is spent: it works once. Presenting a spent one again ends its
     whole session, the newest token included. Every failure is the same 401."""
-    return _pair_out(await container.refresh_tokens().execute(body.refresh_token))
+    return _pair_out(await use_case.execute(RefreshTokensCommand(body.refresh_token)))
 
 
 @router.post(
@@ -131,11 +151,11 @@ async def refresh(body: RefreshRequest, container: ContainerDep) -> TokenPairOut
         examples={422: NO_REFRESH_TOKEN},
     ),
 )
-async def logout(body: RefreshRequest, container: ContainerDep) -> None:
+async def logout(body: RefreshRequest, use_case: LogoutCase) -> None:
     """End the session the refresh token belongs to; its refresh tokens stop working. Ending
     a session that was already ended is not an error; an expired or unknown refresh token
     is a 401."""
-    await container.logout().execute(body.refresh_token)
+    await use_case.execute(LogoutCommand(body.refresh_token))
 
 
 @router.post(
@@ -146,9 +166,9 @@ async def logout(body: RefreshRequest, container: ContainerDep) -> None:
     operation_id="logoutAll",
     responses=documented(204, "Every session is over", errors=(401, 503)),
 )
-async def logout_all(user: CurrentUser, container: ContainerDep) -> None:
+async def logout_all(user: CurrentUser, use_case: LogoutAllCase) -> None:
     """End all of your sessions: every refresh token and every access token, at once."""
-    await container.logout_all().execute(user)
+    await use_case.execute(LogoutAllCommand(actor=user))
 
 
 @router.post(
@@ -165,12 +185,12 @@ async def logout_all(user: CurrentUser, container: ContainerDep) -> None:
     ),
 )
 async def request_password_reset(
-    body: PasswordResetRequest, container: ContainerDep
+    body: PasswordResetRequest, use_case: RequestPasswordResetCase
 ) -> AcceptedOut:
     """When the address belongs to an active account, a link with a single-use token (30
     minutes) is mailed to it, at most three an hour. The answer, and the work done before
     it, are the same either way: it does not tell whether an account exists."""
-    await container.request_password_reset().execute(body.email)
+    await use_case.execute(RequestPasswordResetCommand(body.email))
     return AcceptedOut(message=RESET_REQUESTED)
 
 
@@ -187,11 +207,15 @@ async def request_password_reset(
         examples={400: INVALID_TOKEN, 422: WEAK_NEW_PASSWORD},
     ),
 )
-async def confirm_password_reset(body: PasswordResetConfirm, container: ContainerDep) -> None:
+async def confirm_password_reset(
+    body: PasswordResetConfirm, use_case: ConfirmPasswordResetCase
+) -> None:
     """The token works once; an unknown, spent or expired one is a 400 `INVALID_TOKEN`. Every
     session of the account ends, access tokens included. A password that breaks the policy
     is a 422 and leaves the token usable."""
-    await container.confirm_password_reset().execute(body.token, body.new_password)
+    await use_case.execute(
+        ConfirmPasswordResetCommand(token=body.token, new_password=body.new_password)
+    )
 
 
 @router.post(
@@ -207,10 +231,10 @@ async def confirm_password_reset(body: PasswordResetConfirm, container: Containe
         examples={400: INVALID_TOKEN},
     ),
 )
-async def verify_email(body: VerifyEmailRequest, container: ContainerDep) -> None:
+async def verify_email(body: VerifyEmailRequest, use_case: VerifyEmailCase) -> None:
     """Mark the address the token was mailed to as verified. The token works once, and only
     while the account still has that address; otherwise 400 `INVALID_TOKEN`."""
-    await container.verify_email().execute(body.token)
+    await use_case.execute(VerifyEmailCommand(body.token))
 
 
 @router.post(
@@ -226,7 +250,7 @@ async def verify_email(body: VerifyEmailRequest, container: ContainerDep) -> Non
         examples={429: RESEND_THROTTLED},
     ),
 )
-async def resend_verification(user: CurrentUser, container: ContainerDep) -> None:
+async def resend_verification(user: CurrentUser, use_case: ResendVerificationCase) -> None:
     """A new verification link for your address; at most three links an hour (429 with
     `Retry-After` after that)."""
-    await container.resend_verification().execute(user)
+    await use_case.execute(ResendVerificationCommand(actor=user))

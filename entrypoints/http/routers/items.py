@@ -5,9 +5,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
+from application.use_cases.items.create_item import CreateItemCommand
+from application.use_cases.items.delete_item import DeleteItemCommand
+from application.use_cases.items.get_item import GetItemCommand
+from application.use_cases.items.list_items import ListItemsCommand
+from application.use_cases.items.update_item import UpdateItemCommand
 from domain.item import ItemBusy, ItemNotFound
 from entrypoints.http.bodies import json_body
-from entrypoints.http.dependencies import ContainerDep, CurrentUser
+from entrypoints.http.dependencies import (
+    CreateItemCase,
+    CurrentUser,
+    DeleteItemCase,
+    GetItemCase,
+    ListItemsCase,
+    UpdateItemCase,
+)
 from entrypoints.http.envelope import FieldError
 from entrypoints.http.etags import (
     IF_NONE_MATCH_PARAMETER,
@@ -49,10 +61,12 @@ EMPTY_TITLE = FieldError(
         headers=ETAG_HEADER,
     ),
 )
-async def create_item(body: ItemCreate, user: CurrentUser, container: ContainerDep) -> Response:
+async def create_item(body: ItemCreate, user: CurrentUser, use_case: CreateItemCase) -> Response:
     """A new item owned by the caller. Title 1 to 200 characters, description up to 10,000.
     The `ETag` answered is the one to send in `If-Match` when changing it."""
-    item = await container.create_item().execute(user, body.title, body.description)
+    item = await use_case.execute(
+        CreateItemCommand(actor=user, title=body.title, description=body.description)
+    )
     return json_body(ItemOut.of(item), status_code=201, headers={"ETag": etag_of(item)})
 
 
@@ -77,7 +91,7 @@ async def create_item(body: ItemCreate, user: CurrentUser, container: ContainerD
 )
 async def list_items(
     user: CurrentUser,
-    container: ContainerDep,
+    use_case: ListItemsCase,
     page: PageParams,
     q: Annotated[
         StorableText | None, Query(max_length=200, description="Part of the title")
@@ -90,7 +104,7 @@ async def list_items(
     """Your items, newest first; an administrator sees everyone's and may filter by owner.
     `q` matches part of the title, ignoring case. Anyone else naming an `owner_id` not
     their own gets a 403."""
-    found = await container.list_items().execute(user, page, owner_id, q)
+    found = await use_case.execute(ListItemsCommand(actor=user, page=page, owner_id=owner_id, q=q))
     return json_body(ItemPage.of(found, [ItemOut.of(item) for item in found.items]))
 
 
@@ -110,11 +124,11 @@ async def list_items(
     openapi_extra={"parameters": [IF_NONE_MATCH_PARAMETER]},
 )
 async def read_item(
-    request: Request, item_id: uuid.UUID, user: CurrentUser, container: ContainerDep
+    request: Request, item_id: uuid.UUID, user: CurrentUser, use_case: GetItemCase
 ) -> Response:
     """The owner or an administrator; 404 for anyone else. With `If-None-Match` naming the
     current `ETag` (or `*`), a 304 with no body."""
-    item = await container.get_item().execute(user, item_id)
+    item = await use_case.execute(GetItemCommand(actor=user, item_id=item_id))
     etag = etag_of(item)
     if none_match_fails(none_match_condition(request), item):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
@@ -138,13 +152,17 @@ async def update_item(
     item_id: uuid.UUID,
     body: ItemUpdate,
     user: CurrentUser,
-    container: ContainerDep,
+    use_case: UpdateItemCase,
     if_match: IfMatch,
 ) -> Response:
     """Change the fields sent; the owner or an administrator, 404 for anyone else. With
     `If-Match`, only while the item's `ETag` is one it names (or `*`): otherwise a 412 and
     nothing changes. Without, concurrent changes of different fields all survive."""
-    item = await container.update_item().execute(user, item_id, body.changes(), if_match)
+    item = await use_case.execute(
+        UpdateItemCommand(
+            actor=user, item_id=item_id, changes=body.changes(), expected_versions=if_match
+        )
+    )
     return json_body(ItemOut.of(item), headers={"ETag": etag_of(item)})
 
 
@@ -162,8 +180,10 @@ async def update_item(
     ),
 )
 async def delete_item(
-    item_id: uuid.UUID, user: CurrentUser, container: ContainerDep, if_match: IfMatch
+    item_id: uuid.UUID, user: CurrentUser, use_case: DeleteItemCase, if_match: IfMatch
 ) -> None:
     """The owner or an administrator; 404 for anyone else. With `If-Match`, only while the
     item's `ETag` is one it names (or `*`): otherwise a 412 and the item stays."""
-    await container.delete_item().execute(user, item_id, if_match)
+    await use_case.execute(
+        DeleteItemCommand(actor=user, item_id=item_id, expected_versions=if_match)
+    )

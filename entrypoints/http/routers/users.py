@@ -5,7 +5,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
+from application.use_cases.accounts.delete_user import DeleteUserCommand
+from application.use_cases.accounts.get_user import GetUserCommand
+from application.use_cases.accounts.list_users import ListUsersCommand
 from application.use_cases.accounts.register_user import RegisterUserCommand
+from application.use_cases.accounts.update_user import UpdateUserCommand
 from domain.errors import (
     EmailAlreadyRegistered,
     InvalidEmail,
@@ -19,7 +23,15 @@ from domain.errors import (
 from domain.role import Role
 from domain.user import User, UserBusy
 from entrypoints.http.bodies import json_body
-from entrypoints.http.dependencies import ContainerDep, CurrentUser, client_address
+from entrypoints.http.dependencies import (
+    CurrentUser,
+    DeleteUserCase,
+    GetUserCase,
+    ListUsersCase,
+    RegisterUserCase,
+    UpdateUserCase,
+    client_address,
+)
 from entrypoints.http.envelope import FieldError
 from entrypoints.http.etags import (
     IF_NONE_MATCH_PARAMETER,
@@ -78,14 +90,14 @@ NO_CURRENT_PASSWORD = FieldError(
         headers=ETAG_HEADER,
     ),
 )
-async def register(request: Request, body: UserCreate, container: ContainerDep) -> Response:
+async def register(request: Request, body: UserCreate, use_case: RegisterUserCase) -> Response:
     """Create an ordinary account. The email is stored lower-cased and must be unused
     (409 otherwise); the password is 8 to 128 characters. 403 while registration is closed.
     Registrations per client address are limited (`REGISTRATION_RATE_LIMIT`; 429 with
     `Retry-After`); when every password-hashing thread is busy and its queue full, a 503
     with `Retry-After`, at once. A welcome mail and a link to verify the address are
     recorded with the account and sent by a background job."""
-    user = await container.register_user().execute(
+    user = await use_case.execute(
         RegisterUserCommand(
             email=body.email,
             password=body.password,
@@ -123,7 +135,7 @@ def _read_answer(user: User, request: Request) -> Response:
 )
 async def list_users(
     user: CurrentUser,
-    container: ContainerDep,
+    use_case: ListUsersCase,
     page: PageParams,
     email: Annotated[
         StorableEmail | None,
@@ -136,7 +148,9 @@ async def list_users(
     role: Annotated[Role | None, Query(description="Accounts holding this role")] = None,
 ) -> Response:
     """A page of accounts, newest first. Administrators only (403 for anyone else)."""
-    found = await container.list_users().execute(user, page, email, is_active, role)
+    found = await use_case.execute(
+        ListUsersCommand(actor=user, page=page, email=email, is_active=is_active, role=role)
+    )
     return json_body(UserPage.of(found, [UserOut.of(u) for u in found.items]))
 
 
@@ -177,7 +191,7 @@ async def update_me(
     request: Request,
     body: UserUpdate,
     user: CurrentUser,
-    container: ContainerDep,
+    use_case: UpdateUserCase,
     if_match: IfMatch,
 ) -> Response:
     """Change the fields sent; the others stay as stored, whatever else changes them
@@ -187,8 +201,14 @@ async def update_me(
     administrators (403). A new email is unverified, and a link to verify it is mailed to
     it. With `If-Match`, only while the account's `ETag` is one it names (or `*`):
     otherwise a 412 and nothing changes."""
-    updated = await container.update_user().execute(
-        user, user.id, body.changes(), if_match, client_address=client_address(request)
+    updated = await use_case.execute(
+        UpdateUserCommand(
+            actor=user,
+            user_id=user.id,
+            changes=body.changes(),
+            expected_versions=if_match,
+            client_address=client_address(request),
+        )
     )
     return _user_answer(updated)
 
@@ -206,11 +226,13 @@ async def update_me(
         examples={409: [LAST_ADMIN, USER_BUSY]},
     ),
 )
-async def delete_me(user: CurrentUser, container: ContainerDep, if_match: IfMatch) -> None:
+async def delete_me(user: CurrentUser, use_case: DeleteUserCase, if_match: IfMatch) -> None:
     """Delete your account and all your items. The last active administrator cannot (409).
     With `If-Match`, only while the account's `ETag` is one it names (or `*`): otherwise a
     412 and nothing is deleted."""
-    await container.delete_user().execute(user, user.id, if_match)
+    await use_case.execute(
+        DeleteUserCommand(actor=user, user_id=user.id, expected_versions=if_match)
+    )
 
 
 @router.get(
@@ -229,11 +251,13 @@ async def delete_me(user: CurrentUser, container: ContainerDep, if_match: IfMatc
     openapi_extra={"parameters": [IF_NONE_MATCH_PARAMETER]},
 )
 async def read_user(
-    request: Request, user_id: uuid.UUID, user: CurrentUser, container: ContainerDep
+    request: Request, user_id: uuid.UUID, user: CurrentUser, use_case: GetUserCase
 ) -> Response:
     """Your own account, or any account for an administrator; 404 otherwise. With
     `If-None-Match` naming the current `ETag` (or `*`), a 304 with no body."""
-    return _read_answer(await container.get_user().execute(user, user_id), request)
+    return _read_answer(
+        await use_case.execute(GetUserCommand(actor=user, user_id=user_id)), request
+    )
 
 
 @router.patch(
@@ -259,7 +283,7 @@ async def update_user(
     user_id: uuid.UUID,
     body: UserUpdate,
     user: CurrentUser,
-    container: ContainerDep,
+    use_case: UpdateUserCase,
     if_match: IfMatch,
 ) -> Response:
     """Yourself, or anyone as an administrator (404 otherwise). Only an administrator changes
@@ -267,8 +291,14 @@ async def update_user(
     new password needs `current_password`, counted like a login (429 at the limit). A new
     email is unverified, and a link to verify it is mailed to it. With `If-Match`, only
     while the account's `ETag` is one it names (or `*`): otherwise a 412."""
-    updated = await container.update_user().execute(
-        user, user_id, body.changes(), if_match, client_address=client_address(request)
+    updated = await use_case.execute(
+        UpdateUserCommand(
+            actor=user,
+            user_id=user_id,
+            changes=body.changes(),
+            expected_versions=if_match,
+            client_address=client_address(request),
+        )
     )
     return _user_answer(updated)
 
@@ -287,9 +317,11 @@ async def update_user(
     ),
 )
 async def delete_user(
-    user_id: uuid.UUID, user: CurrentUser, container: ContainerDep, if_match: IfMatch
+    user_id: uuid.UUID, user: CurrentUser, use_case: DeleteUserCase, if_match: IfMatch
 ) -> None:
     """Delete an account and its items: yourself, or anyone as an administrator (404
     otherwise). The last active administrator cannot be deleted (409). With `If-Match`,
     only while the account's `ETag` is one it names (or `*`): otherwise a 412."""
-    await container.delete_user().execute(user, user_id, if_match)
+    await use_case.execute(
+        DeleteUserCommand(actor=user, user_id=user_id, expected_versions=if_match)
+    )

@@ -9,7 +9,12 @@ import pytest
 from adapters.memory.store import InMemoryStore
 from application.changes import UserChanges
 from application.use_cases.accounts.register_user import RegisterUserCommand
+from application.use_cases.accounts.update_user import UpdateUserCommand
+from application.use_cases.sessions.get_current_user import GetCurrentUserCommand
 from application.use_cases.sessions.login import LoginCommand, TokenPair
+from application.use_cases.sessions.logout import LogoutCommand
+from application.use_cases.sessions.logout_all import LogoutAllCommand
+from application.use_cases.sessions.refresh_tokens import RefreshTokensCommand
 from domain.errors import AuthenticationFailed
 from domain.session import token_digest
 from domain.user import User
@@ -32,7 +37,7 @@ async def log_in(container: Container) -> TokenPair:
 
 async def refused(container: Container, refresh_token: str) -> bool:
     try:
-        await container.refresh_tokens().execute(refresh_token)
+        await container.refresh_tokens().execute(RefreshTokensCommand(refresh_token))
     except AuthenticationFailed:
         return True
     return False
@@ -53,10 +58,12 @@ async def test_refresh_rotates_and_the_old_token_is_spent(
 ) -> None:
     first = await log_in(container)
     clock.advance(timedelta(seconds=1))
-    second = await container.refresh_tokens().execute(first.refresh_token)
+    second = await container.refresh_tokens().execute(RefreshTokensCommand(first.refresh_token))
     assert second.refresh_token != first.refresh_token
-    assert (await container.get_current_user().execute(second.access_token)).id == alice.id
-    third = await container.refresh_tokens().execute(second.refresh_token)
+    assert (
+        await container.get_current_user().execute(GetCurrentUserCommand(second.access_token))
+    ).id == alice.id
+    third = await container.refresh_tokens().execute(RefreshTokensCommand(second.refresh_token))
     assert third.refresh_token not in (first.refresh_token, second.refresh_token)
 
 
@@ -65,7 +72,7 @@ async def test_reusing_a_spent_token_ends_the_whole_family(
 ) -> None:
     first = await log_in(container)
     other_login = await log_in(container)
-    second = await container.refresh_tokens().execute(first.refresh_token)
+    second = await container.refresh_tokens().execute(RefreshTokensCommand(first.refresh_token))
     assert await refused(container, first.refresh_token)  # the replay
     assert await refused(container, second.refresh_token)  # the newest of that family too
     family = {s.family_id for s in store.sessions.values() if s.revoked_at is not None}
@@ -105,7 +112,11 @@ async def test_a_password_change_ends_refresh_sessions(
     pair = await log_in(container)
     clock.advance(timedelta(seconds=1))
     await container.update_user().execute(
-        alice, alice.id, UserChanges(password="another password", current_password=PASSWORD)
+        UpdateUserCommand(
+            actor=alice,
+            user_id=alice.id,
+            changes=UserChanges(password="another password", current_password=PASSWORD),
+        )
     )
     assert await refused(container, pair.refresh_token)
 
@@ -120,19 +131,23 @@ async def test_a_deactivated_user_cannot_refresh(
 
 async def test_logout_ends_that_session_only(container: Container, alice: User) -> None:
     phone, laptop = await log_in(container), await log_in(container)
-    await container.logout().execute(phone.refresh_token)
+    await container.logout().execute(LogoutCommand(phone.refresh_token))
     assert await refused(container, phone.refresh_token)
     assert not await refused(container, laptop.refresh_token)
-    await container.logout().execute(phone.refresh_token)  # already over: not an error
+    await container.logout().execute(
+        LogoutCommand(phone.refresh_token)
+    )  # already over: not an error
 
 
 async def test_logout_with_a_token_that_has_no_session_is_refused(
     container: Container, alice: User
 ) -> None:
     with pytest.raises(AuthenticationFailed):
-        await container.logout().execute(container.token_service().issue_refresh(alice.id).token)
+        await container.logout().execute(
+            LogoutCommand(container.token_service().issue_refresh(alice.id).token)
+        )
     with pytest.raises(AuthenticationFailed):
-        await container.logout().execute("garbage")
+        await container.logout().execute(LogoutCommand("garbage"))
 
 
 async def test_logout_all_ends_every_token_at_once(
@@ -140,10 +155,12 @@ async def test_logout_all_ends_every_token_at_once(
 ) -> None:
     phone, laptop = await log_in(container), await log_in(container)
     clock.advance(timedelta(seconds=1))
-    await container.logout_all().execute(alice)
+    await container.logout_all().execute(LogoutAllCommand(actor=alice))
     for pair in (phone, laptop):
         assert await refused(container, pair.refresh_token)
         with pytest.raises(AuthenticationFailed):
-            await container.get_current_user().execute(pair.access_token)
+            await container.get_current_user().execute(GetCurrentUserCommand(pair.access_token))
     fresh = await log_in(container)
-    assert (await container.get_current_user().execute(fresh.access_token)).id == alice.id
+    assert (
+        await container.get_current_user().execute(GetCurrentUserCommand(fresh.access_token))
+    ).id == alice.id

@@ -1,15 +1,22 @@
-"""Users and items use cases over the memory adapters, through the container."""
+"""Reading, listing, changing and deleting accounts, over the memory adapters, through the
+container."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 import pytest
 
 from adapters.memory.store import InMemoryStore
-from application.changes import ItemChanges, UserChanges
+from application.changes import UserChanges
+from application.use_cases.accounts.create_superuser import CreateSuperuserCommand
+from application.use_cases.accounts.delete_user import DeleteUserCommand
+from application.use_cases.accounts.get_user import GetUserCommand
+from application.use_cases.accounts.list_users import ListUsersCommand
 from application.use_cases.accounts.register_user import RegisterUserCommand
+from application.use_cases.accounts.update_user import UpdateUserCommand
+from application.use_cases.items.create_item import CreateItemCommand
+from application.use_cases.sessions.get_current_user import GetCurrentUserCommand
 from application.use_cases.sessions.login import LoginCommand
 from domain.email import Email
 from domain.errors import (
@@ -21,7 +28,6 @@ from domain.errors import (
     ValidationFailed,
     WrongCurrentPassword,
 )
-from domain.item import ItemNotFound
 from domain.pagination import PageRequest
 from domain.role import Role
 from domain.user import User
@@ -32,8 +38,12 @@ PASSWORD = "correct horse battery"
 
 
 async def account(container: Container, email: str, *, admin: bool = False) -> User:
-    use_case = container.create_superuser() if admin else container.register_user()
-    return await use_case.execute(RegisterUserCommand(email=email, password=PASSWORD))
+    if admin:
+        command = CreateSuperuserCommand(email=email, password=PASSWORD)
+        return await container.create_superuser().execute(command)
+    return await container.register_user().execute(
+        RegisterUserCommand(email=email, password=PASSWORD)
+    )
 
 
 async def test_update_changes_only_the_fields_given(
@@ -42,7 +52,7 @@ async def test_update_changes_only_the_fields_given(
     alice = await account(container, "alice@example.com")
     clock.advance(timedelta(minutes=1))
     updated = await container.update_user().execute(
-        alice, alice.id, UserChanges(full_name="Alice A.")
+        UpdateUserCommand(actor=alice, user_id=alice.id, changes=UserChanges(full_name="Alice A."))
     )
     assert updated.full_name == "Alice A."
     assert updated.email == alice.email
@@ -58,11 +68,17 @@ async def test_a_new_email_must_be_free_and_is_unverified_again(
     alice = await account(container, "alice@example.com")
     await account(container, "bob@example.com")
     with pytest.raises(EmailAlreadyRegistered):
-        await container.update_user().execute(alice, alice.id, UserChanges(email="BOB@example.com"))
+        await container.update_user().execute(
+            UpdateUserCommand(
+                actor=alice, user_id=alice.id, changes=UserChanges(email="BOB@example.com")
+            )
+        )
     assert store.users[alice.id].email == Email("alice@example.com")
     store.users[alice.id].is_verified = True
     updated = await container.update_user().execute(
-        alice, alice.id, UserChanges(email="Alice2@Example.com")
+        UpdateUserCommand(
+            actor=alice, user_id=alice.id, changes=UserChanges(email="Alice2@Example.com")
+        )
     )
     assert updated.email.value == "alice2@example.com"
     assert not updated.is_verified
@@ -76,7 +92,11 @@ async def test_own_password_change_needs_the_current_password(
     for current in (None, "wrong password"):
         with pytest.raises(WrongCurrentPassword):
             await container.update_user().execute(
-                alice, alice.id, UserChanges(password="new password 1", current_password=current)
+                UpdateUserCommand(
+                    actor=alice,
+                    user_id=alice.id,
+                    changes=UserChanges(password="new password 1", current_password=current),
+                )
             )
     assert store.users[alice.id].hashed_password == before
 
@@ -85,10 +105,14 @@ async def test_own_password_change_needs_the_current_password(
     ).access_token
     clock.advance(timedelta(seconds=1))
     await container.update_user().execute(
-        alice, alice.id, UserChanges(password="new password 1", current_password=PASSWORD)
+        UpdateUserCommand(
+            actor=alice,
+            user_id=alice.id,
+            changes=UserChanges(password="new password 1", current_password=PASSWORD),
+        )
     )
     with pytest.raises(AuthenticationFailed):
-        await container.get_current_user().execute(token)
+        await container.get_current_user().execute(GetCurrentUserCommand(token))
     with pytest.raises(AuthenticationFailed):
         await container.login().execute(LoginCommand("alice@example.com", PASSWORD))
     await container.login().execute(LoginCommand("alice@example.com", "new password 1"))
@@ -98,7 +122,11 @@ async def test_a_weak_new_password_is_refused_before_anything_else(container: Co
     alice = await account(container, "alice@example.com")
     with pytest.raises(ValidationFailed) as caught:
         await container.update_user().execute(
-            alice, alice.id, UserChanges(password="short", current_password=PASSWORD)
+            UpdateUserCommand(
+                actor=alice,
+                user_id=alice.id,
+                changes=UserChanges(password="short", current_password=PASSWORD),
+            )
         )
     assert caught.value.field == "password"
 
@@ -106,7 +134,11 @@ async def test_a_weak_new_password_is_refused_before_anything_else(container: Co
 async def test_admins_reset_other_passwords_without_the_current_one(container: Container) -> None:
     admin = await account(container, "root@example.com", admin=True)
     alice = await account(container, "alice@example.com")
-    await container.update_user().execute(admin, alice.id, UserChanges(password="reset by admin"))
+    await container.update_user().execute(
+        UpdateUserCommand(
+            actor=admin, user_id=alice.id, changes=UserChanges(password="reset by admin")
+        )
+    )
     await container.login().execute(LoginCommand("alice@example.com", "reset by admin"))
 
 
@@ -116,7 +148,9 @@ async def test_non_admins_cannot_change_roles_or_the_active_flag(
     alice = await account(container, "alice@example.com")
     for changes in (UserChanges(roles=frozenset({Role.ADMIN})), UserChanges(is_active=False)):
         with pytest.raises(PermissionDenied):
-            await container.update_user().execute(alice, alice.id, changes)
+            await container.update_user().execute(
+                UpdateUserCommand(actor=alice, user_id=alice.id, changes=changes)
+            )
     assert store.users[alice.id].roles == frozenset({Role.USER})
     assert store.users[alice.id].is_active
 
@@ -125,11 +159,13 @@ async def test_others_accounts_do_not_exist_for_users(container: Container) -> N
     alice = await account(container, "alice@example.com")
     bob = await account(container, "bob@example.com")
     with pytest.raises(UserNotFound):
-        await container.get_user().execute(alice, bob.id)
+        await container.get_user().execute(GetUserCommand(actor=alice, user_id=bob.id))
     with pytest.raises(UserNotFound):
-        await container.update_user().execute(alice, bob.id, UserChanges(full_name="x"))
+        await container.update_user().execute(
+            UpdateUserCommand(actor=alice, user_id=bob.id, changes=UserChanges(full_name="x"))
+        )
     with pytest.raises(UserNotFound):
-        await container.delete_user().execute(alice, bob.id)
+        await container.delete_user().execute(DeleteUserCommand(actor=alice, user_id=bob.id))
 
 
 async def test_deactivation_and_role_changes_end_sessions(
@@ -142,12 +178,16 @@ async def test_deactivation_and_role_changes_end_sessions(
     ).access_token
     clock.advance(timedelta(seconds=1))
     promoted = await container.update_user().execute(
-        admin, alice.id, UserChanges(roles=frozenset({Role.ADMIN}))
+        UpdateUserCommand(
+            actor=admin, user_id=alice.id, changes=UserChanges(roles=frozenset({Role.ADMIN}))
+        )
     )
     assert promoted.roles == frozenset({Role.USER, Role.ADMIN})
     with pytest.raises(AuthenticationFailed):
-        await container.get_current_user().execute(token)
-    await container.update_user().execute(admin, alice.id, UserChanges(is_active=False))
+        await container.get_current_user().execute(GetCurrentUserCommand(token))
+    await container.update_user().execute(
+        UpdateUserCommand(actor=admin, user_id=alice.id, changes=UserChanges(is_active=False))
+    )
     with pytest.raises(AuthenticationFailed):
         await container.login().execute(LoginCommand("alice@example.com", PASSWORD))
 
@@ -156,14 +196,18 @@ async def test_the_last_admin_cannot_leave(container: Container, store: InMemory
     admin = await account(container, "root@example.com", admin=True)
     for changes in (UserChanges(roles=frozenset({Role.USER})), UserChanges(is_active=False)):
         with pytest.raises(LastAdministrator):
-            await container.update_user().execute(admin, admin.id, changes)
+            await container.update_user().execute(
+                UpdateUserCommand(actor=admin, user_id=admin.id, changes=changes)
+            )
     with pytest.raises(LastAdministrator):
-        await container.delete_user().execute(admin, admin.id)
+        await container.delete_user().execute(DeleteUserCommand(actor=admin, user_id=admin.id))
     assert store.users[admin.id].is_active_admin
 
     second = await account(container, "second@example.com", admin=True)
     demoted = await container.update_user().execute(
-        admin, admin.id, UserChanges(roles=frozenset({Role.USER}))
+        UpdateUserCommand(
+            actor=admin, user_id=admin.id, changes=UserChanges(roles=frozenset({Role.USER}))
+        )
     )
     assert not demoted.is_admin
     assert not demoted.is_superuser
@@ -175,9 +219,13 @@ async def test_deleting_a_user_deletes_their_items(
 ) -> None:
     alice = await account(container, "alice@example.com")
     bob = await account(container, "bob@example.com")
-    await container.create_item().execute(alice, "mine", None)
-    kept = await container.create_item().execute(bob, "bob's", None)
-    await container.delete_user().execute(alice, alice.id)
+    await container.create_item().execute(
+        CreateItemCommand(actor=alice, title="mine", description=None)
+    )
+    kept = await container.create_item().execute(
+        CreateItemCommand(actor=bob, title="bob's", description=None)
+    )
+    await container.delete_user().execute(DeleteUserCommand(actor=alice, user_id=alice.id))
     assert alice.id not in store.users
     assert list(store.items) == [kept.id]
 
@@ -186,63 +234,19 @@ async def test_listing_users_is_for_admins_with_filters(container: Container) ->
     admin = await account(container, "root@example.com", admin=True)
     alice = await account(container, "alice@example.com")
     with pytest.raises(PermissionDenied):
-        await container.list_users().execute(alice, PageRequest())
-    everyone = await container.list_users().execute(admin, PageRequest())
+        await container.list_users().execute(ListUsersCommand(actor=alice, page=PageRequest()))
+    everyone = await container.list_users().execute(
+        ListUsersCommand(actor=admin, page=PageRequest())
+    )
     assert everyone.total == 2
-    admins = await container.list_users().execute(admin, PageRequest(), role=Role.ADMIN)
+    admins = await container.list_users().execute(
+        ListUsersCommand(actor=admin, page=PageRequest(), role=Role.ADMIN)
+    )
     assert [u.id for u in admins.items] == [admin.id]
-    by_email = await container.list_users().execute(admin, PageRequest(), email="ALICE@example.com")
+    by_email = await container.list_users().execute(
+        ListUsersCommand(actor=admin, page=PageRequest(), email="ALICE@example.com")
+    )
     assert [u.id for u in by_email.items] == [alice.id]
-
-
-async def test_items_belong_to_their_owner(container: Container, store: InMemoryStore) -> None:
-    alice = await account(container, "alice@example.com")
-    bob = await account(container, "bob@example.com")
-    item = await container.create_item().execute(alice, " Buy milk ", "two litres")
-    assert (item.owner_id, item.title) == (alice.id, "Buy milk")
-    with pytest.raises(ItemNotFound):
-        await container.get_item().execute(bob, item.id)
-    with pytest.raises(ItemNotFound):
-        await container.update_item().execute(bob, item.id, ItemChanges(title="stolen"))
-    with pytest.raises(ItemNotFound):
-        await container.delete_item().execute(bob, item.id)
-    assert store.items[item.id].title == "Buy milk"
-    with pytest.raises(ItemNotFound):
-        await container.get_item().execute(alice, uuid.uuid4())
-
-
-async def test_item_update_is_partial(container: Container, clock: FixedClock) -> None:
-    alice = await account(container, "alice@example.com")
-    item = await container.create_item().execute(alice, "title", "description")
-    clock.advance(timedelta(seconds=5))
-    retitled = await container.update_item().execute(alice, item.id, ItemChanges(title="new"))
-    assert (retitled.title, retitled.description) == ("new", "description")
-    assert retitled.updated_at == clock.now()
-    cleared = await container.update_item().execute(alice, item.id, ItemChanges(description=None))
-    assert (cleared.title, cleared.description) == ("new", None)
-    with pytest.raises(ValidationFailed):
-        await container.update_item().execute(alice, item.id, ItemChanges(title="  "))
-    assert (await container.get_item().execute(alice, item.id)).title == "new"
-
-
-async def test_item_listing_scope_and_search(container: Container, clock: FixedClock) -> None:
-    admin = await account(container, "root@example.com", admin=True)
-    alice = await account(container, "alice@example.com")
-    bob = await account(container, "bob@example.com")
-    for title in ("Milk", "Bread", "milkshake"):
-        clock.advance(timedelta(seconds=1))
-        await container.create_item().execute(alice, title, None)
-    await container.create_item().execute(bob, "Bob's milk", None)
-
-    own = await container.list_items().execute(alice, PageRequest())
-    assert [i.title for i in own.items] == ["milkshake", "Bread", "Milk"]
-    found = await container.list_items().execute(alice, PageRequest(), q="MILK")
-    assert [i.title for i in found.items] == ["milkshake", "Milk"]
-    assert (await container.list_items().execute(admin, PageRequest())).total == 4
-    bobs = await container.list_items().execute(admin, PageRequest(), owner_id=bob.id)
-    assert [i.owner_id for i in bobs.items] == [bob.id]
-    with pytest.raises(PermissionDenied):
-        await container.list_items().execute(alice, PageRequest(), owner_id=bob.id)
 
 
 async def test_sending_the_same_roles_keeps_sessions(
@@ -254,8 +258,14 @@ async def test_sending_the_same_roles_keeps_sessions(
         await container.login().execute(LoginCommand("alice@example.com", PASSWORD))
     ).access_token
     clock.advance(timedelta(seconds=1))
-    await container.update_user().execute(admin, alice.id, UserChanges(roles=frozenset()))
     await container.update_user().execute(
-        admin, alice.id, UserChanges(roles=frozenset({Role.USER}), is_active=True)
+        UpdateUserCommand(actor=admin, user_id=alice.id, changes=UserChanges(roles=frozenset()))
     )
-    assert (await container.get_current_user().execute(token)).id == alice.id
+    await container.update_user().execute(
+        UpdateUserCommand(
+            actor=admin,
+            user_id=alice.id,
+            changes=UserChanges(roles=frozenset({Role.USER}), is_active=True),
+        )
+    )
+    assert (await container.get_current_user().execute(GetCurrentUserCommand(token))).id == alice.id

@@ -16,6 +16,7 @@ from application.changes import UserChanges
 from application.errors import HashingQueueFull
 from application.throttling import LoginThrottle
 from application.use_cases.accounts.register_user import RegisterUserCommand
+from application.use_cases.accounts.update_user import UpdateUserCommand
 from application.use_cases.sessions.login import LoginCommand
 from domain.errors import AuthenticationFailed, TooManyAttempts, WrongCurrentPassword
 from domain.user import User
@@ -176,7 +177,11 @@ async def test_attempts_refused_by_a_full_hashing_queue_are_not_counted(
 async def change_password(container: Container, user: User, current: str) -> str:
     changes = UserChanges(password=NEW_PASSWORD, current_password=current)
     try:
-        await container.update_user().execute(user, user.id, changes, client_address="10.4.0.1")
+        await container.update_user().execute(
+            UpdateUserCommand(
+                actor=user, user_id=user.id, changes=changes, client_address="10.4.0.1"
+            )
+        )
     except WrongCurrentPassword:
         return "wrong"
     except TooManyAttempts:

@@ -3,29 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from dependency_injector import containers, providers
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.argon2.hasher import Argon2PasswordHasher
 from adapters.clock import SystemClock
-from adapters.email.logging import LoggingEmailSender
-from adapters.email.smtp import SmtpEmailSender
 from adapters.jwt.token_service import PyJwtTokenService
 from adapters.passwords.common import ZxcvbnCommonPasswords
-from adapters.ratelimit.memory import InMemoryRateLimiter
-from adapters.sqlalchemy.engine import close_engine, create_engine
+from adapters.sqlalchemy.engine import close_engine
 from adapters.sqlalchemy.events import SqlAlchemyEventRecorder
 from adapters.sqlalchemy.health import SqlAlchemyHealthProbe
-from adapters.sqlalchemy.pool_events import watch_checkouts
 from adapters.sqlalchemy.readers import SqlAlchemyItemReader, SqlAlchemyUserReader
 from adapters.sqlalchemy.reads import reads_for
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from application.jobs import RETRIES_BY_EVENT
-from application.ports import Clock, EmailSender, JobQueue, RateLimiter, UnitOfWorkFactory
 from application.throttling import LoginThrottle
 from application.use_cases.accounts.create_superuser import CreateSuperuser
 from application.use_cases.accounts.delete_user import DeleteUser
@@ -53,15 +44,9 @@ from application.use_cases.sessions.logout import Logout
 from application.use_cases.sessions.logout_all import LogoutAll
 from application.use_cases.sessions.refresh_tokens import RefreshTokens
 from domain.events import PasswordResetRequested, UserRegistered, VerificationRequested
+from entrypoints.container import factories
 from entrypoints.metrics import Metrics
 from entrypoints.settings import Settings
-
-if TYPE_CHECKING:
-    import procrastinate
-
-    from adapters.jobs.runner import JobRunner
-    from adapters.ratelimit.redis import RedisRateLimitStore
-    from adapters.sqlalchemy.migrations import AlembicMigrator
 
 
 class Container(containers.DeclarativeContainer):
@@ -69,7 +54,7 @@ class Container(containers.DeclarativeContainer):
 
     clock = providers.Singleton(SystemClock)
     metrics = providers.Singleton(Metrics)
-    engine = providers.Singleton(lambda s, m: _engine(s, m), settings, metrics)
+    engine = providers.Singleton(factories.engine, settings, metrics)
     # Set when this process commits events: its job runner, if any, wakes up at once.
     outbox_wakeup = providers.Singleton(asyncio.Event)
     unit_of_work = providers.Factory(
@@ -83,23 +68,23 @@ class Container(containers.DeclarativeContainer):
         SqlAlchemyEventRecorder, engine, clock=clock, on_events=outbox_wakeup.provided.set
     )
     health_probe = providers.Singleton(SqlAlchemyHealthProbe, engine)
-    migrator = providers.Factory(lambda url: _migrator(url), settings.provided.database_url)
+    migrator = providers.Factory(factories.migrator, settings.provided.database_url)
 
     common_passwords = providers.Singleton(ZxcvbnCommonPasswords)
     # Every limit counts in Redis when REDIS_URL is set (one store, one connection pool),
     # otherwise in the worker's memory.
-    rate_limit_store = providers.Singleton(lambda s: _rate_limit_store(s), settings)
+    rate_limit_store = providers.Singleton(factories.rate_limit_store, settings)
     login_account_limiter = providers.Singleton(
-        lambda s, c, st: _limiter(s.login_rate, c, st), settings, clock, rate_limit_store
+        factories.limiter, settings.provided.login_rate, clock, rate_limit_store
     )
     login_address_limiter = providers.Singleton(
-        lambda s, c, st: _limiter(s.login_address_rate, c, st), settings, clock, rate_limit_store
+        factories.limiter, settings.provided.login_address_rate, clock, rate_limit_store
     )
     registration_limiter = providers.Singleton(
-        lambda s, c, st: _limiter(s.registration_rate, c, st), settings, clock, rate_limit_store
+        factories.limiter, settings.provided.registration_rate, clock, rate_limit_store
     )
     mail_limiter = providers.Singleton(
-        lambda c, st: _limiter((MAILS_PER_HOUR, WINDOW_SECONDS), c, st), clock, rate_limit_store
+        factories.limiter, (MAILS_PER_HOUR, WINDOW_SECONDS), clock, rate_limit_store
     )
     login_throttle = providers.Singleton(
         LoginThrottle, per_account=login_account_limiter, per_address=login_address_limiter
@@ -193,7 +178,7 @@ class Container(containers.DeclarativeContainer):
         ResendVerification, uow_factory=unit_of_work.provider, limiter=mail_limiter
     )
     verify_email = providers.Singleton(VerifyEmail, uow_factory=unit_of_work.provider, clock=clock)
-    email_sender = providers.Singleton(lambda s: _email_sender(s), settings)
+    email_sender = providers.Singleton(factories.email_sender, settings)
 
     # What the events recorded in the outbox cause, by event.
     send_welcome_mail = providers.Singleton(SendWelcomeMail, users=user_reader, sender=email_sender)
@@ -220,10 +205,10 @@ class Container(containers.DeclarativeContainer):
     # The job queue (procrastinate) is loaded only by what runs or retries jobs: a serving
     # process that leaves its jobs to `keel worker` never imports it.
     job_app = providers.Singleton(
-        lambda s, h, d, m: _job_app(s, h, d, m), settings, job_handlers, delete_expired, metrics
+        factories.job_app, settings, job_handlers, delete_expired, metrics
     )
     job_runner = providers.Factory(
-        lambda a, u, e, s, w, m, concurrency=1: _job_runner(a, u, e, s, w, m, concurrency),
+        factories.job_runner,
         job_app,
         unit_of_work.provider,
         engine,
@@ -231,129 +216,7 @@ class Container(containers.DeclarativeContainer):
         outbox_wakeup,
         metrics,
     )
-    job_queue = providers.Singleton(
-        lambda s, e, a: _job_queue(s, e, a), settings, engine, job_app.provider
-    )
-
-
-def _engine(settings: Settings, metrics: Metrics) -> AsyncEngine:
-    engine = create_engine(
-        settings.database_url,
-        pool_size=settings.database_pool_size,
-        max_overflow=settings.database_max_overflow,
-        pool_timeout=settings.database_pool_timeout,
-        pool_recycle=settings.database_pool_recycle,
-        statement_timeout_ms=settings.database_statement_timeout_ms,
-    )
-    watch_checkouts(engine, metrics.pool_in_use.inc, metrics.pool_in_use.dec)
-    return engine
-
-
-def _email_sender(settings: Settings) -> EmailSender:
-    """SMTP when ``SMTP_HOST`` is set; otherwise the log (tokens hidden outside development
-    and test, where nobody should be reading mail from the log)."""
-    if settings.smtp_host:
-        return SmtpEmailSender(
-            host=settings.smtp_host,
-            port=settings.smtp_port,
-            username=settings.smtp_user,
-            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
-            tls=settings.smtp_tls,
-            sender=settings.email_from,
-            base_url=settings.public_base_url,
-            timeout=settings.smtp_timeout_seconds,
-        )
-    return LoggingEmailSender(
-        sender=settings.email_from,
-        base_url=settings.public_base_url,
-        show_links=not settings.is_strict,
-    )
-
-
-# Alembic, the Redis client and limits are imported only where they are used: a serving
-# worker needs none of them unless Redis is configured (some 15 MB of memory per worker,
-# and a tenth of a second of start-up for limits alone).
-def _migrator(database_url: str) -> AlembicMigrator:
-    from adapters.sqlalchemy.migrations import AlembicMigrator
-
-    return AlembicMigrator(database_url)
-
-
-def _job_app(
-    settings: Settings,
-    handlers: dict[type[object], object],
-    delete_expired: DeleteExpired,
-    metrics: Metrics,
-) -> procrastinate.App:
-    from adapters.jobs.app import build_job_app
-
-    return build_job_app(
-        database_url=settings.database_url,
-        handlers=handlers,  # type: ignore[arg-type]
-        policies=RETRIES_BY_EVENT,
-        housekeeping_cron=settings.housekeeping_cron,
-        delete_expired=delete_expired.execute,
-        on_outcome=metrics.job_outcome,
-        pool_size=settings.database_pool_size,
-    )
-
-
-def _job_runner(
-    app: procrastinate.App,
-    uow_factory: UnitOfWorkFactory,
-    engine: AsyncEngine,
-    settings: Settings,
-    wakeup: asyncio.Event,
-    metrics: Metrics,
-    concurrency: int,
-) -> JobRunner:
-    from adapters.jobs.names import QUEUE
-    from adapters.jobs.relay import InMemoryQueueRelay
-    from adapters.jobs.runner import JobRunner
-    from adapters.sqlalchemy.outbox_relay import SqlAlchemyOutboxRelay
-
-    relay: SqlAlchemyOutboxRelay | InMemoryQueueRelay
-    if settings.uses_postgres:
-        relay = SqlAlchemyOutboxRelay(engine, QUEUE)
-    else:
-        relay = InMemoryQueueRelay(uow_factory, app)
-    return JobRunner(
-        app,
-        relay,
-        concurrency=concurrency,
-        wakeup=wakeup,
-        on_enqueued=lambda kind: metrics.job_outcome(kind, "enqueued"),
-    )
-
-
-def _job_queue(
-    settings: Settings, engine: AsyncEngine, app: Callable[[], procrastinate.App]
-) -> JobQueue:
-    from adapters.jobs.names import QUEUE
-    from adapters.sqlalchemy.job_queue import SqlAlchemyJobQueue
-
-    if settings.uses_postgres:
-        return SqlAlchemyJobQueue(engine, QUEUE)
-    from adapters.jobs.queue import InMemoryJobQueue
-
-    return InMemoryJobQueue(app())
-
-
-def _rate_limit_store(settings: Settings) -> RedisRateLimitStore | None:
-    if not settings.redis_url:
-        return None
-    from adapters.ratelimit.redis import RedisRateLimitStore
-
-    return RedisRateLimitStore(settings.redis_url)
-
-
-def _limiter(rate: tuple[int, int], clock: Clock, store: RedisRateLimitStore | None) -> RateLimiter:
-    attempts, window = rate
-    if store is not None:
-        from adapters.ratelimit.redis import RedisRateLimiter
-
-        return RedisRateLimiter(store, limit=attempts, window_seconds=window)
-    return InMemoryRateLimiter(limit=attempts, window_seconds=window, clock=clock)
+    job_queue = providers.Singleton(factories.job_queue, settings, engine, job_app.provider)
 
 
 def build_container(settings: Settings) -> Container:

@@ -14,8 +14,16 @@ from adapters.memory.store import InMemoryStore
 from application.changes import UserChanges
 from application.jobs import MAIL_RETRIES
 from application.mail import Mail, MailDeliveryFailed, MailKind
+from application.use_cases.accounts.create_superuser import CreateSuperuserCommand
 from application.use_cases.accounts.register_user import RegisterUserCommand
+from application.use_cases.accounts.update_user import UpdateUserCommand
+from application.use_cases.mail.confirm_password_reset import ConfirmPasswordResetCommand
+from application.use_cases.mail.request_password_reset import RequestPasswordResetCommand
+from application.use_cases.mail.resend_verification import ResendVerificationCommand
+from application.use_cases.mail.verify_email import VerifyEmailCommand
+from application.use_cases.sessions.get_current_user import GetCurrentUserCommand
 from application.use_cases.sessions.login import LoginCommand
+from application.use_cases.sessions.refresh_tokens import RefreshTokensCommand
 from domain.errors import (
     AuthenticationFailed,
     EmailNotVerified,
@@ -74,7 +82,7 @@ async def alice(container: Container, sender: RecordingSender) -> User:
 
 async def request_reset(container: Container, sender: RecordingSender, email: str) -> Mail | None:
     """The request, then the jobs it caused."""
-    await container.request_password_reset().execute(email)
+    await container.request_password_reset().execute(RequestPasswordResetCommand(email))
     mails = await run_jobs(container, sender, MailKind.PASSWORD_RESET)
     assert len(mails) <= 1
     return mails[0] if mails else None
@@ -90,7 +98,7 @@ async def reset_token(
 
 
 async def verification_token(container: Container, sender: RecordingSender, user: User) -> str:
-    await container.resend_verification().execute(user)
+    await container.resend_verification().execute(ResendVerificationCommand(actor=user))
     [mail] = await run_jobs(container, sender, MailKind.VERIFY_EMAIL)
     assert mail.token is not None
     return mail.token
@@ -135,7 +143,9 @@ async def test_unknown_and_inactive_accounts_get_no_mail(
 
 async def test_a_malformed_address_is_a_validation_error(container: Container) -> None:
     with pytest.raises(InvalidEmail):
-        await container.request_password_reset().execute("not-an-email")
+        await container.request_password_reset().execute(
+            RequestPasswordResetCommand("not-an-email")
+        )
 
 
 async def test_at_most_three_reset_mails_an_hour(
@@ -155,24 +165,30 @@ async def test_confirming_sets_the_password_and_ends_every_session(
     pair = await container.login().execute(LoginCommand("alice@example.com", PASSWORD))
     token = await reset_token(container, sender)
     clock.advance(timedelta(seconds=1))
-    await container.confirm_password_reset().execute(token, NEW_PASSWORD)
+    await container.confirm_password_reset().execute(
+        ConfirmPasswordResetCommand(token=token, new_password=NEW_PASSWORD)
+    )
 
     assert await logs_in(container, NEW_PASSWORD)
     assert not await logs_in(container, PASSWORD)
     with pytest.raises(AuthenticationFailed):
-        await container.get_current_user().execute(pair.access_token)
+        await container.get_current_user().execute(GetCurrentUserCommand(pair.access_token))
     with pytest.raises(AuthenticationFailed):
-        await container.refresh_tokens().execute(pair.refresh_token)
+        await container.refresh_tokens().execute(RefreshTokensCommand(pair.refresh_token))
 
 
 async def test_a_reset_token_works_once_and_spends_its_siblings(
     container: Container, sender: RecordingSender, alice: User
 ) -> None:
     first, second = await reset_token(container, sender), await reset_token(container, sender)
-    await container.confirm_password_reset().execute(first, NEW_PASSWORD)
+    await container.confirm_password_reset().execute(
+        ConfirmPasswordResetCommand(token=first, new_password=NEW_PASSWORD)
+    )
     for token in (first, second):
         with pytest.raises(InvalidToken):
-            await container.confirm_password_reset().execute(token, "yet another passphrase")
+            await container.confirm_password_reset().execute(
+                ConfirmPasswordResetCommand(token=token, new_password="yet another passphrase")
+            )
     assert await logs_in(container, NEW_PASSWORD)
 
 
@@ -182,9 +198,13 @@ async def test_an_expired_or_unknown_token_is_refused(
     token = await reset_token(container, sender)
     clock.advance(timedelta(minutes=30))
     with pytest.raises(InvalidToken):
-        await container.confirm_password_reset().execute(token, NEW_PASSWORD)
+        await container.confirm_password_reset().execute(
+            ConfirmPasswordResetCommand(token=token, new_password=NEW_PASSWORD)
+        )
     with pytest.raises(InvalidToken):
-        await container.confirm_password_reset().execute("made-up-token", NEW_PASSWORD)
+        await container.confirm_password_reset().execute(
+            ConfirmPasswordResetCommand(token="made-up-token", new_password=NEW_PASSWORD)
+        )
     assert await logs_in(container, PASSWORD)
 
 
@@ -193,11 +213,17 @@ async def test_a_weak_password_is_refused_and_the_token_stays_usable(
 ) -> None:
     token = await reset_token(container, sender)
     with pytest.raises(WeakPassword) as caught:
-        await container.confirm_password_reset().execute(token, "short")
+        await container.confirm_password_reset().execute(
+            ConfirmPasswordResetCommand(token=token, new_password="short")
+        )
     assert caught.value.field == "new_password"
     with pytest.raises(WeakPassword):
-        await container.confirm_password_reset().execute(token, "password123")  # common
-    await container.confirm_password_reset().execute(token, NEW_PASSWORD)
+        await container.confirm_password_reset().execute(
+            ConfirmPasswordResetCommand(token=token, new_password="password123")
+        )  # common
+    await container.confirm_password_reset().execute(
+        ConfirmPasswordResetCommand(token=token, new_password=NEW_PASSWORD)
+    )
 
 
 async def test_a_verification_token_is_not_a_reset_token(
@@ -205,7 +231,9 @@ async def test_a_verification_token_is_not_a_reset_token(
 ) -> None:
     token = await verification_token(container, sender, alice)
     with pytest.raises(InvalidToken):
-        await container.confirm_password_reset().execute(token, NEW_PASSWORD)
+        await container.confirm_password_reset().execute(
+            ConfirmPasswordResetCommand(token=token, new_password=NEW_PASSWORD)
+        )
 
 
 # -- verification ------------------------------------------------------------------------
@@ -214,7 +242,7 @@ async def test_a_verification_token_is_not_a_reset_token(
 async def test_verifying_marks_the_address_and_the_token_works_once(
     container: Container, sender: RecordingSender, alice: User, store: InMemoryStore
 ) -> None:
-    await container.resend_verification().execute(alice)
+    await container.resend_verification().execute(ResendVerificationCommand(actor=alice))
     [mail] = await run_jobs(container, sender, MailKind.VERIFY_EMAIL)
     assert (mail.kind, mail.to, mail.expires_in_minutes) == (
         MailKind.VERIFY_EMAIL,
@@ -222,11 +250,13 @@ async def test_verifying_marks_the_address_and_the_token_works_once(
         24 * 60,
     )
     assert mail.token is not None
-    await container.verify_email().execute(mail.token)
+    await container.verify_email().execute(VerifyEmailCommand(mail.token))
     assert store.users[alice.id].is_verified
     with pytest.raises(InvalidToken):
-        await container.verify_email().execute(mail.token)
-    await container.resend_verification().execute(store.users[alice.id])
+        await container.verify_email().execute(VerifyEmailCommand(mail.token))
+    await container.resend_verification().execute(
+        ResendVerificationCommand(actor=store.users[alice.id])
+    )
     assert await run_jobs(container, sender, MailKind.VERIFY_EMAIL) == []
 
 
@@ -235,10 +265,12 @@ async def test_a_token_for_an_old_address_does_not_verify_the_new_one(
 ) -> None:
     token = await verification_token(container, sender, alice)
     await container.update_user().execute(
-        alice, alice.id, UserChanges(email="alice@new.example.com")
+        UpdateUserCommand(
+            actor=alice, user_id=alice.id, changes=UserChanges(email="alice@new.example.com")
+        )
     )
     with pytest.raises(InvalidToken):
-        await container.verify_email().execute(token)
+        await container.verify_email().execute(VerifyEmailCommand(token))
     assert not store.users[alice.id].is_verified
     # The new address gets a link of its own.
     [mail] = await run_jobs(container, sender, MailKind.VERIFY_EMAIL)
@@ -250,21 +282,21 @@ async def test_resending_is_limited_to_three_mails_an_hour(
 ) -> None:
     # The one sent at registration counts (the fixture sent it).
     for _ in range(2):
-        await container.resend_verification().execute(alice)
+        await container.resend_verification().execute(ResendVerificationCommand(actor=alice))
         assert len(await run_jobs(container, sender, MailKind.VERIFY_EMAIL)) == 1
         clock.advance(timedelta(minutes=10))
     with pytest.raises(TooManyAttempts) as caught:
-        await container.resend_verification().execute(alice)
+        await container.resend_verification().execute(ResendVerificationCommand(actor=alice))
     # The window began with the first of the three, 20 minutes ago: 40 minutes to wait.
     assert 40 * 60 <= caught.value.retry_after <= 40 * 60 + 1
     clock.advance(timedelta(minutes=41))
-    await container.resend_verification().execute(alice)
+    await container.resend_verification().execute(ResendVerificationCommand(actor=alice))
     assert len(await run_jobs(container, sender, MailKind.VERIFY_EMAIL)) == 1
 
 
 async def test_administrators_are_verified_from_the_start(container: Container) -> None:
     admin = await container.create_superuser().execute(
-        RegisterUserCommand(email="root@example.com", password=PASSWORD)
+        CreateSuperuserCommand(email="root@example.com", password=PASSWORD)
     )
     assert admin.is_verified
 
@@ -279,7 +311,9 @@ async def test_login_can_require_a_verified_address(
         await container.login().execute(LoginCommand("alice@example.com", PASSWORD))
     # A wrong password still says nothing more than any wrong password.
     assert not await logs_in(container, "wrong password here")
-    await container.verify_email().execute(await verification_token(container, sender, alice))
+    await container.verify_email().execute(
+        VerifyEmailCommand(await verification_token(container, sender, alice))
+    )
     assert await logs_in(container, PASSWORD)
 
 
@@ -314,7 +348,9 @@ async def test_a_failed_mail_is_tried_again_later_until_it_goes(
     container: Container, sender: RecordingSender, alice: User
 ) -> None:
     sender.failures = 2
-    await container.request_password_reset().execute("alice@example.com")
+    await container.request_password_reset().execute(
+        RequestPasswordResetCommand("alice@example.com")
+    )
     assert await run_jobs(container, sender, MailKind.PASSWORD_RESET) == []
     job = reset_job(container)
     assert (job["status"], job["attempts"]) == ("todo", 1)
@@ -334,7 +370,9 @@ async def test_a_mail_that_keeps_failing_is_kept_as_failed_and_can_be_retried(
     container: Container, sender: RecordingSender, alice: User
 ) -> None:
     sender.failures = MAIL_RETRIES.attempts
-    await container.request_password_reset().execute("alice@example.com")
+    await container.request_password_reset().execute(
+        RequestPasswordResetCommand("alice@example.com")
+    )
     for _ in range(MAIL_RETRIES.attempts):
         assert await run_jobs(container, sender, MailKind.PASSWORD_RESET) == []
         make_waiting_jobs_due(container)

@@ -15,7 +15,11 @@ from adapters.memory.store import InMemoryStore
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
 from application.changes import ItemChanges
 from application.retries import ATTEMPTS
+from application.use_cases.accounts.create_superuser import CreateSuperuserCommand
 from application.use_cases.accounts.register_user import RegisterUserCommand
+from application.use_cases.items.create_item import CreateItemCommand
+from application.use_cases.items.delete_item import DeleteItemCommand
+from application.use_cases.items.update_item import UpdateItemCommand
 from domain.errors import ValidationFailed
 from domain.item import Item, ItemBusy, ItemChanged, ItemNotFound
 from domain.user import User
@@ -77,8 +81,12 @@ def concurrent_change(store: InMemoryStore, item_id: uuid.UUID, **fields: Any) -
 
 
 async def account(container: Container, email: str, *, admin: bool = False) -> User:
-    use_case = container.create_superuser() if admin else container.register_user()
-    return await use_case.execute(RegisterUserCommand(email=email, password=PASSWORD))
+    if admin:
+        command = CreateSuperuserCommand(email=email, password=PASSWORD)
+        return await container.create_superuser().execute(command)
+    return await container.register_user().execute(
+        RegisterUserCommand(email=email, password=PASSWORD)
+    )
 
 
 @pytest.fixture
@@ -88,7 +96,9 @@ async def alice(container: Container) -> User:
 
 @pytest.fixture
 async def item(container: Container, alice: User) -> Item:
-    return await container.create_item().execute(alice, "start", "first")
+    return await container.create_item().execute(
+        CreateItemCommand(actor=alice, title="start", description="first")
+    )
 
 
 async def test_a_change_at_the_expected_version_is_made_and_moves_the_version(
@@ -96,12 +106,22 @@ async def test_a_change_at_the_expected_version_is_made_and_moves_the_version(
 ) -> None:
     assert item.version == 1
     updated = await container.update_item().execute(
-        alice, item.id, ItemChanges(title="second"), frozenset({1})
+        UpdateItemCommand(
+            actor=alice,
+            item_id=item.id,
+            changes=ItemChanges(title="second"),
+            expected_versions=frozenset({1}),
+        )
     )
     assert (updated.title, updated.version) == ("second", 2)
     assert store.items[item.id] == updated
     updated = await container.update_item().execute(
-        alice, item.id, ItemChanges(title="third"), frozenset({7, 2})
+        UpdateItemCommand(
+            actor=alice,
+            item_id=item.id,
+            changes=ItemChanges(title="third"),
+            expected_versions=frozenset({7, 2}),
+        )
     )
     assert (store.items[item.id].title, store.items[item.id].version) == ("third", 3)
 
@@ -111,18 +131,31 @@ async def test_a_change_at_another_version_changes_nothing(
     container: Container, store: InMemoryStore, alice: User, item: Item, expected: frozenset[int]
 ) -> None:
     with pytest.raises(ItemChanged):
-        await container.update_item().execute(alice, item.id, ItemChanges(title="x"), expected)
+        await container.update_item().execute(
+            UpdateItemCommand(
+                actor=alice,
+                item_id=item.id,
+                changes=ItemChanges(title="x"),
+                expected_versions=expected,
+            )
+        )
     assert store.items[item.id] == item
 
 
 async def test_a_stale_delete_keeps_the_item_and_a_current_one_deletes_it(
     container: Container, store: InMemoryStore, alice: User, item: Item
 ) -> None:
-    await container.update_item().execute(alice, item.id, ItemChanges(title="second"))
+    await container.update_item().execute(
+        UpdateItemCommand(actor=alice, item_id=item.id, changes=ItemChanges(title="second"))
+    )
     with pytest.raises(ItemChanged):
-        await container.delete_item().execute(alice, item.id, frozenset({1}))
+        await container.delete_item().execute(
+            DeleteItemCommand(actor=alice, item_id=item.id, expected_versions=frozenset({1}))
+        )
     assert store.items[item.id].title == "second"
-    await container.delete_item().execute(alice, item.id, frozenset({2}))
+    await container.delete_item().execute(
+        DeleteItemCommand(actor=alice, item_id=item.id, expected_versions=frozenset({2}))
+    )
     assert item.id not in store.items
 
 
@@ -133,12 +166,23 @@ async def test_not_found_and_not_yours_come_before_the_precondition(
     stale = frozenset({9})
     for actor, item_id in [(alice, uuid.uuid4()), (bob, item.id)]:
         with pytest.raises(ItemNotFound):
-            await container.update_item().execute(actor, item_id, ItemChanges(title="x"), stale)
+            await container.update_item().execute(
+                UpdateItemCommand(
+                    actor=actor,
+                    item_id=item_id,
+                    changes=ItemChanges(title="x"),
+                    expected_versions=stale,
+                )
+            )
         with pytest.raises(ItemNotFound):
-            await container.delete_item().execute(actor, item_id, stale)
+            await container.delete_item().execute(
+                DeleteItemCommand(actor=actor, item_id=item_id, expected_versions=stale)
+            )
     admin = await account(container, "root@example.com", admin=True)
     with pytest.raises(ItemChanged):
-        await container.delete_item().execute(admin, item.id, stale)
+        await container.delete_item().execute(
+            DeleteItemCommand(actor=admin, item_id=item.id, expected_versions=stale)
+        )
     assert store.items[item.id] == item
 
 
@@ -147,7 +191,12 @@ async def test_invalid_input_is_refused_before_the_precondition(
 ) -> None:
     with pytest.raises(ValidationFailed):
         await container.update_item().execute(
-            alice, item.id, ItemChanges(description="bell \u0007"), frozenset({9})
+            UpdateItemCommand(
+                actor=alice,
+                item_id=item.id,
+                changes=ItemChanges(description="bell \u0007"),
+                expected_versions=frozenset({9}),
+            )
         )
     assert store.items[item.id] == item
 
@@ -158,7 +207,12 @@ async def test_a_conditional_change_that_loses_a_race_changes_nothing(
     races.append(concurrent_change(store, item.id, description="theirs"))
     with pytest.raises(ItemChanged):
         await container.update_item().execute(
-            alice, item.id, ItemChanges(title="mine"), frozenset({1})
+            UpdateItemCommand(
+                actor=alice,
+                item_id=item.id,
+                changes=ItemChanges(title="mine"),
+                expected_versions=frozenset({1}),
+            )
         )
     stored = store.items[item.id]
     assert (stored.title, stored.description, stored.version) == ("start", "theirs", 2)
@@ -169,7 +223,9 @@ async def test_a_conditional_delete_that_loses_a_race_keeps_the_item(
 ) -> None:
     races.append(concurrent_change(store, item.id, title="theirs"))
     with pytest.raises(ItemChanged):
-        await container.delete_item().execute(alice, item.id, frozenset({1}))
+        await container.delete_item().execute(
+            DeleteItemCommand(actor=alice, item_id=item.id, expected_versions=frozenset({1}))
+        )
     assert store.items[item.id].title == "theirs"
 
 
@@ -177,7 +233,7 @@ async def test_an_unconditional_delete_is_made_whatever_the_version(
     container: Container, store: InMemoryStore, alice: User, item: Item, races: list[Race]
 ) -> None:
     races.append(concurrent_change(store, item.id, title="theirs"))
-    await container.delete_item().execute(alice, item.id)
+    await container.delete_item().execute(DeleteItemCommand(actor=alice, item_id=item.id))
     assert item.id not in store.items
 
 
@@ -185,7 +241,9 @@ async def test_an_unconditional_change_racing_another_field_keeps_both(
     container: Container, store: InMemoryStore, alice: User, item: Item, races: list[Race]
 ) -> None:
     races.append(concurrent_change(store, item.id, description="theirs"))
-    updated = await container.update_item().execute(alice, item.id, ItemChanges(title="mine"))
+    updated = await container.update_item().execute(
+        UpdateItemCommand(actor=alice, item_id=item.id, changes=ItemChanges(title="mine"))
+    )
     stored = store.items[item.id]
     assert stored == updated
     assert (stored.title, stored.description, stored.version) == ("mine", "theirs", 3)
@@ -196,7 +254,12 @@ async def test_a_change_accepting_several_versions_is_made_again_on_the_newer_on
 ) -> None:
     races.append(concurrent_change(store, item.id, description="theirs"))
     await container.update_item().execute(
-        alice, item.id, ItemChanges(title="mine"), frozenset({1, 2})
+        UpdateItemCommand(
+            actor=alice,
+            item_id=item.id,
+            changes=ItemChanges(title="mine"),
+            expected_versions=frozenset({1, 2}),
+        )
     )
     stored = store.items[item.id]
     assert (stored.title, stored.description, stored.version) == ("mine", "theirs", 3)
@@ -208,13 +271,17 @@ async def test_an_unconditional_change_is_tried_a_bounded_number_of_times(
     # The memory adapter has no row lock: a race after every read defeats every attempt.
     races.extend(concurrent_change(store, item.id, description=f"theirs {n}") for n in range(9))
     with pytest.raises(ItemBusy):
-        await container.update_item().execute(alice, item.id, ItemChanges(title="mine"))
+        await container.update_item().execute(
+            UpdateItemCommand(actor=alice, item_id=item.id, changes=ItemChanges(title="mine"))
+        )
     assert len(races) == 9 - ATTEMPTS
     stored = store.items[item.id]
     assert (stored.title, stored.version) == ("start", 1 + ATTEMPTS)
 
     races.clear()
     races.extend(concurrent_change(store, item.id, description="last") for _ in range(ATTEMPTS - 1))
-    await container.update_item().execute(alice, item.id, ItemChanges(title="mine"))
+    await container.update_item().execute(
+        UpdateItemCommand(actor=alice, item_id=item.id, changes=ItemChanges(title="mine"))
+    )
     stored = store.items[item.id]
     assert (stored.title, stored.description) == ("mine", "last")

@@ -11,6 +11,8 @@ import pytest
 from adapters.memory.store import InMemoryStore
 from adapters.ratelimit.memory import InMemoryRateLimiter
 from application.use_cases.accounts.register_user import RegisterUserCommand
+from application.use_cases.mail.request_password_reset import RequestPasswordResetCommand
+from application.use_cases.mail.resend_verification import ResendVerificationCommand
 from domain.errors import TooManyAttempts, WeakPassword
 from domain.one_time_token import TokenPurpose
 from domain.user import User
@@ -94,7 +96,10 @@ async def test_a_burst_of_reset_requests_mails_at_most_three(
         email = f"reset-{trial}@example.com"
         await register(container, email, f"10.2.0.{trial}")
         await asyncio.gather(
-            *(container.request_password_reset().execute(email) for _ in range(20))
+            *(
+                container.request_password_reset().execute(RequestPasswordResetCommand(email))
+                for _ in range(20)
+            )
         )
         await run_jobs(container)
         assert tokens(store, email, TokenPurpose.PASSWORD_RESET) == 3
@@ -105,7 +110,9 @@ async def test_unknown_addresses_are_counted_the_same(
 ) -> None:
     """The request does the same work either way: it counts, records, never looks up."""
     for _ in range(5):
-        await container.request_password_reset().execute("nobody@example.com")
+        await container.request_password_reset().execute(
+            RequestPasswordResetCommand("nobody@example.com")
+        )
     assert len(store.outbox) == 3
 
 
@@ -120,7 +127,7 @@ async def test_a_burst_of_resends_mails_at_most_three_an_hour(
 
         async def resend(user: User = user) -> str:
             try:
-                await container.resend_verification().execute(user)
+                await container.resend_verification().execute(ResendVerificationCommand(actor=user))
             except TooManyAttempts:
                 return "throttled"
             return "sent"

@@ -1,0 +1,147 @@
+"""Which adapter serves a port, chosen by the settings: the factories the container calls."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.email.logging import LoggingEmailSender
+from adapters.email.smtp import SmtpEmailSender
+from adapters.ratelimit.memory import InMemoryRateLimiter
+from adapters.sqlalchemy.engine import create_engine
+from adapters.sqlalchemy.pool_events import watch_checkouts
+from application.jobs import RETRIES_BY_EVENT
+from application.ports import Clock, EmailSender, JobQueue, RateLimiter, UnitOfWorkFactory
+from application.use_cases.housekeeping.delete_expired import DeleteExpired, DeleteExpiredCommand
+from entrypoints.metrics import Metrics
+from entrypoints.settings import Settings
+
+if TYPE_CHECKING:
+    import procrastinate
+
+    from adapters.jobs.runner import JobRunner
+    from adapters.ratelimit.redis import RedisRateLimitStore
+    from adapters.sqlalchemy.migrations import AlembicMigrator
+
+
+def engine(settings: Settings, metrics: Metrics) -> AsyncEngine:
+    engine = create_engine(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+        pool_timeout=settings.database_pool_timeout,
+        pool_recycle=settings.database_pool_recycle,
+        statement_timeout_ms=settings.database_statement_timeout_ms,
+    )
+    watch_checkouts(engine, metrics.pool_in_use.inc, metrics.pool_in_use.dec)
+    return engine
+
+
+def email_sender(settings: Settings) -> EmailSender:
+    """SMTP when ``SMTP_HOST`` is set; otherwise the log (tokens hidden outside development
+    and test, where nobody should be reading mail from the log)."""
+    if settings.smtp_host:
+        return SmtpEmailSender(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            username=settings.smtp_user,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+            tls=settings.smtp_tls,
+            sender=settings.email_from,
+            base_url=settings.public_base_url,
+            timeout=settings.smtp_timeout_seconds,
+        )
+    return LoggingEmailSender(
+        sender=settings.email_from,
+        base_url=settings.public_base_url,
+        show_links=not settings.is_strict,
+    )
+
+
+# Alembic, the Redis client and limits are imported only where they are used: a serving
+# worker needs none of them unless Redis is configured (some 15 MB of memory per worker,
+# and a tenth of a second of start-up for limits alone).
+def migrator(database_url: str) -> AlembicMigrator:
+    from adapters.sqlalchemy.migrations import AlembicMigrator
+
+    return AlembicMigrator(database_url)
+
+
+def job_app(
+    settings: Settings,
+    handlers: dict[type[object], object],
+    delete_expired: DeleteExpired,
+    metrics: Metrics,
+) -> procrastinate.App:
+    from adapters.jobs.app import build_job_app
+
+    return build_job_app(
+        database_url=settings.database_url,
+        handlers=handlers,  # type: ignore[arg-type]
+        policies=RETRIES_BY_EVENT,
+        housekeeping_cron=settings.housekeeping_cron,
+        delete_expired=lambda: delete_expired.execute(DeleteExpiredCommand()),
+        on_outcome=metrics.job_outcome,
+        pool_size=settings.database_pool_size,
+    )
+
+
+def job_runner(
+    app: procrastinate.App,
+    uow_factory: UnitOfWorkFactory,
+    engine: AsyncEngine,
+    settings: Settings,
+    wakeup: asyncio.Event,
+    metrics: Metrics,
+    concurrency: int = 1,
+) -> JobRunner:
+    from adapters.jobs.names import QUEUE
+    from adapters.jobs.relay import InMemoryQueueRelay
+    from adapters.jobs.runner import JobRunner
+    from adapters.sqlalchemy.outbox_relay import SqlAlchemyOutboxRelay
+
+    relay: SqlAlchemyOutboxRelay | InMemoryQueueRelay
+    if settings.uses_postgres:
+        relay = SqlAlchemyOutboxRelay(engine, QUEUE)
+    else:
+        relay = InMemoryQueueRelay(uow_factory, app)
+    return JobRunner(
+        app,
+        relay,
+        concurrency=concurrency,
+        wakeup=wakeup,
+        on_enqueued=lambda kind: metrics.job_outcome(kind, "enqueued"),
+    )
+
+
+def job_queue(
+    settings: Settings, engine: AsyncEngine, app: Callable[[], procrastinate.App]
+) -> JobQueue:
+    from adapters.jobs.names import QUEUE
+    from adapters.sqlalchemy.job_queue import SqlAlchemyJobQueue
+
+    if settings.uses_postgres:
+        return SqlAlchemyJobQueue(engine, QUEUE)
+    from adapters.jobs.queue import InMemoryJobQueue
+
+    return InMemoryJobQueue(app())
+
+
+def rate_limit_store(settings: Settings) -> RedisRateLimitStore | None:
+    if not settings.redis_url:
+        return None
+    from adapters.ratelimit.redis import RedisRateLimitStore
+
+    return RedisRateLimitStore(settings.redis_url)
+
+
+def limiter(rate: tuple[int, int], clock: Clock, store: RedisRateLimitStore | None) -> RateLimiter:
+    attempts, window = rate
+    if store is not None:
+        from adapters.ratelimit.redis import RedisRateLimiter
+
+        return RedisRateLimiter(store, limit=attempts, window_seconds=window)
+    return InMemoryRateLimiter(limit=attempts, window_seconds=window, clock=clock)

@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from application.ports import ItemFilter, UserFilter
 from domain.email import Email
 from domain.errors import EmailAlreadyRegistered
 from domain.item import Item
@@ -69,20 +68,12 @@ class Staged(Generic[E]):
 
 
 class InMemoryUserRepository:
-    def __init__(self, table: Staged[User], sessions: Staged[RefreshSession]) -> None:
+    def __init__(self, table: Staged[User]) -> None:
         self._table = table
-        self._sessions = sessions
 
     async def get(self, user_id: uuid.UUID, *, for_update: bool = False) -> User | None:
         # One event loop, and no await between this read and the commit: nothing to lock.
         return self._table.get(user_id)
-
-    async def get_signed_in(self, user_id: uuid.UUID, session_id: uuid.UUID) -> User | None:
-        live = any(
-            s.family_id == session_id and s.user_id == user_id and s.revoked_at is None
-            for s in self._sessions.rows()
-        )
-        return self._table.get(user_id) if live else None
 
     async def get_by_email(self, email: Email) -> User | None:
         found = next((u for u in self._table.rows() if u.email == email), None)
@@ -120,16 +111,6 @@ class InMemoryUserRepository:
         # One event loop, and no await between this count and the commit: nothing to lock.
         return await self.count_admins()
 
-    async def list(self, where: UserFilter, page: PageRequest) -> Page[User]:
-        def keep(user: User) -> bool:
-            return (
-                (where.email is None or user.email == where.email)
-                and (where.is_active is None or user.is_active == where.is_active)
-                and (where.role is None or where.role in user.roles)
-            )
-
-        return self._table.page(keep, page)
-
 
 class InMemoryItemRepository:
     def __init__(self, table: Staged[Item]) -> None:
@@ -164,16 +145,6 @@ class InMemoryItemRepository:
         for item in list(self._table.rows()):
             if item.owner_id == owner_id:
                 self._table.delete(item.id)
-
-    async def list(self, where: ItemFilter, page: PageRequest) -> Page[Item]:
-        needle = where.q.casefold() if where.q else None
-
-        def keep(item: Item) -> bool:
-            return (where.owner_id is None or item.owner_id == where.owner_id) and (
-                needle is None or needle in item.title.casefold()
-            )
-
-        return self._table.page(keep, page)
 
 
 class InMemorySessionStore:

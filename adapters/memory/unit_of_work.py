@@ -25,11 +25,8 @@ from domain.user import User
 class InMemoryUnitOfWork:
     """Changes are staged per transaction and reach the store only on commit."""
 
-    def __init__(
-        self, store: InMemoryStore, *, read_only: bool = False, clock: Clock | None = None
-    ) -> None:
+    def __init__(self, store: InMemoryStore, *, clock: Clock | None = None) -> None:
         self._store = store
-        self._read_only = read_only
         self._now = clock.now if clock is not None else _utc_now
         self.committed = False
         self._events: list[Event] = []
@@ -38,7 +35,7 @@ class InMemoryUnitOfWork:
         self._users: Staged[User] = Staged(self._store.users)
         self._items: Staged[Item] = Staged(self._store.items)
         self._sessions: Staged[RefreshSession] = Staged(self._store.sessions)
-        self.users = InMemoryUserRepository(self._users, self._sessions)
+        self.users = InMemoryUserRepository(self._users)
         self.items = InMemoryItemRepository(self._items)
         self.sessions = InMemorySessionStore(self._sessions, self._users)
         self._tokens: Staged[OneTimeToken] = Staged(self._store.one_time_tokens)
@@ -60,8 +57,6 @@ class InMemoryUnitOfWork:
         await self.rollback()
 
     async def commit(self) -> None:
-        if self._read_only and not self._events:
-            raise RuntimeError("a read-only unit of work commits events only")
         self._users.apply()
         self._items.apply()
         self._sessions.apply()

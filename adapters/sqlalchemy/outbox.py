@@ -23,15 +23,8 @@ class SqlAlchemyOutboxStore:
         self._connection = connection
 
     async def add(self, entries: Sequence[tuple[str, str]], now: datetime) -> None:
-        # A microsecond apart: one commit's entries are relayed in the order they were made.
-        rows = [
-            {"id": uuid.uuid4(), "kind": kind, "payload": payload, "created_at": now + n * _TICK}
-            for n, (kind, payload) in enumerate(entries)
-        ]
-        if await self._connection.write_alone(*_insert_sql(rows)):
-            return
         with translate_errors():
-            await self._connection.execute(insert(table).values(rows))
+            await self._connection.execute(insert(table).values(outbox_rows(entries, now)))
 
     async def take(self, limit: int) -> list[OutboxEntry]:
         oldest = (
@@ -51,11 +44,9 @@ class SqlAlchemyOutboxStore:
         return [OutboxEntry(id=row.id, kind=row.kind, payload=row.payload) for row in oldest_first]
 
 
-def _insert_sql(rows: list[dict[str, Any]]) -> tuple[str, list[Any]]:
-    """The INSERT for asyncpg, by hand: the statement a reset request makes on its own."""
-    columns = ("id", "kind", "payload", "created_at")
-    groups = ", ".join(
-        "(" + ", ".join(f"${n * 4 + c + 1}" for c in range(4)) + ")" for n in range(len(rows))
-    )
-    values = [row[column] for row in rows for column in columns]
-    return f"INSERT INTO outbox (id, kind, payload, created_at) VALUES {groups}", values  # noqa: S608
+def outbox_rows(entries: Sequence[tuple[str, str]], now: datetime) -> list[dict[str, Any]]:
+    # A microsecond apart: one commit's entries are relayed in the order they were made.
+    return [
+        {"id": uuid.uuid4(), "kind": kind, "payload": payload, "created_at": now + n * _TICK}
+        for n, (kind, payload) in enumerate(entries)
+    ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from datetime import UTC, datetime
 from types import TracebackType
@@ -23,11 +22,7 @@ from domain.events import Event
 
 class SqlAlchemyUnitOfWork:
     """``async with uow:`` takes a pooled connection and a transaction; leaving the block
-    rolls back whatever was not committed and gives the connection back.
-
-    ``read_only`` work runs its statements without a transaction (AUTOCOMMIT): no ``BEGIN``
-    and ``ROLLBACK`` round trips around a single read, which is most of a read's cost. On
-    PostgreSQL its reads go straight to asyncpg (see ``Connection``)."""
+    rolls back whatever was not committed and gives the connection back."""
 
     users: SqlAlchemyUserRepository
     items: SqlAlchemyItemRepository
@@ -39,20 +34,18 @@ class SqlAlchemyUnitOfWork:
         self,
         engine: AsyncEngine,
         *,
-        read_only: bool = False,
         clock: Clock | None = None,
         on_events: Callable[[], object] | None = None,
     ) -> None:
-        self._engine = _autocommit(engine) if read_only else engine
+        self._engine = engine
         self._now = clock.now if clock is not None else _utc_now
         self._on_events = on_events  # told after a commit that stored events
-        self._read_only = read_only
         self._connection: Connection | None = None
         self._events: list[Event] = []
 
     async def __aenter__(self) -> Self:
         with translate_errors():
-            self._connection = await Connection.open(self._engine, driver_reads=self._read_only)
+            self._connection = await Connection.open(self._engine)
         self.users = SqlAlchemyUserRepository(self._connection)
         self.items = SqlAlchemyItemRepository(self._connection)
         self.sessions = SqlAlchemySessionStore(self._connection)
@@ -83,13 +76,10 @@ class SqlAlchemyUnitOfWork:
     async def commit(self) -> None:
         assert self._connection is not None, "commit() outside `async with`"
         events, self._events = self._events, []
-        if self._read_only and not events:
-            raise RuntimeError("a read-only unit of work commits events only")
         if events:
             await self.outbox.add([encode(event) for event in events], self._now())
-        if not self._read_only:  # a read-only one's single INSERT committed by itself
-            with translate_errors():
-                await self._connection.commit()
+        with translate_errors():
+            await self._connection.commit()
         if events and self._on_events is not None:
             self._on_events()
 
@@ -97,13 +87,6 @@ class SqlAlchemyUnitOfWork:
         if self._connection is not None:
             with translate_errors():
                 await self._connection.rollback()
-
-
-@functools.cache
-def _autocommit(engine: AsyncEngine) -> AsyncEngine:
-    """The engine's AUTOCOMMIT view: the same pool, connections handed out without a
-    transaction (and put back to the default isolation level on return)."""
-    return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def _utc_now() -> datetime:

@@ -12,7 +12,10 @@ from adapters.clock import SystemClock
 from adapters.jwt.token_service import PyJwtTokenService
 from adapters.passwords.common import ZxcvbnCommonPasswords
 from adapters.sqlalchemy.engine import close_engine
+from adapters.sqlalchemy.events import SqlAlchemyEventRecorder
 from adapters.sqlalchemy.health import SqlAlchemyHealthProbe
+from adapters.sqlalchemy.readers import SqlAlchemyItemReader, SqlAlchemyUserReader
+from adapters.sqlalchemy.reads import reads_for
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.throttling import LoginThrottle
 from application.use_cases.accounts.create_superuser import CreateSuperuser
@@ -56,6 +59,13 @@ class Container(containers.DeclarativeContainer):
     outbox_wakeup = providers.Singleton(asyncio.Event)
     unit_of_work = providers.Factory(
         SqlAlchemyUnitOfWork, engine, clock=clock, on_events=outbox_wakeup.provided.set
+    )
+    # The read side: asyncpg's fast path on PostgreSQL, SQLAlchemy elsewhere and behind it.
+    reads = providers.Singleton(reads_for, engine)
+    user_reader = providers.Singleton(SqlAlchemyUserReader, reads)
+    item_reader = providers.Singleton(SqlAlchemyItemReader, reads)
+    event_recorder = providers.Singleton(
+        SqlAlchemyEventRecorder, engine, clock=clock, on_events=outbox_wakeup.provided.set
     )
     health_probe = providers.Singleton(SqlAlchemyHealthProbe, engine)
     migrator = providers.Factory(factories.migrator, settings.provided.database_url)
@@ -127,9 +137,7 @@ class Container(containers.DeclarativeContainer):
         throttle=login_throttle,
         require_verified_email=settings.provided.require_verified_email,
     )
-    get_current_user = providers.Singleton(
-        GetCurrentUser, uow_factory=unit_of_work.provider, tokens=token_service
-    )
+    get_current_user = providers.Singleton(GetCurrentUser, users=user_reader, tokens=token_service)
 
     refresh_tokens = providers.Singleton(
         RefreshTokens, uow_factory=unit_of_work.provider, tokens=token_service, clock=clock
@@ -139,11 +147,12 @@ class Container(containers.DeclarativeContainer):
     )
     logout_all = providers.Singleton(LogoutAll, uow_factory=unit_of_work.provider, clock=clock)
 
-    get_user = providers.Singleton(GetUser, uow_factory=unit_of_work.provider)
-    list_users = providers.Singleton(ListUsers, uow_factory=unit_of_work.provider)
+    get_user = providers.Singleton(GetUser, users=user_reader)
+    list_users = providers.Singleton(ListUsers, users=user_reader)
     update_user = providers.Singleton(
         UpdateUser,
         uow_factory=unit_of_work.provider,
+        users=user_reader,
         hasher=password_hasher,
         clock=clock,
         common_passwords=common_passwords,
@@ -152,13 +161,13 @@ class Container(containers.DeclarativeContainer):
     delete_user = providers.Singleton(DeleteUser, uow_factory=unit_of_work.provider)
 
     create_item = providers.Singleton(CreateItem, uow_factory=unit_of_work.provider, clock=clock)
-    get_item = providers.Singleton(GetItem, uow_factory=unit_of_work.provider)
-    list_items = providers.Singleton(ListItems, uow_factory=unit_of_work.provider)
+    get_item = providers.Singleton(GetItem, items=item_reader)
+    list_items = providers.Singleton(ListItems, items=item_reader)
     update_item = providers.Singleton(UpdateItem, uow_factory=unit_of_work.provider, clock=clock)
     delete_item = providers.Singleton(DeleteItem, uow_factory=unit_of_work.provider)
 
     request_password_reset = providers.Singleton(
-        RequestPasswordReset, uow_factory=unit_of_work.provider, limiter=mail_limiter
+        RequestPasswordReset, events=event_recorder, limiter=mail_limiter
     )
     confirm_password_reset = providers.Singleton(
         ConfirmPasswordReset,
@@ -174,9 +183,7 @@ class Container(containers.DeclarativeContainer):
     email_sender = providers.Singleton(factories.email_sender, settings)
 
     # What the events recorded in the outbox cause, by event.
-    send_welcome_mail = providers.Singleton(
-        SendWelcomeMail, uow_factory=unit_of_work.provider, sender=email_sender
-    )
+    send_welcome_mail = providers.Singleton(SendWelcomeMail, users=user_reader, sender=email_sender)
     send_verification_link = providers.Singleton(
         SendVerificationLink,
         uow_factory=unit_of_work.provider,

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from application.ports import ItemFilter, UnitOfWork, UserFilter
+from application.ports import ItemFilter, ItemReader, UnitOfWork, UserFilter, UserReader
 from domain.email import Email
 from domain.item import Item
 from domain.pagination import PageRequest
@@ -84,26 +84,29 @@ async def test_a_rolled_back_delete_keeps_everything(uow_factory: UowFactory) ->
         assert await uow.items.get(item.id) == item
 
 
-async def test_items_page_newest_first_with_ties_broken_by_id(uow_factory: UowFactory) -> None:
+async def test_items_page_newest_first_with_ties_broken_by_id(
+    uow_factory: UowFactory, item_reader: ItemReader
+) -> None:
     owner = make_user("o@example.com")
     # Three share one timestamp: the id decides, the same way on every backend.
     items = [make_item(owner, f"item {n}", T0 + timedelta(seconds=n // 3)) for n in range(7)]
     await save(uow_factory, owner, *items)
     expected = sorted(items, key=lambda i: (i.created_at, i.id), reverse=True)
     seen: list[Item] = []
-    async with uow_factory() as uow:
-        for number in (1, 2, 3):
-            page = await uow.items.list(ItemFilter(owner_id=owner.id), PageRequest(number, 3))
-            assert page.total == 7
-            assert page.has_next is (number < 3)
-            seen.extend(page.items)
-        past_the_end = await uow.items.list(ItemFilter(owner_id=owner.id), PageRequest(9, 3))
+    for number in (1, 2, 3):
+        page = await item_reader.list(ItemFilter(owner_id=owner.id), PageRequest(number, 3))
+        assert page.total == 7
+        assert page.has_next is (number < 3)
+        seen.extend(page.items)
+    past_the_end = await item_reader.list(ItemFilter(owner_id=owner.id), PageRequest(9, 3))
     assert seen == expected
     assert past_the_end.items == []
     assert past_the_end.total == 7
 
 
-async def test_items_filter_by_owner_and_title(uow_factory: UowFactory) -> None:
+async def test_items_filter_by_owner_and_title(
+    uow_factory: UowFactory, item_reader: ItemReader
+) -> None:
     alice, bob = make_user("a@example.com"), make_user("b@example.com")
     things = [
         make_item(alice, "Buy MILK", T0),
@@ -114,8 +117,7 @@ async def test_items_filter_by_owner_and_title(uow_factory: UowFactory) -> None:
     await save(uow_factory, alice, bob, *things)
 
     async def titles(where: ItemFilter) -> list[str]:
-        async with uow_factory() as uow:
-            return [i.title for i in (await uow.items.list(where, PageRequest(1, 20))).items]
+        return [i.title for i in (await item_reader.list(where, PageRequest(1, 20))).items]
 
     assert await titles(ItemFilter(owner_id=alice.id, q="milk")) == ["Buy MILK"]
     assert await titles(ItemFilter(q="MiLk")) == ["milk for bob", "Buy MILK"]
@@ -125,7 +127,7 @@ async def test_items_filter_by_owner_and_title(uow_factory: UowFactory) -> None:
     assert len(await titles(ItemFilter())) == 4
 
 
-async def test_users_page_and_filters(uow_factory: UowFactory) -> None:
+async def test_users_page_and_filters(uow_factory: UowFactory, user_reader: UserReader) -> None:
     root = make_user("root@example.com", at=T0, admin=True)
     alice = make_user("alice@example.com", at=T0 + timedelta(seconds=1))
     gone = dataclasses.replace(
@@ -134,8 +136,7 @@ async def test_users_page_and_filters(uow_factory: UowFactory) -> None:
     await save(uow_factory, root, alice, gone)
 
     async def emails(where: UserFilter, page: PageRequest | None = None) -> list[str]:
-        async with uow_factory() as uow:
-            found = await uow.users.list(where, page or PageRequest(1, 20))
+        found = await user_reader.list(where, page or PageRequest(1, 20))
         return [u.email.value for u in found.items]
 
     assert await emails(UserFilter()) == [
@@ -152,5 +153,4 @@ async def test_users_page_and_filters(uow_factory: UowFactory) -> None:
     assert await emails(UserFilter(is_active=False)) == ["gone@example.com"]
     assert await emails(UserFilter(email=Email("ALICE@example.com"))) == ["alice@example.com"]
     assert await emails(UserFilter(email=Email("none@example.com"))) == []
-    async with uow_factory() as uow:
-        assert (await uow.users.list(UserFilter(is_active=True), PageRequest(1, 1))).total == 2
+    assert (await user_reader.list(UserFilter(is_active=True), PageRequest(1, 1))).total == 2

@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.errors import POOL_EXHAUSTED, STATEMENT_TIMED_OUT
+from adapters.sqlalchemy.readers import SqlAlchemyUserReader
+from adapters.sqlalchemy.reads import reads_for
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.errors import StorageUnavailable
 from domain.email import Email
@@ -86,8 +88,7 @@ async def test_the_statement_timeout_cancels_a_blocked_read_once(database: str, 
     event.listen(engine.sync_engine, "before_cursor_execute", lambda *a: sent.append(a[2]))
     try:
         with pytest.raises(StorageUnavailable) as caught:
-            async with SqlAlchemyUnitOfWork(engine, read_only=True) as uow:
-                await uow.users.get(user.id)
+            await SqlAlchemyUserReader(reads_for(engine)).get(user.id)
         assert caught.value.message == STATEMENT_TIMED_OUT
         assert getattr(caught.value.__cause__, "sqlstate", None) == "57014"
         assert sent == [], "the read that timed out was run again"
@@ -107,9 +108,9 @@ async def test_without_a_lock_the_same_update_goes_through(database: str, user: 
     await assert_full_name(database, user, "Ada Lovelace")
 
 
-@pytest.mark.parametrize("read_only", [False, True], ids=["read-write", "read-only"])
+@pytest.mark.parametrize("read_side", [False, True], ids=["read-write", "read-side"])
 async def test_the_pool_timeout_refuses_a_checkout_while_every_connection_is_busy(
-    database: str, read_only: bool
+    database: str, read_side: bool
 ) -> None:
     engine = create_engine(database, pool_size=1, max_overflow=0, pool_timeout=1.0)
     try:
@@ -117,8 +118,13 @@ async def test_the_pool_timeout_refuses_a_checkout_while_every_connection_is_bus
             await busy.users.get_by_email(Email("ada@example.com"))
             started = time.monotonic()
             with pytest.raises(StorageUnavailable) as caught:
-                async with SqlAlchemyUnitOfWork(engine, read_only=read_only) as uow:
-                    await uow.users.get_by_email(Email("ada@example.com"))
+                if read_side:
+                    await SqlAlchemyUserReader(reads_for(engine)).get_by_email(
+                        Email("ada@example.com")
+                    )
+                else:
+                    async with SqlAlchemyUnitOfWork(engine) as uow:
+                        await uow.users.get_by_email(Email("ada@example.com"))
             seconds = time.monotonic() - started
         assert caught.value.message == POOL_EXHAUSTED
         assert isinstance(caught.value.__cause__, PoolTimeout)

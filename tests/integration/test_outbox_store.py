@@ -12,7 +12,7 @@ import pytest
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.outbox import decode
-from application.ports import UnitOfWorkFactory
+from application.ports import EventRecorder, UnitOfWorkFactory
 from domain.email import Email
 from domain.events import PasswordResetRequested, UserRegistered, VerificationRequested
 from domain.user import User
@@ -102,18 +102,16 @@ async def emit(factory: UnitOfWorkFactory, event: PasswordResetRequested) -> Non
         await uow.commit()
 
 
-async def test_a_read_only_unit_of_work_commits_its_events_and_nothing_else(
-    uow_factory: UnitOfWorkFactory,
+async def test_the_event_recorder_stores_its_events_and_nothing_else(
+    uow_factory: UnitOfWorkFactory, event_recorder: EventRecorder
 ) -> None:
     """The request that only records (a reset request) stores its events by one INSERT,
     with no transaction around it; with nothing to record, it has nothing to commit."""
-    async with uow_factory(read_only=True) as uow:
-        uow.emit(PasswordResetRequested("a@example.com"))
-        uow.emit(PasswordResetRequested("b@example.com"))
-        await uow.commit()
-    async with uow_factory(read_only=True) as uow:
-        with pytest.raises(RuntimeError):
-            await uow.commit()
+    await event_recorder.record(
+        PasswordResetRequested("a@example.com"), PasswordResetRequested("b@example.com")
+    )
+    with pytest.raises(RuntimeError):
+        await event_recorder.record()
     async with uow_factory() as uow:
         taken = await uow.outbox.take(10)
         await uow.commit()

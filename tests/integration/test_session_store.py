@@ -12,7 +12,7 @@ import pytest
 
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from application.ports import UnitOfWork
+from application.ports import UnitOfWork, UserReader
 from domain.email import Email
 from domain.session import RefreshSession, token_digest
 from domain.user import User
@@ -146,20 +146,20 @@ async def test_a_session_starts_only_while_the_user_is_as_read(uow_factory: UowF
         assert not await uow.sessions.start(absent, sessions_valid_after=later)
 
 
-async def test_signed_in_only_while_the_session_has_not_ended(uow_factory: UowFactory) -> None:
+async def test_signed_in_only_while_the_session_has_not_ended(
+    uow_factory: UowFactory, user_reader: UserReader
+) -> None:
     user, [session, _] = await user_with_sessions(uow_factory, 2)
     other, [elsewhere] = await user_with_sessions(uow_factory, 1)
-    async with uow_factory(read_only=True) as uow:
-        assert await uow.users.get_signed_in(user.id, session.family_id) == user
-        # Another user's session does not sign this one in.
-        assert await uow.users.get_signed_in(user.id, elsewhere.family_id) is None
-        assert await uow.users.get_signed_in(other.id, session.family_id) is None
+    assert await user_reader.get_signed_in(user.id, session.family_id) == user
+    # Another user's session does not sign this one in.
+    assert await user_reader.get_signed_in(user.id, elsewhere.family_id) is None
+    assert await user_reader.get_signed_in(other.id, session.family_id) is None
     async with uow_factory() as uow:
         await uow.sessions.revoke_family(session.family_id, NOW)
         await uow.commit()
-    async with uow_factory(read_only=True) as uow:
-        assert await uow.users.get_signed_in(user.id, session.family_id) is None
-        assert await uow.users.get_signed_in(other.id, elsewhere.family_id) == other
+    assert await user_reader.get_signed_in(user.id, session.family_id) is None
+    assert await user_reader.get_signed_in(other.id, elsewhere.family_id) == other
 
 
 @pytest.mark.postgres

@@ -8,6 +8,7 @@ import pytest
 from dependency_injector import providers
 
 from adapters.argon2.hasher import Argon2PasswordHasher
+from adapters.memory.readers import InMemoryEventRecorder, InMemoryItemReader, InMemoryUserReader
 from adapters.memory.store import InMemoryStore
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
 from entrypoints.container import Container, build_container
@@ -39,6 +40,9 @@ def settings() -> Settings:
 def container(settings: Settings, store: InMemoryStore, clock: FixedClock) -> Iterator[Container]:
     container = build_container(settings)
     container.unit_of_work.override(providers.Factory(InMemoryUnitOfWork, store, clock=clock))
+    container.user_reader.override(providers.Object(InMemoryUserReader(store)))
+    container.item_reader.override(providers.Object(InMemoryItemReader(store)))
+    container.event_recorder.override(providers.Object(InMemoryEventRecorder(store, clock=clock)))
     container.password_hasher.override(providers.Singleton(Argon2PasswordHasher.for_tests))
     container.clock.override(providers.Object(clock))
     yield container

@@ -1,12 +1,15 @@
-"""Repositories map rows by position, in the order ``select(table)`` gives the columns: the
-table's. A row laid out in that order must come back as the entity it was made from."""
+"""Rows are mapped by position, in the order ``select(table)`` gives the columns: the
+table's. A row laid out in that order must come back as the entity it was made from, with
+plain ``uuid.UUID`` ids whatever UUID type the driver gave."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from adapters.sqlalchemy.repositories import _item_row, _to_item, _to_row, _to_user
+from asyncpg.pgproto.pgproto import UUID as DriverUUID  # noqa: N811
+
+from adapters.sqlalchemy.rows import item_values, plain_uuid, to_item, to_user, user_values
 from adapters.sqlalchemy.tables import items, users
 from domain.email import Email
 from domain.item import Item
@@ -31,13 +34,30 @@ def test_a_user_row_in_the_tables_order_is_the_user() -> None:
         sessions_valid_after=NOW + timedelta(seconds=2),
         version=3,
     )
-    row = _to_row(user)
+    row = user_values(user)
     assert set(row) == set(users.columns.keys())
-    assert _to_user(tuple(row[name] for name in [column.name for column in users.columns])) == user
+    assert to_user(tuple(row[name] for name in [column.name for column in users.columns])) == user
 
 
 def test_an_item_row_in_the_tables_order_is_the_item() -> None:
     item = Item(uuid.uuid4(), uuid.uuid4(), "t", "d", NOW, NOW + timedelta(seconds=1), version=2)
-    row = _item_row(item)
+    row = item_values(item)
     assert set(row) == set(items.columns.keys())
-    assert _to_item(tuple(row[name] for name in [column.name for column in items.columns])) == item
+    assert to_item(tuple(row[name] for name in [column.name for column in items.columns])) == item
+
+
+def test_the_drivers_ids_become_plain_uuids() -> None:
+    item = Item(uuid.uuid4(), uuid.uuid4(), "t", None, NOW, NOW)
+    row = item_values(item)
+    row["id"], row["owner_id"] = DriverUUID(str(item.id)), DriverUUID(str(item.owner_id))
+    mapped = to_item(tuple(row[column.name] for column in items.columns))
+    assert mapped == item
+    assert type(mapped.id) is uuid.UUID
+    assert type(mapped.owner_id) is uuid.UUID
+    plain = plain_uuid(DriverUUID(str(item.id)))
+    assert (str(plain), hash(plain), plain.version, plain.is_safe) == (
+        str(item.id),
+        hash(item.id),
+        4,
+        uuid.SafeUUID.unknown,
+    )

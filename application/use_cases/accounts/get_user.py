@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from application.ports import UnitOfWorkFactory
+from application.ports import UserReader
 from domain import policies
 from domain.errors import UserNotFound
 from domain.user import User
@@ -18,14 +18,13 @@ class GetUserCommand:
 class GetUser:
     """A user sees their own account; an administrator sees any."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
-        self._uow_factory = uow_factory
+    def __init__(self, users: UserReader) -> None:
+        self._users = users
 
     async def execute(self, command: GetUserCommand) -> User:
         actor, user_id = command.actor, command.user_id
         policies.ensure_can_see_user(actor, user_id)
-        async with self._uow_factory(read_only=True) as uow:
-            user = await uow.users.get(user_id)
+        user = await self._users.get(user_id)
         if user is None:
             raise UserNotFound()
         return user

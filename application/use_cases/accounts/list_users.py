@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.ports import UnitOfWorkFactory, UserFilter
+from application.ports import UserFilter, UserReader
 from domain import policies
 from domain.email import Email
 from domain.pagination import Page, PageRequest
@@ -23,8 +23,8 @@ class ListUsers:
     """Administrators only: a page of accounts, newest first, filtered by exact email,
     active flag or role."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
-        self._uow_factory = uow_factory
+    def __init__(self, users: UserReader) -> None:
+        self._users = users
 
     async def execute(self, command: ListUsersCommand) -> Page[User]:
         actor, page, email, is_active, role = (
@@ -36,5 +36,4 @@ class ListUsers:
         )
         policies.ensure_can_list_users(actor)
         where = UserFilter(Email(email) if email is not None else None, is_active, role)
-        async with self._uow_factory(read_only=True) as uow:
-            return await uow.users.list(where, page)
+        return await self._users.list(where, page)

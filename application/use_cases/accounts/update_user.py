@@ -6,7 +6,14 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from application.changes import UNSET, UserChanges, given_fields
-from application.ports import Clock, CommonPasswords, PasswordHasher, UnitOfWork, UnitOfWorkFactory
+from application.ports import (
+    Clock,
+    CommonPasswords,
+    PasswordHasher,
+    UnitOfWork,
+    UnitOfWorkFactory,
+    UserReader,
+)
 from application.retries import LOST, Lost, until_stored
 from application.throttling import LoginThrottle
 from domain import policies
@@ -42,12 +49,14 @@ class UpdateUser:
     def __init__(
         self,
         uow_factory: UnitOfWorkFactory,
+        users: UserReader,
         hasher: PasswordHasher,
         clock: Clock,
         common_passwords: CommonPasswords | None = None,
         throttle: LoginThrottle | None = None,
     ):
         self._uow_factory = uow_factory
+        self._users = users
         self._hasher = hasher
         self._clock = clock
         self._common = common_passwords
@@ -57,8 +66,7 @@ class UpdateUser:
         actor, user_id, changes = command.actor, command.user_id, command.changes
         expected_versions = command.expected_versions
         policies.ensure_can_see_user(actor, user_id)
-        async with self._uow_factory(read_only=True) as uow:
-            target = await uow.users.get(user_id)
+        target = await self._users.get(user_id)
         if target is None:
             raise UserNotFound()
         fields = given_fields(changes) - {"current_password"}

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from application.ports import ItemFilter, UnitOfWorkFactory
+from application.ports import ItemFilter, ItemReader
 from domain import policies
 from domain.item import Item
 from domain.pagination import Page, PageRequest
@@ -22,11 +22,10 @@ class ListItems:
     """Your own items, newest first; an administrator sees everyone's and may filter by
     owner. ``q`` matches part of the title, ignoring case."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
-        self._uow_factory = uow_factory
+    def __init__(self, items: ItemReader) -> None:
+        self._items = items
 
     async def execute(self, command: ListItemsCommand) -> Page[Item]:
         actor, page, owner_id, q = command.actor, command.page, command.owner_id, command.q
         scope = policies.item_owner_scope(actor, owner_id)
-        async with self._uow_factory(read_only=True) as uow:
-            return await uow.items.list(ItemFilter(owner_id=scope, q=q or None), page)
+        return await self._items.list(ItemFilter(owner_id=scope, q=q or None), page)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from application.ports import RateLimiter, UnitOfWorkFactory
+from application.ports import EventRecorder, RateLimiter
 from domain.email import Email
 from domain.events import PasswordResetRequested
 
@@ -22,8 +22,8 @@ class RequestPasswordReset:
     Whether the account exists is found out by the handler of the event, after the answer
     (``SendResetLink``)."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, limiter: RateLimiter) -> None:
-        self._uow_factory = uow_factory
+    def __init__(self, events: EventRecorder, limiter: RateLimiter) -> None:
+        self._events = events
         self._limiter = limiter
 
     async def execute(self, command: RequestPasswordResetCommand) -> None:
@@ -32,6 +32,4 @@ class RequestPasswordReset:
             logger.info("password reset mail withheld: hourly limit reached")
             return
         # Only the request is stored: one INSERT, no transaction around it.
-        async with self._uow_factory(read_only=True) as uow:
-            uow.emit(PasswordResetRequested(email.value))
-            await uow.commit()
+        await self._events.record(PasswordResetRequested(email.value))

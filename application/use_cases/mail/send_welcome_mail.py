@@ -5,19 +5,18 @@ it must, never none."""
 from __future__ import annotations
 
 from application.mail import Mail, MailKind
-from application.ports import EmailSender, UnitOfWorkFactory
+from application.ports import EmailSender, UserReader
 from domain.events import UserRegistered
 from domain.user import User
 
 
 class SendWelcomeMail:
-    def __init__(self, uow_factory: UnitOfWorkFactory, sender: EmailSender) -> None:
-        self._uow_factory = uow_factory
+    def __init__(self, users: UserReader, sender: EmailSender) -> None:
+        self._users = users
         self._sender = sender
 
     async def __call__(self, event: UserRegistered) -> None:
-        async with self._uow_factory(read_only=True) as uow:
-            user = await uow.users.get(event.user_id)
+        user = await self._users.get(event.user_id)
         if user is not None:
             await self._sender.send(welcome_mail(user))
 

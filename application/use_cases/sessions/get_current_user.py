@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.ports import TokenService, UnitOfWorkFactory
+from application.ports import TokenService, UserReader
 from domain.errors import AuthenticationFailed
 from domain.user import User
 
@@ -18,8 +18,8 @@ class GetCurrentUser:
     reused refresh token), and the token must be issued after the user's sessions were last
     ended (a password change, a logout of all sessions, a change of roles)."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, tokens: TokenService) -> None:
-        self._uow_factory = uow_factory
+    def __init__(self, users: UserReader, tokens: TokenService) -> None:
+        self._users = users
         self._tokens = tokens
 
     async def execute(self, command: GetCurrentUserCommand) -> User:
@@ -27,8 +27,7 @@ class GetCurrentUser:
         claims = self._tokens.decode_access(access_token)
         if claims.session_id is None:
             raise AuthenticationFailed()
-        async with self._uow_factory(read_only=True) as uow:
-            user = await uow.users.get_signed_in(claims.user_id, claims.session_id)
+        user = await self._users.get_signed_in(claims.user_id, claims.session_id)
         if user is None or not user.is_active:
             raise AuthenticationFailed()
         if claims.issued_at < user.sessions_valid_after:

@@ -1,4 +1,5 @@
-"""Ports: what the use cases need from the outside world, as protocols the adapters implement."""
+"""The write side: repositories and stores that change what is kept, inside one unit of
+work (one transaction), and the outbox its commit stores events in."""
 
 from __future__ import annotations
 
@@ -9,30 +10,12 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
-from application.mail import Mail
 from domain.email import Email
 from domain.events import Event
 from domain.item import Item
 from domain.one_time_token import OneTimeToken, TokenPurpose
-from domain.pagination import Page, PageRequest
-from domain.role import Role
 from domain.session import RefreshSession
 from domain.user import User
-
-
-@dataclass(frozen=True, slots=True)
-class UserFilter:
-    email: Email | None = None
-    is_active: bool | None = None
-    role: Role | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ItemFilter:
-    """``owner_id`` None: everyone's items. ``q``: a case-insensitive part of the title."""
-
-    owner_id: uuid.UUID | None = None
-    q: str | None = None
 
 
 class UserRepository(Protocol):
@@ -42,11 +25,6 @@ class UserRepository(Protocol):
     async def get(self, user_id: uuid.UUID, *, for_update: bool = False) -> User | None:
         """``for_update``: the row stays locked until the transaction ends (where the
         database has row locks; SQLite serialises writers instead)."""
-        ...
-
-    async def get_signed_in(self, user_id: uuid.UUID, session_id: uuid.UUID) -> User | None:
-        """The user, in one read with the check that the session ``session_id`` of that
-        user has not ended; None when either is not so."""
         ...
 
     async def get_by_email(self, email: Email) -> User | None: ...
@@ -77,10 +55,6 @@ class UserRepository(Protocol):
         counts what this one left. Call it before reading the user about to change."""
         ...
 
-    async def list(self, where: UserFilter, page: PageRequest) -> Page[User]:
-        """Newest first (ties by id), at most one page of rows loaded."""
-        ...
-
 
 class ItemRepository(Protocol):
     """Writes are compare-and-set on ``Item.version``: a change made from a stale read
@@ -109,10 +83,6 @@ class ItemRepository(Protocol):
         ...
 
     async def delete_owned_by(self, owner_id: uuid.UUID) -> None: ...
-
-    async def list(self, where: ItemFilter, page: PageRequest) -> Page[Item]:
-        """Newest first (ties by id), at most one page of rows loaded."""
-        ...
 
 
 class SessionStore(Protocol):
@@ -189,8 +159,8 @@ class OutboxStore(Protocol):
 class UnitOfWork(Protocol):
     """One transaction. ``async with uow:`` rolls back unless ``commit()`` was awaited.
     Events ``emit``ted are stored in the outbox by the commit, with the changes: a change
-    that is rolled back causes nothing. A read-only unit of work may commit events and
-    nothing else: they are stored by one statement, atomic on its own."""
+    that is rolled back causes nothing. Reads that change nothing take the read side
+    (``application.ports.reads``) instead."""
 
     users: UserRepository
     items: ItemRepository
@@ -215,141 +185,15 @@ class UnitOfWork(Protocol):
 
 
 class UnitOfWorkFactory(Protocol):
-    def __call__(self, *, read_only: bool = False) -> UnitOfWork:
-        """A new unit of work. ``read_only`` work only reads: its statements run without a
-        transaction around them, each seeing what was committed when it ran (as they
-        would at READ COMMITTED anyway), and it must not write; its commit stores the
-        events it emitted, if any, in one statement."""
-        ...
+    def __call__(self) -> UnitOfWork: ...
 
 
-class PasswordHasher(Protocol):
-    async def hash(self, password: str) -> str: ...
+class EventRecorder(Protocol):
+    """Events that come with no change (a request that only asks for something to happen
+    later): stored in the outbox by one statement, atomic on its own, with no transaction
+    around it."""
 
-    async def verify(self, hashed: str, password: str) -> bool:
-        """True when ``password`` matches; never raises for a mismatch or a malformed hash."""
-        ...
-
-    def needs_rehash(self, hashed: str) -> bool: ...
-
-
-@dataclass(frozen=True, slots=True)
-class IssuedToken:
-    token: str
-    expires_in: int
-
-
-@dataclass(frozen=True, slots=True)
-class AccessClaims:
-    """``session_id``: the session (refresh-token family) an access token belongs to;
-    None in a refresh token, which is looked up by itself."""
-
-    user_id: uuid.UUID
-    issued_at: datetime
-    token_id: str
-    session_id: uuid.UUID | None = None
-
-
-class TokenService(Protocol):
-    def issue_access(
-        self, user_id: uuid.UUID, roles: frozenset[Role], session_id: uuid.UUID
-    ) -> IssuedToken: ...
-
-    def issue_refresh(self, user_id: uuid.UUID) -> IssuedToken: ...
-
-    def decode_access(self, token: str) -> AccessClaims:
-        """Return the checked claims; raise ``AuthenticationFailed`` for any bad token."""
-        ...
-
-    def decode_refresh(self, token: str) -> AccessClaims:
-        """The same checks, for a refresh token; an access token is refused here."""
-        ...
-
-
-class RateLimiter(Protocol):
-    """Attempts per key against one limit: so many in a window that starts with the key's
-    first attempt. Counting comes first and is atomic, so of any number of concurrent
-    attempts on a key no more than the limit are allowed. Shared by every worker and
-    machine when the adapter is (Redis), per process otherwise. A store that cannot be
-    reached raises ``StorageUnavailable``: never an unlimited door."""
-
-    async def hit(self, key: str) -> int | None:
-        """Count one attempt: None when it is within the limit, otherwise the seconds until
-        the key may try again (an attempt over the limit is counted all the same)."""
-        ...
-
-    async def give_back(self, key: str) -> None:
-        """Uncount one attempt this caller counted and that turned out not to be one (it
-        succeeded, or was never evaluated)."""
-        ...
-
-    async def reset(self, key: str) -> None:
-        """Forget every attempt of the key."""
-        ...
-
-
-class CommonPasswords(Protocol):
-    def contains(self, password: str) -> bool: ...
-
-
-class Clock(Protocol):
-    def now(self) -> datetime:
-        """The current time, timezone-aware, in UTC."""
-        ...
-
-
-class EmailSender(Protocol):
-    async def send(self, mail: Mail) -> None:
-        """Hand the mail to the mail server; raise ``MailDeliveryFailed`` when that fails."""
-        ...
-
-
-class HealthProbe(Protocol):
-    async def check(self) -> None:
-        """Return when the dependency answers; raise ``StorageUnavailable`` otherwise."""
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class JobSummary:
-    """A job as an operator sees it."""
-
-    id: int
-    kind: str
-    status: str  # waiting, running, succeeded, failed, aborted, cancelled
-    attempts: int
-    scheduled_at: datetime | None  # the next try, for one waiting to be tried again
-    changed_at: datetime | None  # its last change of status
-
-
-@dataclass(frozen=True, slots=True)
-class KindBacklog:
-    """What waits for one kind of job: not yet run (due or scheduled for a retry), the age
-    of the oldest that is due, and how many ran out of attempts and are kept."""
-
-    kind: str
-    waiting: int
-    oldest_due_seconds: float
-    failed: int
-
-
-class JobQueue(Protocol):
-    """The jobs, for operators: what waits, and what ran out of attempts."""
-
-    async def jobs(self, *, failed_only: bool) -> list[JobSummary]: ...
-
-    async def retry(self, job_id: int) -> bool:
-        """Run a failed job again now; ``False`` when no failed job has that id."""
-        ...
-
-    async def purge_failed(self) -> int:
-        """Delete the failed jobs; how many."""
-        ...
-
-    async def backlog(self) -> list[KindBacklog]:
-        """Raise ``StorageUnavailable`` when the queue cannot be read."""
-        ...
-
-    async def check(self) -> None:
-        """Return when the queue answers; raise ``StorageUnavailable`` otherwise."""
+    async def record(self, *events: Event) -> None:
+        """Store the events, in the order given; raises ``RuntimeError`` when given none
+        (nothing to record is a mistake of the caller's)."""
         ...

@@ -1,7 +1,7 @@
-"""Read-only units of work: they read what is committed, refuse to commit, and on the SQL
-databases run each statement on its own, without a transaction held around them. On
-PostgreSQL their reads go to asyncpg directly, give the same entities as SQLAlchemy's path,
-and fall back to it when the driver's connection fails."""
+"""The read side: it reads what is committed, and on the SQL databases runs each statement
+on its own, without a transaction held around it. On PostgreSQL its reads go to asyncpg
+directly, give the same entities as SQLAlchemy's path, and fall back to it when the
+driver's connection fails."""
 
 from __future__ import annotations
 
@@ -13,13 +13,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, func, literal_column, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.sqlalchemy.connection import Connection
+from adapters.sqlalchemy.driver import DriverConnection, for_driver
 from adapters.sqlalchemy.engine import create_engine
+from adapters.sqlalchemy.readers import SqlAlchemyItemReader, SqlAlchemyUserReader
+from adapters.sqlalchemy.reads import AsyncpgReads, SqlAlchemyReads, reads_for
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from application.ports import ItemFilter, UnitOfWorkFactory, UserFilter
+from application.ports import ItemFilter, UnitOfWorkFactory, UserFilter, UserReader
 from domain.email import Email
 from domain.item import Item
 from domain.pagination import PageRequest
@@ -45,44 +47,40 @@ def _user() -> User:
     )
 
 
-async def test_a_read_only_unit_of_work_reads_what_is_committed(
-    uow_factory: UnitOfWorkFactory,
+async def test_the_read_side_reads_what_is_committed(
+    uow_factory: UnitOfWorkFactory, user_reader: UserReader
 ) -> None:
     user = _user()
     async with uow_factory() as uow:
         await uow.users.add(user)
         await uow.commit()
-    async with uow_factory(read_only=True) as uow:
-        found = await uow.users.get(user.id)
-        missing = await uow.users.get(uuid.uuid4())
+    found = await user_reader.get(user.id)
+    missing = await user_reader.get(uuid.uuid4())
     assert found is not None
     assert found.email == user.email
     assert missing is None
 
 
-async def test_a_read_only_unit_of_work_refuses_to_commit(uow_factory: UnitOfWorkFactory) -> None:
-    async with uow_factory(read_only=True) as uow:
-        with pytest.raises(RuntimeError, match="read-only"):
-            await uow.commit()
-
-
 @pytest.mark.postgres
-async def test_on_postgresql_read_only_statements_run_outside_a_transaction(
+async def test_on_postgresql_reads_through_sqlalchemy_run_outside_a_transaction(
     postgres_url: str,
 ) -> None:
-    # now() is the start of the transaction: the same for every statement of one, and
-    # different for statements that are each their own.
+    # now() is the start of the transaction: the same for every statement of one.
     await migrated(postgres_url)
     engine = create_engine(postgres_url, pool_size=2)
+    in_transaction: list[bool] = []
+
+    def seen(connection: Any, *_: Any) -> None:
+        driver = connection.connection.driver_connection
+        in_transaction.append(driver.is_in_transaction())
+
+    event.listen(engine.sync_engine, "after_cursor_execute", seen)
     try:
         async with SqlAlchemyUnitOfWork(engine) as uow:
             first = await _now(uow)
             await asyncio.sleep(0.01)
             assert await _now(uow) == first
-        async with SqlAlchemyUnitOfWork(engine, read_only=True) as uow:
-            first = await _now(uow)
-            await asyncio.sleep(0.01)
-            assert await _now(uow) > first
+        await SqlAlchemyReads(engine).rows(select(func.now()), {})
         # The connection went back to the pool as it came: the next unit of work that
         # writes has its transaction again.
         async with SqlAlchemyUnitOfWork(engine) as uow:
@@ -91,6 +89,7 @@ async def test_on_postgresql_read_only_statements_run_outside_a_transaction(
             assert await _now(uow) == first
     finally:
         await engine.dispose()
+    assert in_transaction == [True, True, False, True, True]
 
 
 async def _now(uow: SqlAlchemyUnitOfWork) -> datetime:
@@ -120,19 +119,22 @@ class _Statements:
         self.count += 1
 
 
-async def _read_everything(uow: SqlAlchemyUnitOfWork, user: User, items: list[Item]) -> Any:
+async def _read_everything(
+    reads: SqlAlchemyReads | AsyncpgReads, user: User, items: list[Item]
+) -> Any:
     page = PageRequest(1, 2)
+    users, things = SqlAlchemyUserReader(reads), SqlAlchemyItemReader(reads)
     return (
-        await uow.users.get(user.id),
-        await uow.users.get(uuid.uuid4()),
-        await uow.users.get_by_email(user.email),
-        await uow.users.list(UserFilter(), page),
-        await uow.users.list(UserFilter(email=user.email, is_active=True, role=Role.USER), page),
-        await uow.items.get(items[0].id),
-        await uow.items.get(uuid.uuid4()),
-        await uow.items.list(ItemFilter(owner_id=user.id), page),
-        await uow.items.list(ItemFilter(owner_id=user.id, q="TITLE 1"), page),
-        await uow.items.list(ItemFilter(q="100%_"), page),
+        await users.get(user.id),
+        await users.get(uuid.uuid4()),
+        await users.get_by_email(user.email),
+        await users.list(UserFilter(), page),
+        await users.list(UserFilter(email=user.email, is_active=True, role=Role.USER), page),
+        await things.get(items[0].id),
+        await things.get(uuid.uuid4()),
+        await things.list(ItemFilter(owner_id=user.id), page),
+        await things.list(ItemFilter(owner_id=user.id, q="TITLE 1"), page),
+        await things.list(ItemFilter(q="100%_"), page),
     )
 
 
@@ -152,13 +154,13 @@ async def test_on_postgresql_reads_skip_sqlalchemy_and_give_the_same_entities(
             await uow.items.add(item)
         await uow.commit()
     sent = _Statements(pg_engine)
-    async with SqlAlchemyUnitOfWork(pg_engine) as uow:
-        through_sqlalchemy = await _read_everything(uow, user, items)
+    through_sqlalchemy = await _read_everything(SqlAlchemyReads(pg_engine), user, items)
     assert sent.count > 0
     sent.count = 0
-    async with SqlAlchemyUnitOfWork(pg_engine, read_only=True) as uow:
-        through_asyncpg = await _read_everything(uow, user, items)
-    assert sent.count == 0, "a read-only read went through SQLAlchemy's execution"
+    reads = reads_for(pg_engine)
+    assert isinstance(reads, AsyncpgReads)
+    through_asyncpg = await _read_everything(reads, user, items)
+    assert sent.count == 0, "a read went through SQLAlchemy's execution"
     assert through_asyncpg == through_sqlalchemy
     found, missing, by_email, users, filtered, item, no_item, page, search, anywhere = (
         through_asyncpg
@@ -169,6 +171,7 @@ async def test_on_postgresql_reads_skip_sqlalchemy_and_give_the_same_entities(
     assert (page.total, len(page.items), search.items, anywhere.total) == (3, 2, [items[1]], 3)
     assert found is not None
     assert found.created_at.tzinfo is UTC
+    assert type(found.id) is uuid.UUID, "the driver's own UUID type left the adapter"
 
 
 async def _backends(engine: AsyncEngine, query: str, where: str = "TRUE") -> int:
@@ -196,17 +199,15 @@ async def test_a_read_on_a_broken_driver_connection_is_answered_through_sqlalche
     async with SqlAlchemyUnitOfWork(pg_engine) as uow:
         await uow.users.add(user)
         await uow.commit()
-    async with SqlAlchemyUnitOfWork(pg_engine, read_only=True) as uow:
-        assert await uow.users.get(user.id) == user
+    reader = SqlAlchemyUserReader(reads_for(pg_engine))
+    assert await reader.get(user.id) == user
     # The one pooled connection dies under the pool, as in a database restart.
     assert await _backends(pg_engine, "pg_terminate_backend(pid)") == 1
     sent = _Statements(pg_engine)
-    async with SqlAlchemyUnitOfWork(pg_engine, read_only=True) as uow:
-        assert await uow.users.get(user.id) == user
+    assert await reader.get(user.id) == user
     assert sent.count == 1, "the failed read is run again through SQLAlchemy"
     # The broken connection was not given back: the next read is the driver's again.
-    async with SqlAlchemyUnitOfWork(pg_engine, read_only=True) as uow:
-        assert await uow.users.get(user.id) == user
+    assert await reader.get(user.id) == user
     assert sent.count == 1
 
 
@@ -214,12 +215,11 @@ async def test_a_read_on_a_broken_driver_connection_is_answered_through_sqlalche
 async def test_a_cancelled_read_leaves_nothing_running_and_the_pool_usable(
     pg_engine: AsyncEngine,
 ) -> None:
-    connection = await Connection.open(pg_engine, driver_reads=True)
-    assert connection._driver is not None
-    asyncpg_connection: Any = connection._driver.driver_connection
-    cancelled_pid = asyncpg_connection.get_server_pid()
+    connection = await DriverConnection.checkout(pg_engine)
+    cancelled_pid = connection.driver_connection.get_server_pid()
+    sleep = for_driver(select(func.pg_sleep(literal_column("30"))), pg_engine.dialect)
     try:
-        read = asyncio.create_task(connection.rows(select(func.pg_sleep(30))))
+        read = asyncio.create_task(connection.fetch(sleep, {}))
         await asyncio.sleep(0.3)
         assert await _backends(pg_engine, "*", "query LIKE '%pg_sleep%'") == 1
         read.cancel()
@@ -233,8 +233,7 @@ async def test_a_cancelled_read_leaves_nothing_running_and_the_pool_usable(
     while await _backends(pg_engine, "*", sleeping):
         assert time.monotonic() < deadline, "the cancelled statement is still running"
         await asyncio.sleep(0.05)
-    async with SqlAlchemyUnitOfWork(pg_engine, read_only=True) as uow:
-        assert await uow.users.get(uuid.uuid4()) is None
-        assert uow._connection is not None
-        pid = (await uow._connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+    assert await SqlAlchemyUserReader(reads_for(pg_engine)).get(uuid.uuid4()) is None
+    reads = reads_for(pg_engine)
+    pid = (await reads.rows(select(func.pg_backend_pid()), {}))[0][0]
     assert pid != cancelled_pid, "the cancelled connection went back to the pool"

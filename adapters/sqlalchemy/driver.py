@@ -1,0 +1,133 @@
+"""asyncpg's own connection, borrowed from SQLAlchemy's pool: PostgreSQL's fast path.
+
+SQLAlchemy's execution and result layers cost more than the round trip of a read by key.
+Here a statement is compiled once by SQLAlchemy and then run by asyncpg itself, on a
+connection checked out of the same pool (so the pool's size, timeout, recycling and light
+reset on return hold for it too), with no transaction begun.
+
+This is the one module that relies on SQLAlchemy beyond its documented use: the compiled
+statement's order of positional parameters (``SQLCompiler.positiontup``) and the helper
+that runs the pool's synchronous code from asyncio (``greenlet_spawn``).
+``tests/unit/test_driver_statements.py`` fails when an upgrade changes either."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Select
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.util import greenlet_spawn
+
+from adapters.sqlalchemy.errors import raise_if_timed_out
+from application.errors import StorageUnavailable
+
+if TYPE_CHECKING:
+    import asyncpg  # type: ignore[import-untyped]  # no annotations of its own
+
+# Connections being closed in the background, held until they are.
+_closing: set[asyncio.Future[Any]] = set()
+
+
+@dataclass(frozen=True, slots=True)
+class DriverStatement:
+    """A statement as asyncpg takes it: the SQL, and its parameters' names in order."""
+
+    sql: str
+    names: tuple[str, ...]
+
+    def values(self, parameters: Mapping[str, Any]) -> list[Any]:
+        return [parameters[name] for name in self.names]
+
+
+def for_driver(statement: Select[Any], dialect: Dialect) -> DriverStatement:
+    """``statement`` compiled for asyncpg. Every value must be a named parameter given at
+    each call, of a type asyncpg takes as it is: anything else would need SQLAlchemy's
+    execution path, and is refused here rather than sent wrong."""
+    compiled = statement.compile(dialect=dialect)
+    names = compiled.positiontup
+    if names is None or "POSTCOMPILE" in compiled.string:
+        raise TypeError(f"not a statement asyncpg can run as compiled: {compiled.string}")
+    for name, bind in compiled.binds.items():
+        if bind.value is not None or bind.callable is not None:
+            raise TypeError(f"parameter {name!r} has a value of its own: name it instead")
+        if bind.type.dialect_impl(dialect).bind_processor(dialect) is not None:
+            raise TypeError(f"parameter {name!r} needs SQLAlchemy's conversion")
+    return DriverStatement(compiled.string, tuple(names))
+
+
+class DriverFailed(Exception):
+    """A statement failed on the driver's connection for another reason than running out
+    of time (most likely a connection the database dropped); the connection is not given
+    back. A read may run again through SQLAlchemy, which reports failures as it always
+    does."""
+
+
+class DriverConnection:
+    """One checkout of asyncpg's connection from the pool; ``close()`` gives it back."""
+
+    __slots__ = ("_pooled",)
+
+    def __init__(self, pooled: PoolProxiedConnection) -> None:
+        self._pooled: PoolProxiedConnection | None = pooled
+
+    @classmethod
+    async def checkout(cls, engine: AsyncEngine) -> DriverConnection:
+        try:
+            return cls(await engine.raw_connection())
+        except PoolTimeout:
+            raise
+        except Exception as error:  # the driver's own, from connecting
+            raise StorageUnavailable() from error
+
+    @property
+    def driver_connection(self) -> asyncpg.Connection:
+        """asyncpg's ``Connection``, for what only tests look at (its server process)."""
+        assert self._pooled is not None, "used after close()"
+        return self._pooled.driver_connection
+
+    async def fetch(
+        self, statement: DriverStatement, parameters: Mapping[str, Any]
+    ) -> list[asyncpg.Record]:
+        """The rows (asyncpg's records, which are sequences), or ``DriverFailed``;
+        ``StorageUnavailable`` when the statement ran out of time, which is not worth
+        running again: it would only wait as long."""
+        records: list[asyncpg.Record] = await self._run(
+            "fetch", statement.sql, statement.values(parameters)
+        )
+        return records
+
+    async def execute(self, sql: str, values: Sequence[Any]) -> None:
+        """One statement, committed by itself (no transaction is open); ``DriverFailed`` or
+        ``StorageUnavailable`` when it fails."""
+        await self._run("execute", sql, values)
+
+    async def _run(self, method: str, sql: str, values: Sequence[Any]) -> Any:
+        pooled = self._pooled
+        assert pooled is not None, "used after close()"
+        try:
+            return await getattr(pooled.driver_connection, method)(sql, *values)
+        except Exception as error:
+            # Broken, most likely: closed, not given back to the pool.
+            self._pooled = None
+            pooled.invalidate()
+            raise_if_timed_out(error)
+            raise DriverFailed() from error
+        except BaseException:
+            # Cancelled in the middle of a statement: asyncpg asks the server to cancel
+            # it; the connection is closed once that is done, in the background, and never
+            # given back to the pool.
+            self._pooled = None
+            _closing.add(task := asyncio.ensure_future(greenlet_spawn(pooled.invalidate)))
+            task.add_done_callback(_closing.discard)
+            raise
+
+    async def close(self) -> None:
+        pooled, self._pooled = self._pooled, None
+        if pooled is not None:
+            await greenlet_spawn(pooled.close)

@@ -1,0 +1,100 @@
+"""The reads' statements, built once: the hottest reads skip building and hashing a
+statement per call. Every value is a named parameter, so that the same statement runs
+through SQLAlchemy and, compiled once, on asyncpg's connection (``driver``)."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    Table,
+    bindparam,
+    exists,
+    func,
+    literal_column,
+    select,
+)
+
+from adapters.sqlalchemy.tables import items, refresh_sessions, users
+from domain.role import Role
+
+USER_BY_ID = select(users).where(users.c.id == bindparam("id"))
+USER_BY_ID_FOR_UPDATE = USER_BY_ID.with_for_update(key_share=True)
+# A request's caller: the user, while the session its token names has not ended. One read.
+SIGNED_IN_USER = USER_BY_ID.where(
+    exists().where(
+        refresh_sessions.c.family_id == bindparam("session_id"),
+        refresh_sessions.c.user_id == users.c.id,
+        refresh_sessions.c.revoked_at.is_(None),
+    )
+)
+USER_BY_EMAIL = select(users).where(users.c.email == bindparam("email"))
+ITEM_BY_ID = select(items).where(items.c.id == bindparam("id"))
+# FOR NO KEY UPDATE: the id is not changed, so nothing that only references the row waits.
+# SQLAlchemy leaves the clause out on SQLite.
+ITEM_BY_ID_FOR_UPDATE = ITEM_BY_ID.with_for_update(key_share=True)
+
+_SPACE = literal_column("' '", String)
+
+
+def has_role(role: Role | ColumnElement[str]) -> ColumnElement[bool]:
+    """Roles are kept space-separated: both sides padded, so one name never matches inside
+    another. ``role``: a role, or a parameter that holds `` name `` (``role_pattern``)."""
+    pattern = role_pattern(role) if isinstance(role, Role) else role
+    return (_SPACE + users.c.roles + _SPACE).contains(pattern)
+
+
+def role_pattern(role: Role) -> str:
+    return f" {role.value} "
+
+
+def title_pattern(part: str) -> str:
+    """A LIKE pattern for titles holding ``part`` (lower case), its wildcards escaped."""
+    escaped = part.lower().replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return f"%{escaped}%"
+
+
+class PageQuery:
+    """One page of rows, newest first (``:limit``, ``:offset``), each row followed by the
+    number of all matching rows (``count(*) OVER ()``); and that number alone, for a page
+    past the end, which has no row to carry it."""
+
+    __slots__ = ("count", "page")
+
+    def __init__(self, table: Table, conditions: list[ColumnElement[bool]]) -> None:
+        self.page: Select[Any] = (
+            select(table, func.count().over())
+            .where(*conditions)
+            .order_by(table.c.created_at.desc(), table.c.id.desc())
+            .limit(bindparam("limit", type_=Integer))
+            .offset(bindparam("offset", type_=Integer))
+        )
+        self.count: Select[Any] = select(func.count()).select_from(table).where(*conditions)
+
+
+# The listings' statements, built once for each combination of filters (a handful).
+@functools.cache
+def user_page(by_email: bool, is_active: bool | None, by_role: bool) -> PageQuery:
+    conditions: list[ColumnElement[bool]] = []
+    if by_email:
+        conditions.append(users.c.email == bindparam("email"))
+    if is_active is not None:
+        conditions.append(users.c.is_active.is_(is_active))
+    if by_role:
+        conditions.append(has_role(bindparam("role", type_=String)))
+    return PageQuery(users, conditions)
+
+
+@functools.cache
+def item_page(by_owner: bool, by_title: bool) -> PageQuery:
+    conditions: list[ColumnElement[bool]] = []
+    if by_owner:
+        conditions.append(items.c.owner_id == bindparam("owner_id"))
+    if by_title:
+        conditions.append(func.lower(items.c.title).like(bindparam("title"), escape="/"))
+    return PageQuery(items, conditions)

@@ -1,0 +1,61 @@
+"""Ports: what the use cases need from the outside world, as protocols the adapters
+implement, by concern: the write side (``storage``), the read side (``reads``), passwords,
+tokens and limits (``security``), and the rest (``services``). Every port is importable
+from here."""
+
+from application.ports.reads import ItemFilter, ItemReader, UserFilter, UserReader
+from application.ports.security import (
+    AccessClaims,
+    CommonPasswords,
+    IssuedToken,
+    PasswordHasher,
+    RateLimiter,
+    TokenService,
+)
+from application.ports.services import (
+    Clock,
+    EmailSender,
+    HealthProbe,
+    JobQueue,
+    JobSummary,
+    KindBacklog,
+)
+from application.ports.storage import (
+    EventRecorder,
+    ItemRepository,
+    OneTimeTokenStore,
+    OutboxEntry,
+    OutboxStore,
+    SessionStore,
+    UnitOfWork,
+    UnitOfWorkFactory,
+    UserRepository,
+)
+
+__all__ = [
+    "AccessClaims",
+    "Clock",
+    "CommonPasswords",
+    "EmailSender",
+    "EventRecorder",
+    "HealthProbe",
+    "IssuedToken",
+    "ItemFilter",
+    "ItemReader",
+    "ItemRepository",
+    "JobQueue",
+    "JobSummary",
+    "KindBacklog",
+    "OneTimeTokenStore",
+    "OutboxEntry",
+    "OutboxStore",
+    "PasswordHasher",
+    "RateLimiter",
+    "SessionStore",
+    "TokenService",
+    "UnitOfWork",
+    "UnitOfWorkFactory",
+    "UserFilter",
+    "UserReader",
+    "UserRepository",
+]

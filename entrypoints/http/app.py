@@ -19,7 +19,7 @@ from entrypoints.http.middleware.methods import MethodsMiddleware
 from entrypoints.http.middleware.request_context import RequestContextMiddleware
 from entrypoints.http.middleware.trusted_hosts import TrustedHostMiddleware
 from entrypoints.http.middleware.unhandled_errors import UnhandledErrorMiddleware
-from entrypoints.http.routers import auth, health, items, metrics, users
+from entrypoints.http.routers import auth, health, items, me, metrics, users
 from entrypoints.logs import configure_logging
 from entrypoints.metrics import Metrics
 from entrypoints.settings import Settings, load_settings
@@ -69,7 +69,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.state.container = container
     app.state.settings = settings
 
-    for router in (users.router, auth.router, items.router, health.router, metrics.router):
+    # /users/me before /users/{user_id}, which would take "me" for an id.
+    routers = (me.router, users.router, auth.router, items.router, health.router, metrics.router)
+    for router in routers:
         app.include_router(router)
 
     install_error_handlers(app)

@@ -18,7 +18,7 @@ from entrypoints.container import Container
 from entrypoints.http import envelope, error_table, schemas
 from entrypoints.http.app import create_app
 from entrypoints.http.dependencies import current_user
-from entrypoints.http.routers import auth, health, items, users
+from entrypoints.http.routers import auth, health, items, me, users
 from entrypoints.settings import Settings
 
 Document = dict[str, Any]
@@ -225,7 +225,7 @@ def test_protected_operations_and_only_they_declare_the_bearer_scheme(
 
     protected = {
         f"{method} {route.path}"
-        for router in (auth.router, health.router, items.router, users.router)
+        for router in (auth.router, health.router, items.router, me.router, users.router)
         for route in router.routes
         if isinstance(route, APIRoute) and _needs_a_user(route.dependant)
         for method in route.methods or ()

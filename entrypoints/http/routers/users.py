@@ -10,18 +10,17 @@ from application.use_cases.accounts.get_user import GetUserCommand
 from application.use_cases.accounts.list_users import ListUsersCommand
 from application.use_cases.accounts.register_user import RegisterUserCommand
 from application.use_cases.accounts.update_user import UpdateUserCommand
-from domain.errors import (
-    EmailAlreadyRegistered,
-    InvalidEmail,
-    LastAdministrator,
-    PermissionDenied,
-    RegistrationClosed,
-    TooManyAttempts,
-    UserNotFound,
-    WrongCurrentPassword,
-)
+from domain.errors import PermissionDenied, RegistrationClosed, TooManyAttempts, UserNotFound
 from domain.role import Role
-from domain.user import User, UserBusy
+from entrypoints.http.account_answers import (
+    ADMIN_FIELDS_ONLY,
+    BAD_EMAIL,
+    EMAIL_TAKEN,
+    LAST_ADMIN,
+    USER_BUSY,
+    read_answer,
+    user_answer,
+)
 from entrypoints.http.bodies import json_body
 from entrypoints.http.dependencies import (
     CurrentUser,
@@ -36,9 +35,6 @@ from entrypoints.http.envelope import FieldError
 from entrypoints.http.etags import (
     IF_NONE_MATCH_PARAMETER,
     IfMatch,
-    etag_of,
-    none_match_condition,
-    none_match_fails,
 )
 from entrypoints.http.openapi import (
     ETAG_HEADER,
@@ -54,21 +50,12 @@ from entrypoints.http.schemas.users import UserCreate, UserOut, UserPage, UserUp
 router = APIRouter(prefix=f"{API_PREFIX}/users", tags=["users"])
 
 NOT_FOUND = UserNotFound()
-EMAIL_TAKEN = EmailAlreadyRegistered()
-LAST_ADMIN = LastAdministrator()
-USER_BUSY = UserBusy()
-ADMIN_FIELDS_ONLY = PermissionDenied("Only an administrator may change roles")
 BAD_USER_ID = FieldError(
     field="user_id",
     message="Input should be a valid UUID, invalid character: found `n` at 0",
     type="uuid_parsing",
 )
-BAD_EMAIL = FieldError(field="email", message=InvalidEmail().message, type="value_error")
 TOO_MANY_REGISTRATIONS = TooManyAttempts(3600, "Too many registrations: try again later")
-_missing_current = WrongCurrentPassword("Current password is required to set a new one")
-NO_CURRENT_PASSWORD = FieldError(
-    field=_missing_current.field, message=_missing_current.message, type=_missing_current.kind
-)
 
 
 @router.post(
@@ -106,17 +93,7 @@ async def register(request: Request, body: UserCreate, use_case: RegisterUserCas
             client_address=client_address(request),
         )
     )
-    return _user_answer(user, status_code=201)
-
-
-def _user_answer(user: User, status_code: int = 200) -> Response:
-    return json_body(UserOut.of(user), status_code=status_code, headers={"ETag": etag_of(user)})
-
-
-def _read_answer(user: User, request: Request) -> Response:
-    if none_match_fails(none_match_condition(request), user):
-        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag_of(user)})
-    return _user_answer(user)
+    return user_answer(user, status_code=201)
 
 
 @router.get(
@@ -156,87 +133,6 @@ async def list_users(
 
 
 @router.get(
-    "/me",
-    response_model=UserOut,
-    summary="Read your own account",
-    operation_id="getCurrentUser",
-    responses=documented(
-        200, "Your account", errors=(401, 503), headers=ETAG_HEADER, not_modified=True
-    ),
-    openapi_extra={"parameters": [IF_NONE_MATCH_PARAMETER]},
-)
-async def read_me(request: Request, user: CurrentUser) -> Response:
-    """The account the bearer token belongs to. Its `ETag` is the one to send in `If-Match`
-    when changing it; with `If-None-Match` naming it (or `*`), a 304 with no body."""
-    return _read_answer(user, request)
-
-
-@router.patch(
-    "/me",
-    response_model=UserOut,
-    summary="Change your own account",
-    operation_id="updateCurrentUser",
-    responses=documented(
-        200,
-        "Your account as changed",
-        errors=(400, 401, 403, 409, 412, 413, 422, 429, 503),
-        examples={
-            403: ADMIN_FIELDS_ONLY,
-            409: [EMAIL_TAKEN, LAST_ADMIN, USER_BUSY],
-            422: [NO_CURRENT_PASSWORD, BAD_EMAIL],
-        },
-        headers=ETAG_HEADER,
-    ),
-)
-async def update_me(
-    request: Request,
-    body: UserUpdate,
-    user: CurrentUser,
-    use_case: UpdateUserCase,
-    if_match: IfMatch,
-) -> Response:
-    """Change the fields sent; the others stay as stored, whatever else changes them
-    meanwhile. A new password needs `current_password` and ends every session; a wrong
-    `current_password` counts as a failed login of the account (429 with `Retry-After` at
-    `LOGIN_RATE_LIMIT`); a taken email is a 409; `roles` and `is_active` are for
-    administrators (403). A new email is unverified, and a link to verify it is mailed to
-    it. With `If-Match`, only while the account's `ETag` is one it names (or `*`):
-    otherwise a 412 and nothing changes."""
-    updated = await use_case.execute(
-        UpdateUserCommand(
-            actor=user,
-            user_id=user.id,
-            changes=body.changes(),
-            expected_versions=if_match,
-            client_address=client_address(request),
-        )
-    )
-    return _user_answer(updated)
-
-
-@router.delete(
-    "/me",
-    status_code=status.HTTP_204_NO_CONTENT,
-    response_class=Response,
-    summary="Delete your own account",
-    operation_id="deleteCurrentUser",
-    responses=documented(
-        204,
-        "Deleted, with your items",
-        errors=(401, 409, 412, 422, 503),
-        examples={409: [LAST_ADMIN, USER_BUSY]},
-    ),
-)
-async def delete_me(user: CurrentUser, use_case: DeleteUserCase, if_match: IfMatch) -> None:
-    """Delete your account and all your items. The last active administrator cannot (409).
-    With `If-Match`, only while the account's `ETag` is one it names (or `*`): otherwise a
-    412 and nothing is deleted."""
-    await use_case.execute(
-        DeleteUserCommand(actor=user, user_id=user.id, expected_versions=if_match)
-    )
-
-
-@router.get(
     "/{user_id}",
     response_model=UserOut,
     summary="Read an account",
@@ -256,9 +152,7 @@ async def read_user(
 ) -> Response:
     """Your own account, or any account for an administrator; 404 otherwise. With
     `If-None-Match` naming the current `ETag` (or `*`), a 304 with no body."""
-    return _read_answer(
-        await use_case.execute(GetUserCommand(actor=user, user_id=user_id)), request
-    )
+    return read_answer(await use_case.execute(GetUserCommand(actor=user, user_id=user_id)), request)
 
 
 @router.patch(
@@ -301,7 +195,7 @@ async def update_user(
             client_address=client_address(request),
         )
     )
-    return _user_answer(updated)
+    return user_answer(updated)
 
 
 @router.delete(

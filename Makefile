@@ -52,9 +52,11 @@ imports: install
 
 check: lint typecheck imports
 
-# pytest runs on two processes (addopts in pyproject.toml). The tests marked `serial` time
-# themselves or stop servers: they run after the rest, alone, on one process.
-SERIAL_AFTER = $(VENV)/pytest -q -m "not serial" $(1) && $(VENV)/pytest -q -m serial -n 0 $(2)
+# pytest runs on two processes (pytest-xdist), each with servers of its own. The tests
+# marked `serial` time themselves or stop servers: they run after the rest, alone.
+PYTEST_WORKERS ?= 2
+SERIAL_AFTER = $(VENV)/pytest -q -n $(PYTEST_WORKERS) -m "not serial" $(1) && \
+	$(VENV)/pytest -q -m serial $(2)
 
 test-unit: install
 	$(VENV)/pytest tests/unit -q

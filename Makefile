@@ -15,14 +15,16 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: install serve migrate test check lint typecheck imports servers \
-        test-unit test-integration test-e2e test-contract openapi format clean bench
+        test-unit test-integration test-e2e test-contract test-process openapi format clean bench
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
 	.tools/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
+# Compiled once here: with PYTHONDONTWRITEBYTECODE set, every process (each test run, each
+# `keel` the tests start) would compile the libraries it imports again.
 install: $(UV)
-	$(UV) sync --frozen --quiet
+	$(UV) sync --frozen --quiet --compile-bytecode
 
 serve: install
 	$(VENV)/keel migrate
@@ -50,20 +52,31 @@ imports: install
 
 check: lint typecheck imports
 
+# pytest runs on two processes (pytest-xdist), each with servers of its own. The tests
+# marked `serial` time themselves or stop servers: they run after the rest, alone.
+PYTEST_WORKERS ?= 2
+SERIAL_AFTER = $(VENV)/pytest -q -n $(PYTEST_WORKERS) -m "not serial" $(1) && \
+	$(VENV)/pytest -q -m serial $(2)
+
 test-unit: install
 	$(VENV)/pytest tests/unit -q
 
 test-integration: install servers
-	$(VENV)/pytest tests/integration -q
+	$(call SERIAL_AFTER,tests/integration,tests/integration)
 
 test-e2e: install servers
-	$(VENV)/pytest tests/e2e -q
+	$(call SERIAL_AFTER,tests/e2e,tests/e2e)
 
 test-contract: install servers
 	$(VENV)/pytest tests/contract -q
 
+test-process: install
+	$(VENV)/pytest tests/process -q
+
+# Coverage adds up both runs; the second reports it and fails below the floor in
+# pyproject.toml ([tool.coverage.report] fail_under).
 test: install servers check
-	$(VENV)/pytest -q
+	$(call SERIAL_AFTER,--cov --cov-report= --cov-fail-under=0,--cov --cov-append)
 
 # Keel against a minimal baseline under wrk, on this machine (bench/README.md; BENCH_QUICK=1
 # for a smoke run). Installs wrk and PostgreSQL when missing; starts and stops all it needs.

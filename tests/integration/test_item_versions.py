@@ -12,10 +12,9 @@ import pytest
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.ports import UnitOfWork
-from domain.email import Email
 from domain.item import Item
-from domain.user import User
 from tests.integration.conftest import migrated
+from tests.support.builders import a_user, an_item
 
 UowFactory = Callable[[], UnitOfWork]
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -32,8 +31,8 @@ async def postgres_uow(postgres_url: str) -> AsyncIterator[UowFactory]:
 
 
 async def stored_item(uow_factory: UowFactory) -> Item:
-    owner = User.register(email=Email("o@example.com"), hashed_password="h", full_name=None, now=T0)
-    item = Item.create(owner_id=owner.id, title="start", description="first", now=T0)
+    owner = a_user("o@example.com", now=T0)
+    item = an_item(owner, title="start", description="first", now=T0)
     async with uow_factory() as uow:
         await uow.users.add(owner)
         await uow.items.add(item)

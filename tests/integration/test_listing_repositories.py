@@ -6,6 +6,7 @@ import dataclasses
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from application.ports import ItemFilter, ItemReader, UnitOfWork, UserFilter, UserReader
 from domain.email import Email
@@ -13,19 +14,13 @@ from domain.item import Item
 from domain.pagination import PageRequest
 from domain.role import Role
 from domain.user import User
+from tests.support.builders import a_user, an_item
 
 UowFactory = Callable[[], UnitOfWork]
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
-def make_user(email: str, *, at: datetime = T0, admin: bool = False) -> User:
-    return User.register(
-        email=Email(email), hashed_password="h", full_name=None, now=at, admin=admin
-    )
-
-
-def make_item(owner: User, title: str, at: datetime) -> Item:
-    return Item.create(owner_id=owner.id, title=title, description=None, now=at)
+make_user = partial(a_user, now=T0)
 
 
 async def save(uow_factory: UowFactory, *things: User | Item) -> None:
@@ -40,7 +35,7 @@ async def save(uow_factory: UowFactory, *things: User | Item) -> None:
 
 async def test_item_round_trip_update_and_delete(uow_factory: UowFactory) -> None:
     owner = make_user("o@example.com")
-    item = Item.create(owner_id=owner.id, title="Title", description="line\nline", now=T0)
+    item = an_item(owner, title="Title", description="line\nline", now=T0)
     await save(uow_factory, owner, item)
     async with uow_factory() as uow:
         assert await uow.items.get(item.id) == item
@@ -60,7 +55,7 @@ async def test_item_round_trip_update_and_delete(uow_factory: UowFactory) -> Non
 
 async def test_deleting_an_owner_with_their_items_leaves_others(uow_factory: UowFactory) -> None:
     alice, bob = make_user("a@example.com"), make_user("b@example.com")
-    mine, theirs = make_item(alice, "a", T0), make_item(bob, "b", T0)
+    mine, theirs = an_item(alice, title="a", now=T0), an_item(bob, title="b", now=T0)
     await save(uow_factory, alice, bob, mine, theirs)
     async with uow_factory() as uow:
         await uow.items.delete_owned_by(alice.id)
@@ -74,7 +69,7 @@ async def test_deleting_an_owner_with_their_items_leaves_others(uow_factory: Uow
 
 async def test_a_rolled_back_delete_keeps_everything(uow_factory: UowFactory) -> None:
     alice = make_user("a@example.com")
-    item = make_item(alice, "a", T0)
+    item = an_item(alice, title="a", now=T0)
     await save(uow_factory, alice, item)
     async with uow_factory() as uow:
         await uow.items.delete_owned_by(alice.id)
@@ -89,7 +84,9 @@ async def test_items_page_newest_first_with_ties_broken_by_id(
 ) -> None:
     owner = make_user("o@example.com")
     # Three share one timestamp: the id decides, the same way on every backend.
-    items = [make_item(owner, f"item {n}", T0 + timedelta(seconds=n // 3)) for n in range(7)]
+    items = [
+        an_item(owner, title=f"item {n}", now=T0 + timedelta(seconds=n // 3)) for n in range(7)
+    ]
     await save(uow_factory, owner, *items)
     expected = sorted(items, key=lambda i: (i.created_at, i.id), reverse=True)
     seen: list[Item] = []
@@ -109,10 +106,10 @@ async def test_items_filter_by_owner_and_title(
 ) -> None:
     alice, bob = make_user("a@example.com"), make_user("b@example.com")
     things = [
-        make_item(alice, "Buy MILK", T0),
-        make_item(alice, "bread", T0 + timedelta(seconds=1)),
-        make_item(alice, "100% juice_box", T0 + timedelta(seconds=2)),
-        make_item(bob, "milk for bob", T0 + timedelta(seconds=3)),
+        an_item(alice, title="Buy MILK", now=T0),
+        an_item(alice, title="bread", now=T0 + timedelta(seconds=1)),
+        an_item(alice, title="100% juice_box", now=T0 + timedelta(seconds=2)),
+        an_item(bob, title="milk for bob", now=T0 + timedelta(seconds=3)),
     ]
     await save(uow_factory, alice, bob, *things)
 
@@ -128,10 +125,10 @@ async def test_items_filter_by_owner_and_title(
 
 
 async def test_users_page_and_filters(uow_factory: UowFactory, user_reader: UserReader) -> None:
-    root = make_user("root@example.com", at=T0, admin=True)
-    alice = make_user("alice@example.com", at=T0 + timedelta(seconds=1))
+    root = make_user("root@example.com", now=T0, admin=True)
+    alice = make_user("alice@example.com", now=T0 + timedelta(seconds=1))
     gone = dataclasses.replace(
-        make_user("gone@example.com", at=T0 + timedelta(seconds=2)), is_active=False
+        make_user("gone@example.com", now=T0 + timedelta(seconds=2)), is_active=False
     )
     await save(uow_factory, root, alice, gone)
 

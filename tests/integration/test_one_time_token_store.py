@@ -12,11 +12,11 @@ import pytest
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.ports import UnitOfWork
-from domain.email import Email
 from domain.one_time_token import OneTimeToken, TokenPurpose
 from domain.session import token_digest
 from domain.user import User
 from tests.integration.conftest import migrated
+from tests.support.builders import a_token, a_user
 
 UowFactory = Callable[[], UnitOfWork]
 NOW = datetime(2026, 4, 1, 8, 0, 0, 250_000, tzinfo=UTC)
@@ -27,21 +27,9 @@ async def user_with_tokens(
     uow_factory: UowFactory, *issued: tuple[TokenPurpose, timedelta]
 ) -> tuple[User, list[OneTimeToken]]:
     """A user, and a token for each (purpose, how long before NOW it was issued)."""
-    user = User.register(
-        email=Email(f"{uuid.uuid4().hex[:8]}@example.com"),
-        hashed_password="h",
-        full_name=None,
-        now=NOW,
-    )
+    user = a_user(f"{uuid.uuid4().hex[:8]}@example.com", now=NOW)
     tokens = [
-        OneTimeToken.issue(
-            user_id=user.id,
-            purpose=purpose,
-            token=f"token-{uuid.uuid4()}",
-            email=str(user.email),
-            now=NOW - ago,
-            lifetime=timedelta(minutes=30),
-        )
+        a_token(user, purpose=purpose, now=NOW - ago, lifetime=timedelta(minutes=30))
         for purpose, ago in issued
     ]
     async with uow_factory() as uow:

@@ -23,6 +23,7 @@ from application.errors import StorageUnavailable
 from domain.email import Email
 from domain.user import User
 from tests.integration.conftest import migrated
+from tests.support.builders import a_user
 
 pytestmark = pytest.mark.postgres
 
@@ -38,9 +39,7 @@ async def database(postgres_url: str) -> str:
 @pytest.fixture
 async def user(database: str) -> User:
     engine = create_engine(database)
-    user = User.register(
-        email=Email("ada@example.com"), hashed_password="$argon2id$hash", full_name="Ada", now=NOW
-    )
+    user = a_user(hashed_password="$argon2id$hash", full_name="Ada", now=NOW)
     try:
         async with SqlAlchemyUnitOfWork(engine) as uow:
             await uow.users.add(user)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import UTC, datetime
+from functools import partial
 
 import pytest
 
@@ -13,16 +14,14 @@ from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.outbox import decode
 from application.ports import EventRecorder, UnitOfWorkFactory
-from domain.email import Email
 from domain.events import PasswordResetRequested, UserRegistered, VerificationRequested
-from domain.user import User
 from tests.integration.conftest import migrated
+from tests.support.builders import a_user
 
 NOW = datetime(2026, 4, 1, 8, 0, tzinfo=UTC)
 
 
-def make_user(email: str = "ada@example.com") -> User:
-    return User.register(email=Email(email), hashed_password="h", full_name=None, now=NOW)
+make_user = partial(a_user, now=NOW)
 
 
 async def test_events_are_stored_by_the_commit_and_only_by_it(

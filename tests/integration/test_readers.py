@@ -22,28 +22,19 @@ from adapters.sqlalchemy.readers import SqlAlchemyItemReader, SqlAlchemyUserRead
 from adapters.sqlalchemy.reads import AsyncpgReads, SqlAlchemyReads, reads_for
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.ports import ItemFilter, UnitOfWorkFactory, UserFilter, UserReader
-from domain.email import Email
 from domain.item import Item
 from domain.pagination import PageRequest
 from domain.role import Role
 from domain.user import User
 from tests.integration.conftest import migrated
+from tests.support.builders import a_user, an_item
 
 
 def _user() -> User:
-    now = datetime.now(UTC)
-    return User(
-        id=uuid.uuid4(),
-        email=Email(f"reader-{uuid.uuid4().hex[:8]}@example.com"),
+    return a_user(
+        f"reader-{uuid.uuid4().hex[:8]}@example.com",
         hashed_password="not-a-hash",
-        full_name=None,
-        roles=frozenset({Role.USER}),
-        is_active=True,
-        is_superuser=False,
-        is_verified=False,
-        created_at=now,
-        updated_at=now,
-        sessions_valid_after=now,
+        now=datetime.now(UTC),
     )
 
 
@@ -145,7 +136,7 @@ async def test_on_postgresql_reads_skip_sqlalchemy_and_give_the_same_entities(
     user = _user()
     now = datetime.now(UTC)
     items = [
-        Item(uuid.uuid4(), user.id, f"Title {n} 100%_", None if n else "text", now, now)
+        an_item(user, title=f"Title {n} 100%_", description=None if n else "text", now=now)
         for n in range(3)
     ]
     async with SqlAlchemyUnitOfWork(pg_engine) as uow:

@@ -13,10 +13,10 @@ import pytest
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.ports import UnitOfWork, UserReader
-from domain.email import Email
 from domain.session import RefreshSession, token_digest
 from domain.user import User
 from tests.integration.conftest import migrated
+from tests.support.builders import a_session, a_user
 
 UowFactory = Callable[[], UnitOfWork]
 NOW = datetime(2026, 4, 1, 8, 0, 0, 250_000, tzinfo=UTC)
@@ -25,22 +25,10 @@ NOW = datetime(2026, 4, 1, 8, 0, 0, 250_000, tzinfo=UTC)
 async def user_with_sessions(
     uow_factory: UowFactory, count: int, family: uuid.UUID | None = None
 ) -> tuple[User, list[RefreshSession]]:
-    user = User.register(
-        email=Email(f"{uuid.uuid4().hex[:8]}@example.com"),
-        hashed_password="h",
-        full_name=None,
-        now=NOW,
-    )
+    user = a_user(f"{uuid.uuid4().hex[:8]}@example.com", now=NOW)
     family = family or uuid.uuid4()
     sessions = [
-        RefreshSession.start(
-            user_id=user.id,
-            token=f"token-{uuid.uuid4()}",
-            now=NOW,
-            expires_at=NOW + timedelta(days=7),
-            family_id=family,
-        )
-        for _ in range(count)
+        a_session(user, now=NOW, lifetime=timedelta(days=7), family_id=family) for _ in range(count)
     ]
     async with uow_factory() as uow:
         await uow.users.add(user)
@@ -127,9 +115,7 @@ async def test_a_session_starts_only_while_the_user_is_as_read(uow_factory: UowF
     later = NOW + timedelta(minutes=1)
 
     def new_session() -> RefreshSession:
-        return RefreshSession.start(
-            user_id=user.id, token=f"t-{uuid.uuid4()}", now=later, expires_at=later + timedelta(1)
-        )
+        return a_session(user, now=later, lifetime=timedelta(1))
 
     async with uow_factory() as uow:
         # Read before the user's sessions were ended: refused.
@@ -174,12 +160,8 @@ async def test_a_family_ended_while_a_rotation_is_in_flight_ends_its_new_token(
         factory = lambda: SqlAlchemyUnitOfWork(engine)  # noqa: E731
         for _ in range(5):
             user, [spent] = await user_with_sessions(factory, 1)
-            following = RefreshSession.start(
-                user_id=user.id,
-                token=f"t-{uuid.uuid4()}",
-                now=NOW,
-                expires_at=NOW + timedelta(days=1),
-                family_id=spent.family_id,
+            following = a_session(
+                user, now=NOW, lifetime=timedelta(days=1), family_id=spent.family_id
             )
             async with factory() as rotation:
                 assert await rotation.sessions.spend(spent.id, NOW)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 
@@ -13,15 +14,13 @@ from domain.email import Email
 from domain.errors import EmailAlreadyRegistered
 from domain.role import Role
 from domain.user import User
+from tests.support.builders import a_user
 
 UowFactory = Callable[[], UnitOfWork]
 NOW = datetime(2026, 5, 17, 12, 30, 45, 123456, tzinfo=UTC)
 
 
-def make_user(email: str = "ada@example.com", *, admin: bool = False) -> User:
-    return User.register(
-        email=Email(email), hashed_password="$argon2id$hash", full_name="Ada", now=NOW, admin=admin
-    )
+make_user = partial(a_user, hashed_password="$argon2id$hash", full_name="Ada", now=NOW)
 
 
 async def add(uow_factory: UowFactory, *users: User) -> None:

@@ -26,14 +26,21 @@ def clock() -> FixedClock:
     return FixedClock()
 
 
-@pytest.fixture
-def settings() -> Settings:
+@pytest.fixture(scope="session")
+def unit_settings() -> Settings:
     return Settings(
         _env_file=None,
         environment="test",
         database_url="sqlite+aiosqlite:///:memory:",
         jwt_secret="unit-test-secret-" + "x" * 32,
     )
+
+
+@pytest.fixture
+def settings(unit_settings: Settings) -> Settings:
+    """A copy each test may change: validating the settings again costs more than the
+    test that uses them."""
+    return unit_settings.model_copy(deep=True)
 
 
 @pytest.fixture

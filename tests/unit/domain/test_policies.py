@@ -9,31 +9,20 @@ from datetime import UTC, datetime
 import pytest
 
 from domain import policies
-from domain.email import Email
 from domain.errors import LastAdministrator, PermissionDenied, UserNotFound, ValidationFailed
 from domain.item import Item, ItemNotFound
 from domain.pagination import MAX_PAGE, Page, PageRequest
 from domain.user import User
+from tests.support.builders import a_user, an_item
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def user(email: str, *, admin: bool = False, active: bool = True) -> User:
-    made = User.register(
-        email=Email(email), hashed_password="h", full_name=None, now=NOW, admin=admin
-    )
-    return dataclasses.replace(made, is_active=active)
-
-
 ALICE, BOB, ADMIN = (
-    user("alice@example.com"),
-    user("bob@example.com"),
-    user("root@x.io", admin=True),
+    a_user("alice@example.com", now=NOW),
+    a_user("bob@example.com", now=NOW),
+    a_user("root@x.io", now=NOW, admin=True),
 )
-
-
-def item_of(owner: User) -> Item:
-    return Item.create(owner_id=owner.id, title="t", description=None, now=NOW)
 
 
 def test_users_see_themselves_and_admins_see_everyone() -> None:
@@ -79,12 +68,12 @@ def test_the_last_active_admin_stays(after: User | None) -> None:
 
 def test_removing_a_non_admin_needs_no_admin_count() -> None:
     policies.ensure_an_admin_remains(ALICE, None, active_admins=0)
-    inactive_admin = user("old@example.com", admin=True, active=False)
+    inactive_admin = a_user("old@example.com", now=NOW, admin=True, is_active=False)
     policies.ensure_an_admin_remains(inactive_admin, None, active_admins=0)
 
 
 def test_items_belong_to_their_owner_and_admins() -> None:
-    item = item_of(ALICE)
+    item = an_item(ALICE, now=NOW)
     policies.ensure_can_see_item(ALICE, item)
     policies.ensure_can_change_item(ADMIN, item)
     with pytest.raises(ItemNotFound):

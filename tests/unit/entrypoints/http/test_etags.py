@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.item import Item
 from entrypoints.http.etags import (
     ANY,
     EntityTag,
@@ -18,16 +14,12 @@ from entrypoints.http.etags import (
     parse_condition,
     versions_matching,
 )
-
-
-def item_at(version: int) -> Item:
-    now = datetime(2026, 1, 1, tzinfo=UTC)
-    return Item(uuid.uuid4(), uuid.uuid4(), "t", None, now, now, version=version)
+from tests.support.builders import an_item
 
 
 def test_the_etag_is_a_strong_tag_made_from_the_version() -> None:
-    assert etag_of(item_at(3)) == '"v3"'
-    assert parse_condition(etag_of(item_at(3))) == (EntityTag('"v3"'),)
+    assert etag_of(an_item(version=3)) == '"v3"'
+    assert parse_condition(etag_of(an_item(version=3))) == (EntityTag('"v3"'),)
 
 
 @pytest.mark.parametrize(
@@ -87,7 +79,7 @@ def test_if_match_accepts_the_versions_of_its_strong_tags_only(
     ],
 )
 def test_if_none_match_compares_weakly(header: str, fails: bool) -> None:
-    assert none_match_fails(parse_condition(header), item_at(3)) is fails
+    assert none_match_fails(parse_condition(header), an_item(version=3)) is fails
 
 
 @given(st.text(alphabet=st.characters(max_codepoint=0xFF)))
@@ -95,4 +87,4 @@ def test_any_header_value_parses_to_a_condition_or_none(header: str) -> None:
     condition = parse_condition(header)
     versions = versions_matching(condition)
     assert versions is None or all(isinstance(v, int) for v in versions)
-    none_match_fails(condition, item_at(1))
+    none_match_fails(condition, an_item(version=1))

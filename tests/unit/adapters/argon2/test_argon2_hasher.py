@@ -1,11 +1,8 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from dependency_injector import providers
@@ -83,53 +80,12 @@ def test_close_is_idempotent(hasher: Argon2PasswordHasher) -> None:
     hasher.close()
 
 
-MEMORY_SCRIPT = """
-import asyncio
-from adapters.argon2.hasher import Argon2PasswordHasher, prepare_process_for_hashing
-
-def rss_mib():
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-
-async def main():
-    prepare_process_for_hashing()
-    hasher = Argon2PasswordHasher(time_cost=2, memory_cost_kib=19456, parallelism=1, max_threads=2)
-    hashed = await hasher.hash("correct horse battery")
-    before = rss_mib()
-    checks = [hasher.verify(hashed, "correct horse battery") for _ in range(8)]
-    results = await asyncio.gather(*checks)
-    assert all(results)
-    print(rss_mib() - before)
-    hasher.close()
-
-asyncio.run(main())
-"""
-
-
-@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux's /proc")
-def test_hashing_gives_its_memory_back() -> None:
-    # Real parameters: every hash takes 19 MiB. Without giving it back, each hashing thread
-    # would keep one such block for good. In a fresh interpreter, as in a worker, whose
-    # start-up step runs before any other thread starts.
-    result = subprocess.run(
-        [sys.executable, "-c", MEMORY_SCRIPT],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=Path(__file__).resolve().parents[2],
-    )
-    assert result.returncode == 0, result.stderr
-    grown = float(result.stdout)
-    assert grown < 10, f"{grown:.1f} MiB kept after hashing"
-
-
 async def test_the_application_prepares_its_process_for_hashing_once_as_it_starts(
     settings: Settings, container: Container
 ) -> None:
-    # The tuning is process-wide and shows only in a fresh process's memory (above): here,
-    # that the application takes the start-up step, once, before it serves.
+    # The tuning is process-wide and shows only in a fresh process's memory (see
+    # tests/process/test_hasher_memory.py): here, that the application takes the start-up
+    # step, once, before it serves.
     steps: list[str] = []
     container.prepare_hashing.override(providers.Callable(lambda: steps.append("prepared")))
     app = create_app(settings.model_copy(update={"jobs_in_process": False}), container)

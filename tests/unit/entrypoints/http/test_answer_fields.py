@@ -22,8 +22,10 @@ from domain.pagination import Page
 from domain.role import Role
 from domain.user import User
 from entrypoints.http.bodies import json_body
-from entrypoints.http.schemas import ItemOut, ItemPage, UserOut, UserPage
+from entrypoints.http.schemas.items import ItemOut, ItemPage
 from entrypoints.http.schemas.serialisers import derive
+from entrypoints.http.schemas.users import UserOut, UserPage
+from tests.support.builders import an_item
 
 texts = st.text(st.characters(codec="utf-8"), max_size=40)
 times = st.datetimes(
@@ -89,7 +91,7 @@ def test_a_user_pages_fields_serialise_as_its_model(found: list[User]) -> None:
 
 def test_times_keep_their_microseconds_and_zone() -> None:
     moment = datetime(2026, 11, 23, 14, 50, 47, 559491, tzinfo=UTC)
-    item = Item(uuid.uuid4(), uuid.uuid4(), "t", None, moment, moment + timedelta(seconds=1))
+    item = an_item(now=moment, updated_at=moment + timedelta(seconds=1))
     body = pydantic_core.to_json(ItemOut.of(item)).decode()
     assert '"created_at":"2026-11-23T14:50:47.559491Z"' in body
     assert '"updated_at":"2026-11-23T14:50:48.559491Z"' in body

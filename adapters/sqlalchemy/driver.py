@@ -8,7 +8,8 @@ reset on return hold for it too), with no transaction begun.
 This is the one module that relies on SQLAlchemy beyond its documented use: the compiled
 statement's order of positional parameters (``SQLCompiler.positiontup``) and the helper
 that runs the pool's synchronous code from asyncio (``greenlet_spawn``).
-``tests/unit/test_driver_statements.py`` fails when an upgrade changes either."""
+``tests/unit/adapters/sqlalchemy/test_driver_statements.py`` fails when an upgrade changes
+either."""
 
 from __future__ import annotations
 

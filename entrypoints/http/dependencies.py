@@ -8,7 +8,8 @@ per request."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
 
 import structlog
 from fastapi import Depends, Request
@@ -39,6 +40,7 @@ from entrypoints.container import Container
 from entrypoints.metrics import Metrics
 
 MAX_TOKEN_LENGTH = 8192
+T = TypeVar("T")
 
 
 def client_address(request: Request) -> str | None:
@@ -56,13 +58,6 @@ async def get_container(request: Request) -> Container:
 
 
 ContainerDep = Annotated[Container, Depends(get_container)]
-
-
-async def _metrics(request: Request) -> Metrics:
-    return container_of(request).metrics()
-
-
-MetricsDep = Annotated[Metrics, Depends(_metrics)]
 
 
 class _CurrentUser(OAuth2PasswordBearer):
@@ -89,103 +84,45 @@ current_user = _CurrentUser(
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
+def _use_case(pick: Callable[[Container], T]) -> Callable[[Request], Awaitable[T]]:
+    """The dependency giving a route the use case ``pick`` takes from the app's container."""
+
+    async def dependency(request: Request) -> T:
+        return pick(container_of(request))
+
+    return dependency
+
+
+MetricsDep = Annotated[Metrics, Depends(_use_case(lambda c: c.metrics()))]
+
 # Accounts
-async def _register_user(request: Request) -> RegisterUser:
-    return container_of(request).register_user()
-
-
-async def _get_user(request: Request) -> GetUser:
-    return container_of(request).get_user()
-
-
-async def _list_users(request: Request) -> ListUsers:
-    return container_of(request).list_users()
-
-
-async def _update_user(request: Request) -> UpdateUser:
-    return container_of(request).update_user()
-
-
-async def _delete_user(request: Request) -> DeleteUser:
-    return container_of(request).delete_user()
-
-
-RegisterUserCase = Annotated[RegisterUser, Depends(_register_user)]
-GetUserCase = Annotated[GetUser, Depends(_get_user)]
-ListUsersCase = Annotated[ListUsers, Depends(_list_users)]
-UpdateUserCase = Annotated[UpdateUser, Depends(_update_user)]
-DeleteUserCase = Annotated[DeleteUser, Depends(_delete_user)]
-
+RegisterUserCase = Annotated[RegisterUser, Depends(_use_case(lambda c: c.register_user()))]
+GetUserCase = Annotated[GetUser, Depends(_use_case(lambda c: c.get_user()))]
+ListUsersCase = Annotated[ListUsers, Depends(_use_case(lambda c: c.list_users()))]
+UpdateUserCase = Annotated[UpdateUser, Depends(_use_case(lambda c: c.update_user()))]
+DeleteUserCase = Annotated[DeleteUser, Depends(_use_case(lambda c: c.delete_user()))]
 
 # Sessions
-async def _login(request: Request) -> Login:
-    return container_of(request).login()
-
-
-async def _refresh_tokens(request: Request) -> RefreshTokens:
-    return container_of(request).refresh_tokens()
-
-
-async def _logout(request: Request) -> Logout:
-    return container_of(request).logout()
-
-
-async def _logout_all(request: Request) -> LogoutAll:
-    return container_of(request).logout_all()
-
-
-LoginCase = Annotated[Login, Depends(_login)]
-RefreshTokensCase = Annotated[RefreshTokens, Depends(_refresh_tokens)]
-LogoutCase = Annotated[Logout, Depends(_logout)]
-LogoutAllCase = Annotated[LogoutAll, Depends(_logout_all)]
-
+LoginCase = Annotated[Login, Depends(_use_case(lambda c: c.login()))]
+RefreshTokensCase = Annotated[RefreshTokens, Depends(_use_case(lambda c: c.refresh_tokens()))]
+LogoutCase = Annotated[Logout, Depends(_use_case(lambda c: c.logout()))]
+LogoutAllCase = Annotated[LogoutAll, Depends(_use_case(lambda c: c.logout_all()))]
 
 # Items
-async def _create_item(request: Request) -> CreateItem:
-    return container_of(request).create_item()
-
-
-async def _get_item(request: Request) -> GetItem:
-    return container_of(request).get_item()
-
-
-async def _list_items(request: Request) -> ListItems:
-    return container_of(request).list_items()
-
-
-async def _update_item(request: Request) -> UpdateItem:
-    return container_of(request).update_item()
-
-
-async def _delete_item(request: Request) -> DeleteItem:
-    return container_of(request).delete_item()
-
-
-CreateItemCase = Annotated[CreateItem, Depends(_create_item)]
-GetItemCase = Annotated[GetItem, Depends(_get_item)]
-ListItemsCase = Annotated[ListItems, Depends(_list_items)]
-UpdateItemCase = Annotated[UpdateItem, Depends(_update_item)]
-DeleteItemCase = Annotated[DeleteItem, Depends(_delete_item)]
-
+CreateItemCase = Annotated[CreateItem, Depends(_use_case(lambda c: c.create_item()))]
+GetItemCase = Annotated[GetItem, Depends(_use_case(lambda c: c.get_item()))]
+ListItemsCase = Annotated[ListItems, Depends(_use_case(lambda c: c.list_items()))]
+UpdateItemCase = Annotated[UpdateItem, Depends(_use_case(lambda c: c.update_item()))]
+DeleteItemCase = Annotated[DeleteItem, Depends(_use_case(lambda c: c.delete_item()))]
 
 # Mail: password reset and address verification
-async def _request_password_reset(request: Request) -> RequestPasswordReset:
-    return container_of(request).request_password_reset()
-
-
-async def _confirm_password_reset(request: Request) -> ConfirmPasswordReset:
-    return container_of(request).confirm_password_reset()
-
-
-async def _verify_email(request: Request) -> VerifyEmail:
-    return container_of(request).verify_email()
-
-
-async def _resend_verification(request: Request) -> ResendVerification:
-    return container_of(request).resend_verification()
-
-
-RequestPasswordResetCase = Annotated[RequestPasswordReset, Depends(_request_password_reset)]
-ConfirmPasswordResetCase = Annotated[ConfirmPasswordReset, Depends(_confirm_password_reset)]
-VerifyEmailCase = Annotated[VerifyEmail, Depends(_verify_email)]
-ResendVerificationCase = Annotated[ResendVerification, Depends(_resend_verification)]
+RequestPasswordResetCase = Annotated[
+    RequestPasswordReset, Depends(_use_case(lambda c: c.request_password_reset()))
+]
+ConfirmPasswordResetCase = Annotated[
+    ConfirmPasswordReset, Depends(_use_case(lambda c: c.confirm_password_reset()))
+]
+VerifyEmailCase = Annotated[VerifyEmail, Depends(_use_case(lambda c: c.verify_email()))]
+ResendVerificationCase = Annotated[
+    ResendVerification, Depends(_use_case(lambda c: c.resend_verification()))
+]

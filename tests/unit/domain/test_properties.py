@@ -32,7 +32,8 @@ from domain.password import MAX_LENGTH, MIN_LENGTH, check_password_policy
 from domain.session import token_digest
 from domain.text import check_text, is_storable
 from domain.user import MAX_FULL_NAME_LENGTH, normalise_full_name
-from entrypoints.http.schemas import ItemCreate, ItemUpdate, UserCreate, UserUpdate
+from entrypoints.http.schemas.items import ItemCreate, ItemUpdate
+from entrypoints.http.schemas.users import UserCreate, UserUpdate
 
 PROPERTY = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FEW = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -15,10 +15,15 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from entrypoints.container import Container
-from entrypoints.http import envelope, error_table, schemas
+from entrypoints.http import envelope, error_table
 from entrypoints.http.app import create_app
 from entrypoints.http.dependencies import current_user
 from entrypoints.http.routers import auth, health, items, me, users
+from entrypoints.http.schemas import auth as auth_bodies
+from entrypoints.http.schemas import common as common_bodies
+from entrypoints.http.schemas import health as health_bodies
+from entrypoints.http.schemas import items as item_bodies
+from entrypoints.http.schemas import users as user_bodies
 from entrypoints.settings import Settings
 
 Document = dict[str, Any]
@@ -33,7 +38,7 @@ READABLE_ID = re.compile(r"^[a-z][a-zA-Z]+$")
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 MODELS: dict[str, type[BaseModel]] = {
     name: value
-    for module in (schemas, envelope)
+    for module in (auth_bodies, common_bodies, health_bodies, item_bodies, user_bodies, envelope)
     for name, value in vars(module).items()
     if isinstance(value, type) and issubclass(value, BaseModel)
 }

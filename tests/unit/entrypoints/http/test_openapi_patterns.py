@@ -17,7 +17,7 @@ from domain.item import normalise_description, normalise_title
 from domain.password import check_password_policy
 from domain.text import is_storable
 from domain.user import normalise_full_name
-from entrypoints.http import schemas
+from entrypoints.http.schemas import common
 
 # Any code point but a lone surrogate: JSON sent as UTF-8 cannot carry one, and where one
 # arrives escaped it is refused whatever the pattern says (``StorableText``).
@@ -44,7 +44,7 @@ def _matches(pattern: str, value: str) -> bool:
 
 
 def test_the_documented_whitespace_is_what_strip_removes() -> None:
-    documented = re.compile(f"[{schemas.WHITESPACE}]")
+    documented = re.compile(f"[{common.WHITESPACE}]")
     for code in range(sys.maxunicode + 1):
         char = chr(code)
         assert bool(documented.fullmatch(char)) == char.isspace(), hex(code)
@@ -53,11 +53,11 @@ def test_the_documented_whitespace_is_what_strip_removes() -> None:
 @pytest.mark.parametrize(
     ("pattern", "rule", "values"),
     [
-        (schemas.NOT_BLANK_ONE_LINE, normalise_title, texts),
-        (schemas.MULTI_LINE, normalise_description, texts),
-        (schemas.ONE_LINE, normalise_full_name, texts),
-        (schemas.NOT_BLANK_NO_NUL, check_password_policy, passwords),
-        (schemas.NO_NUL, lambda value: is_storable(value) or _refuse(), texts),
+        (common.NOT_BLANK_ONE_LINE, normalise_title, texts),
+        (common.MULTI_LINE, normalise_description, texts),
+        (common.ONE_LINE, normalise_full_name, texts),
+        (common.NOT_BLANK_NO_NUL, check_password_policy, passwords),
+        (common.NO_NUL, lambda value: is_storable(value) or _refuse(), texts),
     ],
     ids=["title", "description", "full_name", "password", "storable"],
 )
@@ -77,6 +77,6 @@ def _refuse() -> None:
 
 
 def test_the_password_pattern_refuses_whitespace_only_and_nul() -> None:
-    assert not _matches(schemas.NOT_BLANK_NO_NUL, " \t\u3000 \n ")
-    assert not _matches(schemas.NOT_BLANK_NO_NUL, "secret\x00password")
-    assert _matches(schemas.NOT_BLANK_NO_NUL, "  a  ")
+    assert not _matches(common.NOT_BLANK_NO_NUL, " \t\u3000 \n ")
+    assert not _matches(common.NOT_BLANK_NO_NUL, "secret\x00password")
+    assert _matches(common.NOT_BLANK_NO_NUL, "  a  ")

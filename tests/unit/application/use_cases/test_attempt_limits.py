@@ -18,10 +18,10 @@ from domain.one_time_token import TokenPurpose
 from domain.user import User
 from entrypoints.container import Container
 from entrypoints.settings import Settings
+from tests.support.accounts import PASSWORD
 from tests.support.clock import FixedClock
 from tests.support.jobs import run_due_jobs
 
-PASSWORD = "correct horse battery"
 TRIALS = 5
 
 

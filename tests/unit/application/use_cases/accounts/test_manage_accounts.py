@@ -9,11 +9,9 @@ import pytest
 
 from adapters.memory.store import InMemoryStore
 from application.changes import UserChanges
-from application.use_cases.accounts.create_superuser import CreateSuperuserCommand
 from application.use_cases.accounts.delete_user import DeleteUserCommand
 from application.use_cases.accounts.get_user import GetUserCommand
 from application.use_cases.accounts.list_users import ListUsersCommand
-from application.use_cases.accounts.register_user import RegisterUserCommand
 from application.use_cases.accounts.update_user import UpdateUserCommand
 from application.use_cases.items.create_item import CreateItemCommand
 from application.use_cases.sessions.get_current_user import GetCurrentUserCommand
@@ -30,20 +28,9 @@ from domain.errors import (
 )
 from domain.pagination import PageRequest
 from domain.role import Role
-from domain.user import User
 from entrypoints.container import Container
+from tests.support.accounts import PASSWORD, account
 from tests.support.clock import FixedClock
-
-PASSWORD = "correct horse battery"
-
-
-async def account(container: Container, email: str, *, admin: bool = False) -> User:
-    if admin:
-        command = CreateSuperuserCommand(email=email, password=PASSWORD)
-        return await container.create_superuser().execute(command)
-    return await container.register_user().execute(
-        RegisterUserCommand(email=email, password=PASSWORD)
-    )
 
 
 async def test_update_changes_only_the_fields_given(

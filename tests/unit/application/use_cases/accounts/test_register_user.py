@@ -16,17 +16,9 @@ from domain.errors import (
     WeakPassword,
 )
 from domain.role import Role
-from domain.user import User
 from entrypoints.container import Container
+from tests.support.accounts import PASSWORD, register
 from tests.support.clock import FixedClock
-
-PASSWORD = "correct horse battery"
-
-
-async def register(container: Container, email: str = "ada@example.com") -> User:
-    return await container.register_user().execute(
-        RegisterUserCommand(email=email, password=PASSWORD, full_name=" Ada ")
-    )
 
 
 async def test_register_stores_a_normalised_ordinary_account(

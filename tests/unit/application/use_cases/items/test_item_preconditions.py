@@ -15,8 +15,6 @@ from adapters.memory.store import InMemoryStore
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
 from application.changes import ItemChanges
 from application.retries import ATTEMPTS
-from application.use_cases.accounts.create_superuser import CreateSuperuserCommand
-from application.use_cases.accounts.register_user import RegisterUserCommand
 from application.use_cases.items.create_item import CreateItemCommand
 from application.use_cases.items.delete_item import DeleteItemCommand
 from application.use_cases.items.update_item import UpdateItemCommand
@@ -24,8 +22,8 @@ from domain.errors import ValidationFailed
 from domain.item import Item, ItemBusy, ItemChanged, ItemNotFound
 from domain.user import User
 from entrypoints.container import Container
+from tests.support.accounts import account
 
-PASSWORD = "correct horse battery"
 Race = Callable[[], Awaitable[None]]
 
 
@@ -78,15 +76,6 @@ def concurrent_change(store: InMemoryStore, item_id: uuid.UUID, **fields: Any) -
             await uow.commit()
 
     return change
-
-
-async def account(container: Container, email: str, *, admin: bool = False) -> User:
-    if admin:
-        command = CreateSuperuserCommand(email=email, password=PASSWORD)
-        return await container.create_superuser().execute(command)
-    return await container.register_user().execute(
-        RegisterUserCommand(email=email, password=PASSWORD)
-    )
 
 
 @pytest.fixture

@@ -9,8 +9,6 @@ import pytest
 
 from adapters.memory.store import InMemoryStore
 from application.changes import ItemChanges
-from application.use_cases.accounts.create_superuser import CreateSuperuserCommand
-from application.use_cases.accounts.register_user import RegisterUserCommand
 from application.use_cases.items.create_item import CreateItemCommand
 from application.use_cases.items.delete_item import DeleteItemCommand
 from application.use_cases.items.get_item import GetItemCommand
@@ -22,20 +20,9 @@ from domain.errors import (
 )
 from domain.item import ItemNotFound
 from domain.pagination import PageRequest
-from domain.user import User
 from entrypoints.container import Container
+from tests.support.accounts import account
 from tests.support.clock import FixedClock
-
-PASSWORD = "correct horse battery"
-
-
-async def account(container: Container, email: str, *, admin: bool = False) -> User:
-    if admin:
-        command = CreateSuperuserCommand(email=email, password=PASSWORD)
-        return await container.create_superuser().execute(command)
-    return await container.register_user().execute(
-        RegisterUserCommand(email=email, password=PASSWORD)
-    )
 
 
 async def test_items_belong_to_their_owner(container: Container, store: InMemoryStore) -> None:

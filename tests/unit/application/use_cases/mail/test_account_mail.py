@@ -35,10 +35,10 @@ from domain.errors import (
 from domain.one_time_token import OneTimeToken, TokenPurpose
 from domain.user import User
 from entrypoints.container import Container
+from tests.support.accounts import PASSWORD
 from tests.support.clock import FixedClock
 from tests.support.jobs import make_waiting_jobs_due, queued_jobs, run_due_jobs
 
-PASSWORD = "correct horse battery"
 NEW_PASSWORD = "a long and quiet river"
 
 

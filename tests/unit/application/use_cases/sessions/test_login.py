@@ -9,23 +9,14 @@ import pytest
 
 from adapters.argon2.hasher import Argon2PasswordHasher
 from adapters.memory.store import InMemoryStore
-from application.use_cases.accounts.register_user import RegisterUserCommand
 from application.use_cases.sessions.get_current_user import GetCurrentUserCommand
 from application.use_cases.sessions.login import LoginCommand
 from domain.errors import (
     AuthenticationFailed,
 )
-from domain.user import User
 from entrypoints.container import Container
+from tests.support.accounts import PASSWORD, register
 from tests.support.clock import FixedClock
-
-PASSWORD = "correct horse battery"
-
-
-async def register(container: Container, email: str = "ada@example.com") -> User:
-    return await container.register_user().execute(
-        RegisterUserCommand(email=email, password=PASSWORD, full_name=" Ada ")
-    )
 
 
 async def test_login_gives_tokens_for_the_account(container: Container) -> None:

@@ -22,10 +22,10 @@ from domain.errors import AuthenticationFailed, TooManyAttempts, WrongCurrentPas
 from domain.user import User
 from entrypoints.container import Container
 from entrypoints.settings import Settings
+from tests.support.accounts import PASSWORD
 from tests.support.clock import FixedClock
 from tests.support.hashing import CountingHasher, GatedHasher
 
-PASSWORD = "correct horse battery"
 NEW_PASSWORD = "a long and quiet river"
 TRIALS = 5
 

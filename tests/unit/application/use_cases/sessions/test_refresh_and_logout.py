@@ -19,9 +19,8 @@ from domain.errors import AuthenticationFailed
 from domain.session import token_digest
 from domain.user import User
 from entrypoints.container import Container
+from tests.support.accounts import PASSWORD
 from tests.support.clock import FixedClock
-
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from domain.errors import (
 )
 from domain.item import ItemChanged
 from entrypoints.http.envelope import ErrorCode, ErrorEnvelope, ValidationErrorEnvelope
+from entrypoints.http.forms import FormExpected
 
 Details = dict[str, Any]
 
@@ -92,6 +93,8 @@ ERRORS: dict[type[Exception], ErrorKind] = {
     ValidationFailed: ErrorKind(
         422, ErrorCode.VALIDATION_ERROR, INVALID_INPUT.message, details_of=_field_errors
     ),
+    # Its own message: "Invalid input" would hide what the client has to change.
+    FormExpected: ErrorKind(422, ErrorCode.VALIDATION_ERROR, details_of=_field_errors),
     NotFound: ErrorKind(404, ErrorCode.NOT_FOUND),
     Conflict: ErrorKind(409, ErrorCode.CONFLICT),
     PreconditionFailed: ErrorKind(412, ErrorCode.PRECONDITION_FAILED),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import jwt
 import pytest
@@ -137,6 +139,31 @@ async def test_login_without_its_form_fields_is_422(client: httpx.AsyncClient) -
     response = await client.post("/api/v1/auth/login", data={"username": "ada@example.com"})
     error = assert_envelope(response, 422, "VALIDATION_ERROR")
     assert [entry["field"] for entry in error["details"]["errors"]] == ["password"]
+
+
+FORM_EXPECTED = (
+    "This route takes form fields (application/x-www-form-urlencoded): username, password"
+)
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/json", "application/json; charset=utf-8", "text/plain"]
+)
+async def test_login_with_a_json_body_is_422_saying_it_takes_a_form(
+    client: httpx.AsyncClient, content_type: str
+) -> None:
+    await register(client)
+    response = await client.post(
+        "/api/v1/auth/login",
+        content=json.dumps({"username": "ada@example.com", "password": PASSWORD}),
+        headers={"content-type": content_type},
+    )
+    error = assert_envelope(response, 422, "VALIDATION_ERROR")
+    assert error["message"] == FORM_EXPECTED
+    assert error["details"]["errors"] == [
+        {"field": "body", "message": FORM_EXPECTED, "type": "form_expected"}
+    ]
+    assert (await login(client)).status_code == 200
 
 
 @pytest.mark.parametrize(

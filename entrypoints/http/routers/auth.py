@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request, Response, status
+from fastapi import APIRouter, Depends, Form, Request, Response, status
 
 from application.use_cases.mail.confirm_password_reset import ConfirmPasswordResetCommand
 from application.use_cases.mail.request_password_reset import RequestPasswordResetCommand
@@ -34,6 +34,7 @@ from entrypoints.http.dependencies import (
     client_address,
 )
 from entrypoints.http.envelope import FieldError
+from entrypoints.http.forms import form_fields
 from entrypoints.http.openapi import documented, links_from_token_pair
 from entrypoints.http.paths import API_PREFIX
 from entrypoints.http.schemas.auth import (
@@ -87,6 +88,7 @@ def _pair_out(pair: TokenPair) -> TokenPairOut:
             "content": {"application/x-www-form-urlencoded": {"example": LOGIN_FORM_EXAMPLE}}
         }
     },
+    dependencies=[Depends(form_fields(*LOGIN_FORM_EXAMPLE))],
 )
 async def login(
     request: Request,

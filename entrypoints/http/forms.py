@@ -30,11 +30,10 @@ class FormExpected(ValidationFailed):
 def form_fields(*fields: str) -> Callable[[Request], Awaitable[None]]:
     """A dependency refusing a body that is not a form; a request with no content type is
     left to the form's own validation (each missing field named)."""
-    refusal = FormExpected(fields)
 
     async def require_form(request: Request) -> None:
         media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if media_type and media_type not in FORM_MEDIA_TYPES:
-            raise refusal
+            raise FormExpected(fields)  # a new one each time: a raised error keeps its trace
 
     return require_form

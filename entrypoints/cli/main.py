@@ -128,11 +128,23 @@ def migrate(
         migrator = build_container(load_settings()).migrator()
         if status:
             current, head = migrator.current(), migrator.head()
-            state = "up to date" if current == head else "behind"
+            state, code = _migration_state(current, head, migrator.knows)
             typer.echo(f"current: {current or 'base'}\nhead: {head}\nstatus: {state}")
-            return
+            raise typer.Exit(code)
         migrator.migrate_to(to or "head")
         typer.echo(f"database at {migrator.current() or 'base'}")
+
+
+def _migration_state(
+    current: str | None, head: str | None, knows: Callable[[str], bool]
+) -> tuple[str, int]:
+    """The status line and exit code of ``keel migrate --status``: a deploy script can wait
+    for 0, migrate on 1 and stop on 2 (a database a newer release has migrated)."""
+    if current == head:
+        return "up to date", 0
+    if current is not None and not knows(current):
+        return "unknown revision", 2
+    return "behind", 1
 
 
 def send_test_email(

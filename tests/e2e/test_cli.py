@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import sqlite3
 import stat
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from pathlib import Path
 
 import httpx
@@ -102,6 +104,40 @@ def test_migrate_moves_up_and_down_between_revisions(tmp_path: Path, fresh_sqlit
     assert "database at base" in keel_ok(tmp_path, fresh_sqlite, "migrate", "--to", "base")
     status = migrate_status(tmp_path, fresh_sqlite)
     assert (status["current"], status["head"], status["status"]) == ("base", HEAD, "behind")
+
+
+def test_migrate_status_exits_0_at_head(tmp_path: Path, migrated_sqlite: str) -> None:
+    result = run_keel(
+        ["migrate", "--status"], env=keel_env(tmp_path, migrated_sqlite), cwd=tmp_path
+    )
+    assert result.returncode == 0, describe(result)
+    assert status_of(result) == {"current": HEAD, "head": HEAD, "status": "up to date"}
+
+
+@pytest.mark.parametrize("to", ["base", "0001"])
+def test_migrate_status_exits_1_when_behind(tmp_path: Path, fresh_sqlite: str, to: str) -> None:
+    keel_ok(tmp_path, fresh_sqlite, "migrate", "--to", to)
+    result = run_keel(["migrate", "--status"], env=keel_env(tmp_path, fresh_sqlite), cwd=tmp_path)
+    assert result.returncode == 1, describe(result)
+    assert status_of(result)["status"] == "behind"
+
+
+def test_migrate_status_exits_2_at_a_revision_this_code_does_not_know(
+    tmp_path: Path, migrated_sqlite: str
+) -> None:
+    """A database a newer release has migrated: neither "behind" nor safe to migrate."""
+    path = migrated_sqlite.removeprefix("sqlite+aiosqlite:///")
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute("UPDATE alembic_version SET version_num = 'f00dfeed1234'")
+    result = run_keel(
+        ["migrate", "--status"], env=keel_env(tmp_path, migrated_sqlite), cwd=tmp_path
+    )
+    assert result.returncode == 2, describe(result)
+    assert status_of(result) == {
+        "current": "f00dfeed1234",
+        "head": HEAD,
+        "status": "unknown revision",
+    }
 
 
 def test_migrate_to_an_unknown_revision_fails_and_changes_nothing(

@@ -20,6 +20,7 @@ from application.use_cases.accounts.create_superuser import (
     CreateSuperuserCommand,
 )
 from domain.email import Email
+from domain.errors import WeakPassword
 from entrypoints.cli.errors import fail, readable_errors, stdin_is_interactive
 from entrypoints.cli.jobs import jobs_cli, worker
 from entrypoints.cli.metrics import shared_metrics_directory
@@ -174,28 +175,47 @@ def create_superuser(
     """Create an administrator account."""
     with readable_errors():
         settings = load_settings()
-        password = _read_password(password_stdin)
-        command = CreateSuperuserCommand(email=email, password=password, full_name=full_name)
-        created = asyncio.run(_create_superuser(build_container(settings), command))
+        if not password_stdin and not stdin_is_interactive():
+            raise fail("standard input is not a terminal: use --password-stdin")
+        created = asyncio.run(
+            _create_superuser(build_container(settings), email, full_name, password_stdin)
+        )
         typer.echo(f"created administrator {created}")
 
 
-async def _create_superuser(container: Container, command: CreateSuperuserCommand) -> str:
+async def _create_superuser(
+    container: Container, email: str, full_name: str | None, password_stdin: bool
+) -> str:
     try:
         use_case: CreateSuperuser = container.create_superuser()
+        await use_case.check_email(email)
+        # The prompt blocks the loop on purpose: nothing else runs in this process, and a
+        # prompt in a thread would outlive a Ctrl-C.
+        password = (
+            _password_from_stdin() if password_stdin else _prompt_password(use_case.check_password)
+        )
+        command = CreateSuperuserCommand(email=email, password=password, full_name=full_name)
         user = await use_case.execute(command)
         return f"{user.email} ({user.id})"
     finally:
         await shutdown_container(container)
 
 
-def _read_password(from_stdin: bool) -> str:
-    if from_stdin:
-        line = sys.stdin.readline()
-        password = line.removesuffix("\n").removesuffix("\r")
-        if not password:
-            raise fail("no password on standard input")
+def _password_from_stdin() -> str:
+    line = sys.stdin.readline()
+    password = line.removesuffix("\n").removesuffix("\r")
+    if not password:
+        raise fail("no password on standard input")
+    return password
+
+
+def _prompt_password(check: Callable[[str], None]) -> str:
+    """Ask at the terminal until a password meets the policy."""
+    while True:
+        password = str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+        try:
+            check(password)
+        except WeakPassword as exc:
+            typer.echo(f"{exc.message}; try again.", err=True)
+            continue
         return password
-    if not stdin_is_interactive():
-        raise fail("standard input is not a terminal: use --password-stdin")
-    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))

@@ -12,6 +12,7 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from pathlib import Path
+from unittest.mock import ANY
 
 import httpx
 import pytest
@@ -308,6 +309,59 @@ def test_create_superuser_prompts_again_when_the_confirmation_differs(
     assert secret not in shown
     assert "something-else" not in shown
     assert ADMIN in shown
+
+
+def test_create_superuser_checks_the_email_before_reading_the_password(
+    tmp_path: Path, migrated_sqlite: str
+) -> None:
+    """With nothing on standard input, a taken or invalid email is what the operator hears
+    about, not the missing password."""
+    assert_ok(create_superuser(tmp_path, migrated_sqlite))
+    assert_error(create_superuser(tmp_path, migrated_sqlite, stdin=""), "already exists")
+    assert_error(create_superuser(tmp_path, migrated_sqlite, email="nope", stdin=""), "email")
+
+
+@pytest.mark.parametrize(("email", "fragment"), [(ADMIN, "already exists"), ("nope", "email")])
+def test_create_superuser_at_a_terminal_refuses_the_email_before_any_prompt(
+    tmp_path: Path, migrated_sqlite: str, email: str, fragment: str
+) -> None:
+    assert_ok(create_superuser(tmp_path, migrated_sqlite))
+    code, shown = run_keel_in_pty(
+        ["create-superuser", "--email", email],
+        env=keel_env(tmp_path, migrated_sqlite),
+        cwd=tmp_path,
+        replies=[],
+    )
+    assert code == 1, shown
+    assert fragment in shown
+    assert "Password" not in shown
+    assert "Traceback" not in shown
+
+
+async def test_create_superuser_at_a_terminal_asks_again_after_a_weak_password(
+    tmp_path: Path, migrated_sqlite: str
+) -> None:
+    secret = "s3cret-Horse-42"
+    code, shown = await asyncio.to_thread(
+        run_keel_in_pty,
+        ["create-superuser", "--email", ADMIN],
+        env=keel_env(tmp_path, migrated_sqlite),
+        cwd=tmp_path,
+        replies=[
+            (PASSWORD_PROMPT, "short7!\n"),
+            (REPEAT_PROMPT, "short7!\n"),
+            (PASSWORD_PROMPT, "password123\n"),
+            (REPEAT_PROMPT, "password123\n"),
+            (PASSWORD_PROMPT, secret + "\n"),
+            (REPEAT_PROMPT, secret + "\n"),
+        ],
+    )
+    assert code == 0, shown
+    assert "at least 8" in shown
+    assert "too common" in shown
+    assert "Traceback" not in shown
+    assert secret not in shown
+    assert await login_status(migrated_sqlite, tmp_path, ADMIN, secret) == (200, ANY)
 
 
 # -- keel openapi ------------------------------------------------------------------------

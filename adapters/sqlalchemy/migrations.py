@@ -38,6 +38,14 @@ class AlembicMigrator:
     def head(self) -> str | None:
         return self._script.get_current_head()
 
+    def knows(self, revision: str) -> bool:
+        """Whether ``revision`` is one of this code's migrations (a database migrated by a
+        newer release holds one it does not)."""
+        try:
+            return self._script.get_revision(revision) is not None
+        except CommandError:
+            return False
+
     def current(self) -> str | None:
         return self._with_connection(
             lambda connection: MigrationContext.configure(connection).get_current_revision()

@@ -7,12 +7,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import typer
-from pydantic import ValidationError
 
 from application.errors import MigrationError, StorageUnavailable
 from application.mail import MailDeliveryFailed
 from domain.errors import DomainError, ValidationFailed
-from entrypoints.settings import describe_settings_error
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -25,22 +23,36 @@ def readable_errors() -> Iterator[None]:
     """Every expected failure ends as one line on standard error and exit code 1."""
     try:
         yield
-    except ValidationError as exc:
-        raise fail(describe_settings_error(exc)) from None
-    except ValidationFailed as exc:
-        raise fail(f"{exc.field}: {exc.message}") from None
-    except DomainError as exc:
-        raise fail(exc.message) from None
-    except StorageUnavailable as exc:
-        raise fail(exc.message) from None
-    except MigrationError as exc:
-        raise fail(str(exc)) from None
-    except MailDeliveryFailed as exc:
-        raise fail(f"mail not delivered: {exc}") from None
-    except OSError as exc:
-        raise fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc)) from None
     except KeyboardInterrupt:
         raise fail("interrupted", 130) from None
+    except Exception as exc:
+        message = _describe(exc)
+        if message is None:
+            raise
+        raise fail(message) from None
+
+
+def _describe(exc: Exception) -> str | None:
+    """The line for an expected failure; None for anything else. Pydantic is imported here,
+    once settings have failed, so that a command that needs none pays nothing for it."""
+    if isinstance(exc, ValidationFailed):
+        return f"{exc.field}: {exc.message}"
+    if isinstance(exc, DomainError | StorageUnavailable):
+        return exc.message
+    if isinstance(exc, MigrationError):
+        return str(exc)
+    if isinstance(exc, MailDeliveryFailed):
+        return f"mail not delivered: {exc}"
+    if isinstance(exc, OSError):
+        return f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc)
+    if "pydantic" in sys.modules:
+        from pydantic import ValidationError
+
+        from entrypoints.settings import describe_settings_error
+
+        if isinstance(exc, ValidationError):
+            return describe_settings_error(exc)
+    return None
 
 
 def stdin_is_interactive() -> bool:

@@ -6,15 +6,16 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from application.ports import JobQueue, JobSummary
 from entrypoints.cli.errors import fail, readable_errors
-from entrypoints.container import Container, build_container, shutdown_container
-from entrypoints.logs import configure_logging
-from entrypoints.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from application.ports import JobQueue, JobSummary
+    from entrypoints.container import Container
+    from entrypoints.settings import Settings
 
 T = TypeVar("T")
 JOB_ID_MAX = 2**63 - 1  # the queue's ids are PostgreSQL bigints
@@ -31,6 +32,10 @@ def worker(
     """Run the background jobs (mail, clean-up) until SIGTERM or Ctrl-C: the jobs in hand
     are finished first (for up to 10 s; what is cut off is tried again). Any number of
     workers, on any number of machines, share one database; no job runs on two at once."""
+    from entrypoints.container import build_container
+    from entrypoints.logs import configure_logging
+    from entrypoints.settings import load_settings
+
     with readable_errors():
         settings = load_settings()
         configure_logging(settings.log_level, settings.effective_log_format)
@@ -41,6 +46,8 @@ def worker(
 
 
 async def _run_worker(container: Container, concurrency: int) -> None:
+    from entrypoints.container import shutdown_container
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -89,6 +96,9 @@ def purge_jobs(
 
 
 def _with_queue(work: Callable[[JobQueue], Awaitable[T]]) -> T:
+    from entrypoints.container import build_container
+    from entrypoints.settings import load_settings
+
     with readable_errors():
         settings = load_settings()
         _needs_postgres(settings)
@@ -97,6 +107,8 @@ def _with_queue(work: Callable[[JobQueue], Awaitable[T]]) -> T:
 
 
 async def _closing(container: Container, work: Awaitable[T]) -> T:
+    from entrypoints.container import shutdown_container
+
     try:
         return await work
     finally:

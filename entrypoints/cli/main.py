@@ -10,24 +10,21 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from application.mail import Mail, MailKind
-from application.use_cases.accounts.create_superuser import (
-    CreateSuperuser,
-    CreateSuperuserCommand,
-)
-from domain.email import Email
 from entrypoints.cli.errors import fail, readable_errors, stdin_is_interactive
 from entrypoints.cli.jobs import jobs_cli, worker
-from entrypoints.cli.metrics import shared_metrics_directory
-from entrypoints.container import Container, build_container, shutdown_container
-from entrypoints.logs import configure_logging
-from entrypoints.settings import Settings, load_settings
 
-OpenApiBuilder = Callable[[Settings], dict[str, Any]]
+# Each command imports what it needs when it runs: `keel --help` and `keel migrate` load
+# neither the web framework nor the container.
+if TYPE_CHECKING:
+    from application.use_cases.accounts.create_superuser import CreateSuperuser
+    from entrypoints.container import Container
+    from entrypoints.settings import Settings
+
+OpenApiBuilder = Callable[["Settings"], dict[str, Any]]
 
 
 def build_cli(*, asgi_factory_path: str, openapi_builder: OpenApiBuilder) -> typer.Typer:
@@ -50,7 +47,10 @@ def build_cli(*, asgi_factory_path: str, openapi_builder: OpenApiBuilder) -> typ
         """Serve the HTTP API with uvicorn (uvloop, httptools with bounded reads)."""
         import uvicorn
 
+        from entrypoints.cli.metrics import shared_metrics_directory
         from entrypoints.cli.server_options import server_options
+        from entrypoints.logs import configure_logging
+        from entrypoints.settings import load_settings
 
         with readable_errors():
             settings = load_settings()
@@ -88,6 +88,8 @@ def build_cli(*, asgi_factory_path: str, openapi_builder: OpenApiBuilder) -> typ
         ] = None,
     ) -> None:
         """Write the OpenAPI document as JSON."""
+        from entrypoints.settings import load_settings
+
         with readable_errors():
             text = json.dumps(openapi_builder(load_settings()), indent=2) + "\n"
             if output is None:
@@ -124,21 +126,42 @@ def migrate(
     status: Annotated[bool, typer.Option("--status", help="Print current and head")] = False,
 ) -> None:
     """Upgrade the database to the newest migration, or move it to a given revision."""
+    from entrypoints.container.migrations import migrator as make_migrator
+    from entrypoints.settings import load_settings
+
     with readable_errors():
-        migrator = build_container(load_settings()).migrator()
+        migrator = make_migrator(load_settings().database_url)
         if status:
             current, head = migrator.current(), migrator.head()
-            state = "up to date" if current == head else "behind"
+            state, code = _migration_state(current, head, migrator.knows)
             typer.echo(f"current: {current or 'base'}\nhead: {head}\nstatus: {state}")
-            return
+            raise typer.Exit(code)
         migrator.migrate_to(to or "head")
         typer.echo(f"database at {migrator.current() or 'base'}")
+
+
+def _migration_state(
+    current: str | None, head: str | None, knows: Callable[[str], bool]
+) -> tuple[str, int]:
+    """The status line and exit code of ``keel migrate --status``: a deploy script can wait
+    for 0, migrate on 1 and stop on 2 (a database a newer release has migrated)."""
+    if current == head:
+        return "up to date", 0
+    if current is not None and not knows(current):
+        return "unknown revision", 2
+    return "behind", 1
 
 
 def send_test_email(
     to: Annotated[str, typer.Option("--to", help="Where to send the test mail")],
 ) -> None:
     """Send a test mail with the mail settings (SMTP_*), to check that they work."""
+    from application.mail import Mail, MailKind
+    from domain.email import Email
+    from entrypoints.container import build_container
+    from entrypoints.logs import configure_logging
+    from entrypoints.settings import load_settings
+
     with readable_errors():
         settings = load_settings()
         configure_logging(settings.log_level, settings.effective_log_format)
@@ -160,30 +183,57 @@ def create_superuser(
     ] = False,
 ) -> None:
     """Create an administrator account."""
+    from entrypoints.container import build_container
+    from entrypoints.settings import load_settings
+
     with readable_errors():
         settings = load_settings()
-        password = _read_password(password_stdin)
-        command = CreateSuperuserCommand(email=email, password=password, full_name=full_name)
-        created = asyncio.run(_create_superuser(build_container(settings), command))
+        if not password_stdin and not stdin_is_interactive():
+            raise fail("standard input is not a terminal: use --password-stdin")
+        created = asyncio.run(
+            _create_superuser(build_container(settings), email, full_name, password_stdin)
+        )
         typer.echo(f"created administrator {created}")
 
 
-async def _create_superuser(container: Container, command: CreateSuperuserCommand) -> str:
+async def _create_superuser(
+    container: Container, email: str, full_name: str | None, password_stdin: bool
+) -> str:
+    from application.use_cases.accounts.create_superuser import CreateSuperuserCommand
+    from entrypoints.container import shutdown_container
+
     try:
         use_case: CreateSuperuser = container.create_superuser()
+        await use_case.check_email(email)
+        # The prompt blocks the loop on purpose: nothing else runs in this process, and a
+        # prompt in a thread would outlive a Ctrl-C.
+        password = (
+            _password_from_stdin() if password_stdin else _prompt_password(use_case.check_password)
+        )
+        command = CreateSuperuserCommand(email=email, password=password, full_name=full_name)
         user = await use_case.execute(command)
         return f"{user.email} ({user.id})"
     finally:
         await shutdown_container(container)
 
 
-def _read_password(from_stdin: bool) -> str:
-    if from_stdin:
-        line = sys.stdin.readline()
-        password = line.removesuffix("\n").removesuffix("\r")
-        if not password:
-            raise fail("no password on standard input")
+def _password_from_stdin() -> str:
+    line = sys.stdin.readline()
+    password = line.removesuffix("\n").removesuffix("\r")
+    if not password:
+        raise fail("no password on standard input")
+    return password
+
+
+def _prompt_password(check: Callable[[str], None]) -> str:
+    """Ask at the terminal until a password meets the policy."""
+    from domain.errors import WeakPassword
+
+    while True:
+        password = str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+        try:
+            check(password)
+        except WeakPassword as exc:
+            typer.echo(f"{exc.message}; try again.", err=True)
+            continue
         return password
-    if not stdin_is_interactive():
-        raise fail("standard input is not a terminal: use --password-stdin")
-    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))

@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 
     from adapters.jobs.runner import JobRunner
     from adapters.ratelimit.redis import RedisRateLimitStore
-    from adapters.sqlalchemy.migrations import AlembicMigrator
 
 
 def engine(settings: Settings, metrics: Metrics) -> AsyncEngine:
@@ -61,15 +60,9 @@ def email_sender(settings: Settings) -> EmailSender:
     )
 
 
-# Alembic, the Redis client and limits are imported only where they are used: a serving
-# worker needs none of them unless Redis is configured (some 15 MB of memory per worker,
-# and a tenth of a second of start-up for limits alone).
-def migrator(database_url: str) -> AlembicMigrator:
-    from adapters.sqlalchemy.migrations import AlembicMigrator
-
-    return AlembicMigrator(database_url)
-
-
+# The Redis client and limits are imported only where they are used: a serving worker
+# needs neither unless Redis is configured (some 15 MB of memory per worker, and a tenth of
+# a second of start-up for limits alone).
 def job_app(
     settings: Settings,
     handlers: dict[type[object], object],

@@ -44,7 +44,7 @@ from application.use_cases.sessions.logout import Logout
 from application.use_cases.sessions.logout_all import LogoutAll
 from application.use_cases.sessions.refresh_tokens import RefreshTokens
 from domain.events import PasswordResetRequested, UserRegistered, VerificationRequested
-from entrypoints.container import factories
+from entrypoints.container import factories, migrations
 from entrypoints.metrics import Metrics
 from entrypoints.settings import Settings
 
@@ -68,7 +68,7 @@ class Container(containers.DeclarativeContainer):
         SqlAlchemyEventRecorder, engine, clock=clock, on_events=outbox_wakeup.provided.set
     )
     health_probe = providers.Singleton(SqlAlchemyHealthProbe, engine)
-    migrator = providers.Factory(factories.migrator, settings.provided.database_url)
+    migrator = providers.Factory(migrations.migrator, settings.provided.database_url)
 
     common_passwords = providers.Singleton(ZxcvbnCommonPasswords)
     # Every limit counts in Redis when REDIS_URL is set (one store, one connection pool),

@@ -91,15 +91,21 @@ def assert_error(result: subprocess.CompletedProcess[str], *fragments: str, code
     return line
 
 
+MIGRATE_STATUS_CODES = {"up to date": 0, "behind": 1, "unknown revision": 2}
+
+
 def status_of(result: subprocess.CompletedProcess[str]) -> dict[str, str]:
-    """``keel migrate --status`` output as ``{"current": ..., "head": ..., "status": ...}``."""
-    assert_ok(result)
+    """``keel migrate --status`` output as ``{"current": ..., "head": ..., "status": ...}``,
+    after checking its exit code is the one the contract gives that status."""
+    assert "Traceback" not in result.stdout + result.stderr, describe(result)
     fields: dict[str, str] = {}
     for line in result.stdout.splitlines():
         key, sep, value = line.partition(":")
         if sep:
             fields[key.strip().lower()] = value.strip()
     assert {"current", "head", "status"} <= set(fields), describe(result)
+    assert fields["status"] in MIGRATE_STATUS_CODES, describe(result)
+    assert result.returncode == MIGRATE_STATUS_CODES[fields["status"]], describe(result)
     return fields
 
 

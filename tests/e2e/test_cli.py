@@ -6,10 +6,13 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import sqlite3
 import stat
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from pathlib import Path
+from unittest.mock import ANY
 
 import httpx
 import pytest
@@ -102,6 +105,40 @@ def test_migrate_moves_up_and_down_between_revisions(tmp_path: Path, fresh_sqlit
     assert "database at base" in keel_ok(tmp_path, fresh_sqlite, "migrate", "--to", "base")
     status = migrate_status(tmp_path, fresh_sqlite)
     assert (status["current"], status["head"], status["status"]) == ("base", HEAD, "behind")
+
+
+def test_migrate_status_exits_0_at_head(tmp_path: Path, migrated_sqlite: str) -> None:
+    result = run_keel(
+        ["migrate", "--status"], env=keel_env(tmp_path, migrated_sqlite), cwd=tmp_path
+    )
+    assert result.returncode == 0, describe(result)
+    assert status_of(result) == {"current": HEAD, "head": HEAD, "status": "up to date"}
+
+
+@pytest.mark.parametrize("to", ["base", "0001"])
+def test_migrate_status_exits_1_when_behind(tmp_path: Path, fresh_sqlite: str, to: str) -> None:
+    keel_ok(tmp_path, fresh_sqlite, "migrate", "--to", to)
+    result = run_keel(["migrate", "--status"], env=keel_env(tmp_path, fresh_sqlite), cwd=tmp_path)
+    assert result.returncode == 1, describe(result)
+    assert status_of(result)["status"] == "behind"
+
+
+def test_migrate_status_exits_2_at_a_revision_this_code_does_not_know(
+    tmp_path: Path, migrated_sqlite: str
+) -> None:
+    """A database a newer release has migrated: neither "behind" nor safe to migrate."""
+    path = migrated_sqlite.removeprefix("sqlite+aiosqlite:///")
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute("UPDATE alembic_version SET version_num = 'f00dfeed1234'")
+    result = run_keel(
+        ["migrate", "--status"], env=keel_env(tmp_path, migrated_sqlite), cwd=tmp_path
+    )
+    assert result.returncode == 2, describe(result)
+    assert status_of(result) == {
+        "current": "f00dfeed1234",
+        "head": HEAD,
+        "status": "unknown revision",
+    }
 
 
 def test_migrate_to_an_unknown_revision_fails_and_changes_nothing(
@@ -272,6 +309,59 @@ def test_create_superuser_prompts_again_when_the_confirmation_differs(
     assert secret not in shown
     assert "something-else" not in shown
     assert ADMIN in shown
+
+
+def test_create_superuser_checks_the_email_before_reading_the_password(
+    tmp_path: Path, migrated_sqlite: str
+) -> None:
+    """With nothing on standard input, a taken or invalid email is what the operator hears
+    about, not the missing password."""
+    assert_ok(create_superuser(tmp_path, migrated_sqlite))
+    assert_error(create_superuser(tmp_path, migrated_sqlite, stdin=""), "already exists")
+    assert_error(create_superuser(tmp_path, migrated_sqlite, email="nope", stdin=""), "email")
+
+
+@pytest.mark.parametrize(("email", "fragment"), [(ADMIN, "already exists"), ("nope", "email")])
+def test_create_superuser_at_a_terminal_refuses_the_email_before_any_prompt(
+    tmp_path: Path, migrated_sqlite: str, email: str, fragment: str
+) -> None:
+    assert_ok(create_superuser(tmp_path, migrated_sqlite))
+    code, shown = run_keel_in_pty(
+        ["create-superuser", "--email", email],
+        env=keel_env(tmp_path, migrated_sqlite),
+        cwd=tmp_path,
+        replies=[],
+    )
+    assert code == 1, shown
+    assert fragment in shown
+    assert "Password" not in shown
+    assert "Traceback" not in shown
+
+
+async def test_create_superuser_at_a_terminal_asks_again_after_a_weak_password(
+    tmp_path: Path, migrated_sqlite: str
+) -> None:
+    secret = "s3cret-Horse-42"
+    code, shown = await asyncio.to_thread(
+        run_keel_in_pty,
+        ["create-superuser", "--email", ADMIN],
+        env=keel_env(tmp_path, migrated_sqlite),
+        cwd=tmp_path,
+        replies=[
+            (PASSWORD_PROMPT, "short7!\n"),
+            (REPEAT_PROMPT, "short7!\n"),
+            (PASSWORD_PROMPT, "password123\n"),
+            (REPEAT_PROMPT, "password123\n"),
+            (PASSWORD_PROMPT, secret + "\n"),
+            (REPEAT_PROMPT, secret + "\n"),
+        ],
+    )
+    assert code == 0, shown
+    assert "at least 8" in shown
+    assert "too common" in shown
+    assert "Traceback" not in shown
+    assert secret not in shown
+    assert await login_status(migrated_sqlite, tmp_path, ADMIN, secret) == (200, ANY)
 
 
 # -- keel openapi ------------------------------------------------------------------------

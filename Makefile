@@ -73,10 +73,11 @@ test-contract: install servers
 test-process: install
 	$(VENV)/pytest tests/process -q
 
-# Coverage adds up both runs; the second reports it and fails below the floor in
-# pyproject.toml ([tool.coverage.report] fail_under).
+# Coverage adds up both runs; `coverage report` then prints the total and fails below the
+# floor in pyproject.toml ([tool.coverage.report] fail_under).
 test: install servers check
 	$(call SERIAL_AFTER,--cov --cov-report= --cov-fail-under=0,--cov --cov-append)
+	$(VENV)/coverage report --format=total
 
 # Keel against a minimal baseline under wrk, on this machine (bench/README.md; BENCH_QUICK=1
 # for a smoke run). Installs wrk and PostgreSQL when missing; starts and stops all it needs.

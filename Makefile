@@ -15,7 +15,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: install serve migrate test check lint typecheck imports servers \
-        test-unit test-integration test-e2e test-contract test-process openapi format clean bench audit
+        test-unit test-integration test-e2e test-contract test-process test-browser openapi format clean bench audit
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -36,7 +36,8 @@ migrate: install
 openapi: install
 	$(VENV)/keel openapi --output openapi.json
 
-# Installs PostgreSQL's and Redis's server binaries when missing (Debian, needs root).
+# Installs PostgreSQL's and Redis's server binaries and Chromium when missing (Debian, needs
+# root).
 servers:
 	scripts/ensure-servers.sh
 
@@ -69,6 +70,9 @@ test-e2e: install servers
 
 test-contract: install servers
 	$(VENV)/pytest tests/contract -q
+
+test-browser: install servers
+	$(VENV)/pytest tests/browser -q
 
 test-process: install
 	$(VENV)/pytest tests/process -q

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Make sure the servers the tests start are installed: PostgreSQL's server binaries and
-# redis-server.
+# Make sure the servers the tests start are installed: PostgreSQL's server binaries,
+# redis-server, and Chromium for the browser tests (Debian's, never a downloaded build).
 # The tests start and stop their own instances; nothing here starts a service.
 set -euo pipefail
 
@@ -19,6 +19,8 @@ have_postgres() {
 missing=()
 have_postgres || missing+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
+    || missing+=(chromium)
 
 if ((${#missing[@]} == 0)); then
     exit 0

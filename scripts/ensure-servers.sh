@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Make sure the servers the tests start are installed: PostgreSQL's server binaries,
-# redis-server, and Chromium for the browser tests (Debian's, never a downloaded build).
+# redis-server, Chromium for the browser tests (Debian's, never a downloaded build) and
+# promtool (Debian's prometheus) for the alert rules' tests.
 # The tests start and stop their own instances; nothing here starts a service.
 set -euo pipefail
 
@@ -21,6 +22,7 @@ have_postgres || missing+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
     || missing+=(chromium)
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 
 if ((${#missing[@]} == 0)); then
     exit 0
@@ -30,7 +32,8 @@ if [[ "$(id -u)" != 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
     exit 1
 fi
 echo "installing ${missing[*]} from Debian's packages" >&2
-# The tests run their own servers: keep the packages from creating and starting theirs.
+# The tests run their own servers: keep the packages from creating and starting theirs
+# (PostgreSQL's cluster, redis-server's and prometheus's services).
 mkdir -p /etc/postgresql-common
 echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.conf
 if [[ ! -e /usr/sbin/policy-rc.d ]]; then

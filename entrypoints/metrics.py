@@ -65,6 +65,21 @@ class Metrics:
             registry=self.registry,
             multiprocess_mode="livesum",
         )
+        # The pool's capacity beside its use, so that an alert on saturation follows the
+        # settings rather than a number written into the rule.
+        self.pool_max = Gauge(
+            "keel_db_pool_connections_max",
+            "Database connections the pool may hold: its size plus its overflow.",
+            registry=self.registry,
+            multiprocess_mode="livesum",
+        )
+        self.ready = Gauge(
+            "keel_ready",
+            "1 when the last readiness probe found the check passing, 0 when it failed.",
+            ("check",),
+            registry=self.registry,
+            multiprocess_mode="livemostrecent",
+        )
         self.login_failures = Counter(
             "keel_login_failures",
             "Logins refused for a wrong email or password or an inactive account.",
@@ -105,6 +120,9 @@ class Metrics:
             registry=self.registry,
             multiprocess_mode="mostrecent",
         )
+
+    def readiness(self, check: str, ok: bool) -> None:
+        self.ready.labels(check).set(1 if ok else 0)
 
     def job_outcome(self, kind: str, outcome: str) -> None:
         self.jobs.labels(kind, outcome).inc()

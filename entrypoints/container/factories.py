@@ -36,6 +36,7 @@ def engine(settings: Settings, metrics: Metrics) -> AsyncEngine:
         statement_timeout_ms=settings.database_statement_timeout_ms,
     )
     watch_checkouts(engine, metrics.pool_in_use.inc, metrics.pool_in_use.dec)
+    metrics.pool_max.set(settings.database_pool_size + settings.database_max_overflow)
     return engine
 
 

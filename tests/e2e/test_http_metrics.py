@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+from dependency_injector import providers
 from prometheus_client.parser import text_string_to_metric_families
 
+from application.errors import StorageUnavailable
 from entrypoints.http.app import create_app
 from tests.e2e.http_support import PASSWORD, World, login, make_settings, serving
 
@@ -96,3 +98,32 @@ async def test_database_connections_in_use_are_shown_and_given_back(world: World
     # A burst of requests, then every connection is back in the pool.
     await asyncio.gather(*(world.get("alice", "/api/v1/items") for _ in range(10)))
     assert value(await scrape(world.client), gauge) == 0
+
+
+async def test_the_pool_capacity_is_its_size_plus_its_overflow(migrated_url: str) -> None:
+    app = create_app(make_settings(migrated_url, database_pool_size=7, database_max_overflow=3))
+    async with serving(app) as client:
+        assert (await client.get("/health/ready")).status_code == 200
+        samples = await scrape(client)
+    assert value(samples, "keel_db_pool_connections_max") == 10
+
+
+class StoppedDatabase:
+    async def check(self) -> None:
+        raise StorageUnavailable("connection refused")
+
+
+async def test_readiness_is_shown_per_check_and_follows_the_last_probe(world: World) -> None:
+    assert (await world.client.get("/health/ready")).status_code == 200
+    samples = await scrape(world.client)
+    assert value(samples, "keel_ready", check="database") == 1
+    assert value(samples, "keel_ready", check="jobs") == 1
+
+    container = world.app.state.container
+    with container.health_probe.override(providers.Object(StoppedDatabase())):
+        assert (await world.client.get("/health/ready")).status_code == 503
+        samples = await scrape(world.client)
+    assert value(samples, "keel_ready", check="database") == 0
+
+    assert (await world.client.get("/health/ready")).status_code == 200
+    assert value(await scrape(world.client), "keel_ready", check="database") == 1

@@ -46,11 +46,15 @@ async def ready(request: Request, container: ContainerDep) -> HealthOut | Respon
     try:
         await container.health_probe().check()
     except StorageUnavailable:
+        container.metrics().readiness("database", False)
         return _unavailable(request, DATABASE_DOWN)
+    container.metrics().readiness("database", True)
     try:
         await container.job_queue().check()
     except StorageUnavailable:
+        container.metrics().readiness("jobs", False)
         return _unavailable(request, QUEUE_DOWN)
+    container.metrics().readiness("jobs", True)
     return HealthOut(status="ok", checks={"database": "ok", "jobs": "ok"})
 
 

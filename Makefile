@@ -36,8 +36,8 @@ migrate: install
 openapi: install
 	$(VENV)/keel openapi --output openapi.json
 
-# Installs PostgreSQL's and Redis's server binaries and Chromium when missing (Debian, needs
-# root).
+# Installs PostgreSQL's and Redis's server binaries, Chromium and promtool when missing
+# (Debian, needs root).
 servers:
 	scripts/ensure-servers.sh
 

@@ -31,6 +31,9 @@ def multiprocess_dir() -> str | None:
     return None
 
 
+JOB_OUTCOMES = ("enqueued", "succeeded", "retried", "failed")
+
+
 class Metrics:
     """Every metric Keel exports, registered in a registry of its own so that several apps
     in one process (tests) do not share counts."""
@@ -124,13 +127,22 @@ class Metrics:
     def readiness(self, check: str, ok: bool) -> None:
         self.ready.labels(check).set(1 if ok else 0)
 
+    def job_kinds(self, kinds: Iterable[str]) -> None:
+        """Each kind's outcome counters, made at zero: a counter whose first sample is
+        already 1 shows no increase, and an alert on failed jobs would miss the first."""
+        for kind in kinds:
+            for outcome in JOB_OUTCOMES:
+                self.jobs.labels(kind, outcome)
+
     def job_outcome(self, kind: str, outcome: str) -> None:
         self.jobs.labels(kind, outcome).inc()
 
     def job_backlog(self, backlog: Iterable[KindBacklog], kinds: Iterable[str]) -> None:
         """Every known kind is set, to zero when nothing of it waits."""
         by_kind = {entry.kind: entry for entry in backlog}
-        for kind in {*kinds, *by_kind}:
+        every_kind = {*kinds, *by_kind}
+        self.job_kinds(every_kind)
+        for kind in every_kind:
             entry = by_kind.get(kind) or KindBacklog(kind, 0, 0.0, 0)
             self.jobs_waiting.labels(kind).set(entry.waiting)
             self.jobs_oldest_due.labels(kind).set(entry.oldest_due_seconds)

@@ -14,6 +14,7 @@ from adapters.ratelimit.memory import InMemoryRateLimiter
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.pool_events import watch_checkouts
 from application.jobs import RETRIES_BY_EVENT
+from application.outbox import KINDS
 from application.ports import Clock, EmailSender, JobQueue, RateLimiter, UnitOfWorkFactory
 from application.use_cases.housekeeping.delete_expired import DeleteExpired, DeleteExpiredCommand
 from entrypoints.metrics import Metrics
@@ -72,6 +73,7 @@ def job_app(
 ) -> procrastinate.App:
     from adapters.jobs.app import build_job_app
 
+    metrics.job_kinds(KINDS)
     return build_job_app(
         database_url=settings.database_url,
         handlers=handlers,  # type: ignore[arg-type]

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from entrypoints.container import Container, build_container, shutdown_container
+from entrypoints.http.docs import install_docs
 from entrypoints.http.errors import install_error_handlers
 from entrypoints.http.middleware.access_log import AccessLogMiddleware
 from entrypoints.http.middleware.body_limit import BodyLimitMiddleware
@@ -59,8 +60,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs" if docs else None,
-        redoc_url="/redoc" if docs else None,
+        # Keel serves its own pages for these (docs.py), which need no CDN.
+        docs_url=None,
+        redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
         # One spelling per path: a trailing slash is a 404, never a redirect, whose Location
         # the router would build from the request's Host header.
@@ -73,6 +75,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     routers = (me.router, users.router, auth.router, items.router, health.router, metrics.router)
     for router in routers:
         app.include_router(router)
+    if docs:
+        install_docs(app)
 
     install_error_handlers(app)
     install_middleware(app, settings, container.metrics())

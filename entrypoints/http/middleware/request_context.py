@@ -17,13 +17,16 @@ _BASE_HEADERS = [
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
 _API_CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
-# The documentation pages load Swagger UI and ReDoc from their CDN and run inline scripts.
+# The documentation pages and their assets come from Keel itself (entrypoints/http/docs.py):
+# nothing from another origin, no inline script. ReDoc styles its page through
+# styled-components, which writes <style> elements at run time: without 'unsafe-inline' for
+# styles it stops with "An error occurred" (its error 17) and draws nothing. Its search index
+# runs in a worker it starts from a blob: URL.
 _DOCS_CSP = (
     b"content-security-policy",
-    b"default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    b"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-    b"font-src 'self' https://fonts.gstatic.com; img-src 'self' data: https:; "
-    b"worker-src 'self' blob:; frame-ancestors 'none'",
+    b"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    b"img-src 'self' data:; connect-src 'self'; worker-src blob:; "
+    b"frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
 )
 _HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
 DOCS_PATHS = ("/docs", "/redoc")

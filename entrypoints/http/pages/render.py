@@ -7,7 +7,7 @@ import functools
 from importlib import resources
 from typing import Any
 
-from jinja2 import Environment, FunctionLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FunctionLoader, StrictUndefined
 from starlette.responses import Response
 
 HTML = "text/html; charset=utf-8"
@@ -23,7 +23,7 @@ def _source(name: str) -> str:
 def _environment() -> Environment:
     return Environment(
         loader=FunctionLoader(_source),
-        autoescape=select_autoescape(default=True, default_for_string=True),
+        autoescape=True,  # every template, whatever its name
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

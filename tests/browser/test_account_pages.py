@@ -99,7 +99,8 @@ async def test_verify_and_reset_through_the_pages_with_javascript_off(
         # Verification: opening the link shows a button and changes nothing; pressing it does.
         link = await link_in_mail(smtp_server, "Verify your email address for Keel")
         opened = await page.goto(server.base_url + link)
-        assert opened is not None and opened.status == 200
+        assert opened is not None
+        assert opened.status == 200
         assert (await api.get("/api/v1/users/me", headers=me)).json()["is_verified"] is False
         await page.get_by_role("button", name="Verify my email address").click()
         await expect(page.get_by_role("status")).to_contain_text("Your email address is verified")
@@ -131,4 +132,5 @@ async def test_verify_and_reset_through_the_pages_with_javascript_off(
         )
         assert await login_status(api, NEW_PASSWORD) == 200
     # Every page loaded Keel's own stylesheet (their CSP allows no other).
-    assert styles and set(styles) <= {200, 304}
+    assert styles
+    assert set(styles) <= {200, 304}

@@ -18,10 +18,16 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from application.errors import StorageUnavailable
+from application.use_cases.mail.check_mail_token import CheckMailTokenCommand
 from application.use_cases.mail.confirm_password_reset import ConfirmPasswordResetCommand
 from application.use_cases.mail.verify_email import VerifyEmailCommand
 from domain.errors import InvalidToken
-from entrypoints.http.dependencies import ConfirmPasswordResetCase, VerifyEmailCase
+from domain.one_time_token import TokenPurpose
+from entrypoints.http.dependencies import (
+    CheckMailTokenCase,
+    ConfirmPasswordResetCase,
+    VerifyEmailCase,
+)
 from entrypoints.http.error_table import ERRORS, INVALID_INPUT, Answer, answer_to
 from entrypoints.http.pages.render import NO_STORE, page, stylesheet
 from entrypoints.http.paths import API_PREFIX, STYLESHEET_PATH
@@ -64,9 +70,10 @@ async def keel_css() -> Response:
 
 
 @router.get("/verify-email")
-async def verify_email_form(token: str = "") -> Response:
-    if not token:
-        return _failed("verify_email.html", _NO_TOKEN)
+async def verify_email_form(check: CheckMailTokenCase, token: str = "") -> Response:
+    failure = await _unusable(check, token, TokenPurpose.EMAIL_VERIFICATION)
+    if failure is not None:
+        return _failed("verify_email.html", failure)
     return page("verify_email.html", headers=NO_STORE, state="form", token=token)
 
 
@@ -82,9 +89,10 @@ async def verify_email(request: Request, use_case: VerifyEmailCase) -> Response:
 
 
 @router.get("/reset-password")
-async def reset_password_form(token: str = "") -> Response:
-    if not token:
-        return _failed("reset_password.html", _NO_TOKEN)
+async def reset_password_form(check: CheckMailTokenCase, token: str = "") -> Response:
+    failure = await _unusable(check, token, TokenPurpose.PASSWORD_RESET)
+    if failure is not None:
+        return _failed("reset_password.html", failure)
     return page("reset_password.html", headers=NO_STORE, state="form", token=token, errors={})
 
 
@@ -99,6 +107,21 @@ async def reset_password(request: Request, use_case: ConfirmPasswordResetCase) -
     except _HANDLED as exc:
         return _failed("reset_password.html", _answer(exc), token=fields.get("token", ""))
     return page("reset_password.html", headers=NO_STORE, state="done", api=API_PREFIX)
+
+
+async def _unusable(check: CheckMailTokenCase, token: str, purpose: TokenPurpose) -> Answer | None:
+    """Why the link's token would be refused, read without spending it; None when usable.
+    A token the API's body model would refuse (too long, a NUL) is simply not usable."""
+    if not token:
+        return _NO_TOKEN
+    try:
+        token = _parsed(VerifyEmailRequest, {"token": token}).token
+        await check.execute(CheckMailTokenCommand(token, purpose))
+    except _Invalid:
+        return _NO_TOKEN
+    except _HANDLED as exc:
+        return _answer(exc)
+    return None
 
 
 async def _fields(request: Request, *names: str) -> dict[str, str]:

@@ -30,6 +30,7 @@ from application.use_cases.items.delete_item import DeleteItem
 from application.use_cases.items.get_item import GetItem
 from application.use_cases.items.list_items import ListItems
 from application.use_cases.items.update_item import UpdateItem
+from application.use_cases.mail.check_mail_token import CheckMailToken
 from application.use_cases.mail.confirm_password_reset import ConfirmPasswordReset
 from application.use_cases.mail.limits import MAILS_PER_HOUR, WINDOW_SECONDS
 from application.use_cases.mail.request_password_reset import RequestPasswordReset
@@ -180,6 +181,9 @@ class Container(containers.DeclarativeContainer):
         ResendVerification, uow_factory=unit_of_work.provider, limiter=mail_limiter
     )
     verify_email = providers.Singleton(VerifyEmail, uow_factory=unit_of_work.provider, clock=clock)
+    check_mail_token = providers.Singleton(
+        CheckMailToken, uow_factory=unit_of_work.provider, clock=clock
+    )
     email_sender = providers.Singleton(factories.email_sender, settings)
 
     # What the events recorded in the outbox cause, by event.

@@ -20,6 +20,7 @@ from entrypoints.http.middleware.methods import MethodsMiddleware
 from entrypoints.http.middleware.request_context import RequestContextMiddleware
 from entrypoints.http.middleware.trusted_hosts import TrustedHostMiddleware
 from entrypoints.http.middleware.unhandled_errors import UnhandledErrorMiddleware
+from entrypoints.http.pages import routes as pages
 from entrypoints.http.routers import auth, health, items, me, metrics, users
 from entrypoints.logs import configure_logging
 from entrypoints.metrics import Metrics
@@ -72,7 +73,15 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.state.settings = settings
 
     # /users/me before /users/{user_id}, which would take "me" for an id.
-    routers = (me.router, users.router, auth.router, items.router, health.router, metrics.router)
+    routers = (
+        me.router,
+        users.router,
+        auth.router,
+        items.router,
+        health.router,
+        metrics.router,
+        pages.router,
+    )
     for router in routers:
         app.include_router(router)
     if docs:

@@ -25,6 +25,7 @@ from application.use_cases.items.delete_item import DeleteItem
 from application.use_cases.items.get_item import GetItem
 from application.use_cases.items.list_items import ListItems
 from application.use_cases.items.update_item import UpdateItem
+from application.use_cases.mail.check_mail_token import CheckMailToken
 from application.use_cases.mail.confirm_password_reset import ConfirmPasswordReset
 from application.use_cases.mail.request_password_reset import RequestPasswordReset
 from application.use_cases.mail.resend_verification import ResendVerification
@@ -126,3 +127,4 @@ VerifyEmailCase = Annotated[VerifyEmail, Depends(_use_case(lambda c: c.verify_em
 ResendVerificationCase = Annotated[
     ResendVerification, Depends(_use_case(lambda c: c.resend_verification()))
 ]
+CheckMailTokenCase = Annotated[CheckMailToken, Depends(_use_case(lambda c: c.check_mail_token()))]

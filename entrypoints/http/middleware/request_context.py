@@ -7,6 +7,8 @@ from contextvars import ContextVar
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from entrypoints.http.paths import PAGE_PATHS
+
 _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
@@ -31,6 +33,13 @@ _DOCS_CSP = (
 _HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
 DOCS_PATHS = ("/docs", "/redoc")
 
+# The account pages: a stylesheet of their own, forms posting to themselves, no script at all.
+_PAGES_CSP = (
+    b"content-security-policy",
+    b"default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    b"frame-ancestors 'none'; base-uri 'none'",
+)
+
 
 class RequestContextMiddleware:
     """Gives every request an id (the client's when sane) and every answer the id and the
@@ -40,6 +49,7 @@ class RequestContextMiddleware:
         self.app = app
         self._api_headers = [*_BASE_HEADERS, _API_CSP] + ([_HSTS] if hsts else [])
         self._docs_headers = [*_BASE_HEADERS, _DOCS_CSP] + ([_HSTS] if hsts else [])
+        self._page_headers = [*_BASE_HEADERS, _PAGES_CSP] + ([_HSTS] if hsts else [])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -50,7 +60,12 @@ class RequestContextMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         token = request_id_var.set(request_id)
         path: str = scope.get("path", "")
-        extra = self._docs_headers if path.startswith(DOCS_PATHS) else self._api_headers
+        if path in PAGE_PATHS:
+            extra = self._page_headers
+        elif path.startswith(DOCS_PATHS):
+            extra = self._docs_headers
+        else:
+            extra = self._api_headers
         encoded_id = request_id.encode()
 
         async def send_with_headers(message: Message) -> None:

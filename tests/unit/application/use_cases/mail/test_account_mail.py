@@ -17,6 +17,7 @@ from application.mail import Mail, MailDeliveryFailed, MailKind
 from application.use_cases.accounts.create_superuser import CreateSuperuserCommand
 from application.use_cases.accounts.register_user import RegisterUserCommand
 from application.use_cases.accounts.update_user import UpdateUserCommand
+from application.use_cases.mail.check_mail_token import CheckMailTokenCommand
 from application.use_cases.mail.confirm_password_reset import ConfirmPasswordResetCommand
 from application.use_cases.mail.request_password_reset import RequestPasswordResetCommand
 from application.use_cases.mail.resend_verification import ResendVerificationCommand
@@ -396,3 +397,26 @@ def test_mail_is_tried_again_soon_then_less_often_for_hours() -> None:
     assert pauses == sorted(pauses, key=lambda p: p or timedelta())  # never sooner
     assert MAIL_RETRIES.total_wait() >= timedelta(hours=1)
     assert MAIL_RETRIES.pause_after(MAIL_RETRIES.attempts) is None
+
+
+# -- checking a link's token before showing its page -------------------------------------
+
+
+async def test_checking_a_token_changes_nothing_and_knows_its_purpose(
+    container: Container, sender: RecordingSender, alice: User, store: InMemoryStore
+) -> None:
+    token = await reset_token(container, sender)
+    check = container.check_mail_token()
+    for _ in range(2):
+        await check.execute(CheckMailTokenCommand(token, TokenPurpose.PASSWORD_RESET))
+    assert all(t.used_at is None for t in resets(store))
+    with pytest.raises(InvalidToken):
+        await check.execute(CheckMailTokenCommand(token, TokenPurpose.EMAIL_VERIFICATION))
+    with pytest.raises(InvalidToken):
+        await check.execute(CheckMailTokenCommand("x" * 43, TokenPurpose.PASSWORD_RESET))
+
+    await container.confirm_password_reset().execute(
+        ConfirmPasswordResetCommand(token=token, new_password=NEW_PASSWORD)
+    )
+    with pytest.raises(InvalidToken):
+        await check.execute(CheckMailTokenCommand(token, TokenPurpose.PASSWORD_RESET))

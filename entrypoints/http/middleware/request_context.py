@@ -20,11 +20,17 @@ _BASE_HEADERS = [
 ]
 _API_CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
 # The documentation pages and their assets come from Keel itself (entrypoints/http/docs.py):
-# nothing from another origin, no inline script. ReDoc styles its page through
-# styled-components, which writes <style> elements at run time: without 'unsafe-inline' for
-# styles it stops with "An error occurred" (its error 17) and draws nothing. Its search index
-# runs in a worker it starts from a blob: URL.
+# nothing from another origin, no inline script.
 _DOCS_CSP = (
+    b"content-security-policy",
+    b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    b"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+)
+# ReDoc styles its page through styled-components, which writes <style> elements at run time:
+# without 'unsafe-inline' for styles it stops with "An error occurred" (its error 17) and draws
+# nothing. Its search index runs in a worker it starts from a blob: URL. Swagger UI needs
+# neither, so only /redoc is allowed them.
+_REDOC_CSP = (
     b"content-security-policy",
     b"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     b"img-src 'self' data:; connect-src 'self'; worker-src blob:; "
@@ -32,6 +38,7 @@ _DOCS_CSP = (
 )
 _HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
 DOCS_PATHS = ("/docs", "/redoc")
+REDOC_PATH = "/redoc"
 
 # The account pages: a stylesheet of their own, forms posting to themselves, no script at all.
 _PAGES_CSP = (
@@ -49,6 +56,7 @@ class RequestContextMiddleware:
         self.app = app
         self._api_headers = [*_BASE_HEADERS, _API_CSP] + ([_HSTS] if hsts else [])
         self._docs_headers = [*_BASE_HEADERS, _DOCS_CSP] + ([_HSTS] if hsts else [])
+        self._redoc_headers = [*_BASE_HEADERS, _REDOC_CSP] + ([_HSTS] if hsts else [])
         self._page_headers = [*_BASE_HEADERS, _PAGES_CSP] + ([_HSTS] if hsts else [])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -62,6 +70,8 @@ class RequestContextMiddleware:
         path: str = scope.get("path", "")
         if path in PAGE_PATHS:
             extra = self._page_headers
+        elif path == REDOC_PATH:
+            extra = self._redoc_headers
         elif path.startswith(DOCS_PATHS):
             extra = self._docs_headers
         else:

@@ -200,6 +200,13 @@ async def test_a_link_without_a_token_or_a_body_that_is_no_form_is_refused(
     not_a_form = await client.post(path, json={"token": "x", "new_password": NEW_PASSWORD})
     assert_page(not_a_form, 422)
     assert "Invalid input" in alert_of(not_a_form)
+    # A file, or a flood of fields, is refused by the parser before it is spooled: still a page.
+    with_a_file = await client.post(path, data={"token": "x"}, files={"f": ("a", b"x" * 999)})
+    assert_page(with_a_file, 400)
+    assert "files" in alert_of(with_a_file)
+    flood = await client.post(path, data={f"field{n}": "x" for n in range(50)})
+    assert_page(flood, 400)
+    assert "fields" in alert_of(flood)
 
 
 async def test_home_says_how_to_sign_in_and_links_the_docs(

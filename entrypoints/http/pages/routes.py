@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from application.errors import StorageUnavailable
@@ -28,7 +29,7 @@ from entrypoints.http.dependencies import (
     ConfirmPasswordResetCase,
     VerifyEmailCase,
 )
-from entrypoints.http.error_table import ERRORS, INVALID_INPUT, Answer, answer_to
+from entrypoints.http.error_table import ERRORS, HTTP_ERROR, INVALID_INPUT, Answer, answer_to
 from entrypoints.http.pages.render import NO_STORE, page, stylesheet
 from entrypoints.http.paths import API_PREFIX, STYLESHEET_PATH
 from entrypoints.http.schemas.auth import PasswordResetConfirm, VerifyEmailRequest
@@ -53,7 +54,15 @@ class _Invalid(Exception):
         }
 
 
-_HANDLED: tuple[type[Exception], ...] = (_Invalid, *ERRORS)
+class _Unreadable(Exception):
+    """A body the form parser refuses (a file, too many fields, a broken multipart)."""
+
+    def __init__(self, error: HTTPException) -> None:
+        super().__init__()
+        self.answer = Answer(error.status_code, HTTP_ERROR, str(error.detail), {}, None)
+
+
+_HANDLED: tuple[type[Exception], ...] = (_Invalid, _Unreadable, *ERRORS)
 
 
 @router.get("/")
@@ -79,8 +88,9 @@ async def verify_email_form(check: CheckMailTokenCase, token: str = "") -> Respo
 
 @router.post("/verify-email")
 async def verify_email(request: Request, use_case: VerifyEmailCase) -> Response:
-    fields = await _fields(request, "token")
+    fields: dict[str, str] = {}
     try:
+        fields = await _fields(request, "token")
         body = _parsed(VerifyEmailRequest, fields)
         await use_case.execute(VerifyEmailCommand(body.token))
     except _HANDLED as exc:
@@ -98,8 +108,9 @@ async def reset_password_form(check: CheckMailTokenCase, token: str = "") -> Res
 
 @router.post("/reset-password")
 async def reset_password(request: Request, use_case: ConfirmPasswordResetCase) -> Response:
-    fields = await _fields(request, "token", "new_password")
+    fields: dict[str, str] = {}
     try:
+        fields = await _fields(request, "token", "new_password")
         body = _parsed(PasswordResetConfirm, fields)
         await use_case.execute(
             ConfirmPasswordResetCommand(token=body.token, new_password=body.new_password)
@@ -125,8 +136,13 @@ async def _unusable(check: CheckMailTokenCase, token: str, purpose: TokenPurpose
 
 
 async def _fields(request: Request, *names: str) -> dict[str, str]:
-    """The text fields of a form; a body that is no form has none (each then named missing)."""
-    form: FormData = await request.form()
+    """The text fields of a form; a body that is no form has none (each then named missing).
+    The pages' forms have two fields and no file: a multipart body with a file or dozens of
+    parts is refused before it is spooled."""
+    try:
+        form: FormData = await request.form(max_files=0, max_fields=8)
+    except HTTPException as exc:
+        raise _Unreadable(exc) from exc
     return {name: value for name in names if isinstance(value := form.get(name), str)}
 
 
@@ -138,6 +154,8 @@ def _parsed(model: type[M], fields: dict[str, str]) -> M:
 
 
 def _answer(exc: Exception) -> Answer:
+    if isinstance(exc, _Unreadable):
+        return exc.answer
     if isinstance(exc, _Invalid):
         details = {"errors": [{"field": f, "message": m} for f, m in exc.errors.items()]}
         kind = INVALID_INPUT

@@ -57,7 +57,9 @@ def start_error_reporting(settings: Settings) -> bool:
         default_integrations=False,
         auto_enabling_integrations=False,
         integrations=[AtexitIntegration(), DedupeIntegration(), ExcepthookIntegration()],
-        send_default_pii=False,
+        # Personal data (client addresses, cookies, the user's email) stays out: that is the
+        # SDK's default (``send_default_pii`` unset, which this version deprecates setting),
+        # under which its own scrubber also blanks the values of sensitive-looking keys.
         # A frame's local variables hold passwords, tokens and rows; redaction by name
         # would miss a secret held under an ordinary name.
         include_local_variables=False,
@@ -75,6 +77,7 @@ def stop_error_reporting(timeout: float = 5.0) -> None:
     client = sentry_sdk.get_client()
     if client.is_active():
         client.close(timeout=timeout)
+        sentry_sdk.get_global_scope().set_client(None)
 
 
 def _redacted(event: Any, _hint: Any) -> Any:
@@ -113,7 +116,7 @@ def report_job_failure(kind: str, attempt: int, exc: BaseException) -> None:
 
     with sentry_sdk.new_scope() as report:
         report.set_tag("job_kind", kind)
-        report.set_tag("job_attempt", attempt)
+        report.set_tag("job_attempt", str(attempt))
         report.set_transaction_name(f"job {kind}")
         sentry_sdk.capture_exception(exc)
 

@@ -5,6 +5,8 @@ user's id, the environment and the release, and none of the request's secrets.""
 from __future__ import annotations
 
 import asyncio
+import signal
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,7 +24,7 @@ from entrypoints.error_reporting import start_error_reporting, stop_error_report
 from entrypoints.http.app import create_app
 from entrypoints.http.dependencies import current_user
 from entrypoints.settings import Settings
-from tests.e2e.cli_support import keel_env, keel_server
+from tests.e2e.cli_support import KEEL, keel_env, keel_server
 from tests.e2e.http_support import access_token, assert_envelope, make_settings, register, serving
 from tests.e2e.jobs_support import UNREADABLE_RESET, insert_outbox_entry, migrated
 from tests.support.jobs import make_waiting_jobs_due, run_due_jobs
@@ -170,3 +172,27 @@ async def test_keel_serve_reports_a_job_that_fails_for_good(
     assert event["tags"]["job_kind"] == "password_reset_requested"
     assert event["environment"] == "development"
     assert event["exception"]["values"][-1]["type"] in {"KeyError", "ValueError", "TypeError"}
+
+
+@pytest.mark.postgres
+async def test_keel_worker_reports_a_job_that_fails_for_good(
+    tmp_path: Path, postgres_url: str, receiver: SentryReceiver
+) -> None:
+    await migrated(postgres_url)
+    env = keel_env(tmp_path, postgres_url, SENTRY_DSN=receiver.dsn, ENVIRONMENT="staging")
+    env["JWT_SECRET"] = "s" * 32
+    env["TRUSTED_HOSTS"] = "keel.example.com"
+    with (tmp_path / "worker.log").open("wb") as log:
+        worker = subprocess.Popen(
+            [str(KEEL), "worker"], stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp_path
+        )
+    try:
+        await insert_outbox_entry(postgres_url, "password_reset_requested", UNREADABLE_RESET)
+        [event] = await asyncio.to_thread(receiver.wait_for_events, 1)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        code = await asyncio.to_thread(worker.wait, 15)
+    assert code == 0, (tmp_path / "worker.log").read_text()
+    assert event["tags"]["job_kind"] == "password_reset_requested"
+    assert event["environment"] == "staging"
+    assert event["release"].startswith("keel@")

@@ -174,6 +174,13 @@ async def test_keel_serve_reports_a_job_that_fails_for_good(
     assert event["exception"]["values"][-1]["type"] in {"KeyError", "ValueError", "TypeError"}
 
 
+def start_worker(env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
+    with (cwd / "worker.log").open("wb") as log:
+        return subprocess.Popen(
+            [str(KEEL), "worker"], stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd
+        )
+
+
 @pytest.mark.postgres
 async def test_keel_worker_reports_a_job_that_fails_for_good(
     tmp_path: Path, postgres_url: str, receiver: SentryReceiver
@@ -182,10 +189,7 @@ async def test_keel_worker_reports_a_job_that_fails_for_good(
     env = keel_env(tmp_path, postgres_url, SENTRY_DSN=receiver.dsn, ENVIRONMENT="staging")
     env["JWT_SECRET"] = "s" * 32
     env["TRUSTED_HOSTS"] = "keel.example.com"
-    with (tmp_path / "worker.log").open("wb") as log:
-        worker = subprocess.Popen(
-            [str(KEEL), "worker"], stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp_path
-        )
+    worker = start_worker(env, tmp_path)
     try:
         await insert_outbox_entry(postgres_url, "password_reset_requested", UNREADABLE_RESET)
         [event] = await asyncio.to_thread(receiver.wait_for_events, 1)

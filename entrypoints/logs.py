@@ -81,6 +81,11 @@ def _redact(value: Any, key: str = "") -> Any:
     return value
 
 
+def redact(value: Any) -> Any:
+    """The log lines' redaction, for what leaves the process another way (error reports)."""
+    return _redact(value)
+
+
 # The one deliberate exception: the link of a mail written to the log instead of sent. That
 # log is the development mail box; in staging and production the sender hides the token.
 MAIL_LOGGER, MAIL_LINK = "keel.mail", "link"

@@ -88,6 +88,8 @@ class Settings(BaseSettings):
     jobs_in_process: bool | None = None
     housekeeping_cron: str = Field("*/10 * * * *", min_length=9, max_length=100)
     worker_metrics_port: int | None = Field(None, ge=1, le=65535)
+    # Set: unhandled errors (the 500s, jobs out of tries) are reported to Sentry.
+    sentry_dsn: SecretStr | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -111,6 +113,11 @@ class Settings(BaseSettings):
     @classmethod
     def _a_schedule(cls, value: str) -> str:
         return values.cron_schedule(value)
+
+    @field_validator("sentry_dsn")
+    @classmethod
+    def _dsn(cls, value: SecretStr | None) -> SecretStr | None:
+        return None if value is None else SecretStr(values.sentry_dsn(value.get_secret_value()))
 
     @field_validator("log_level", mode="before")
     @classmethod

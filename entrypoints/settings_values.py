@@ -18,6 +18,8 @@ _ORIGIN = re.compile(
     r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:\d{1,5})?$"
 )
 _HOST_PATTERN = re.compile(r"^(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$|^\[[0-9A-Fa-f:.]+\]$")
+# What the Sentry SDK accepts: scheme://public_key@host[:port][/path]/project_id.
+_SENTRY_DSN = re.compile(r"^https?://[^\s/@:]+(:[^\s/@]*)?@[^\s/@]+(/[^\s]*)?/\d+$")
 _BASE_URL = re.compile(r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
 
 
@@ -125,3 +127,12 @@ def load_or_create_secret(path: Path) -> str:
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(secret + "\n")
     return secret
+
+
+def sentry_dsn(value: str) -> str:
+    """Checked here, so that a mistyped DSN stops the start-up with its name, not the SDK's
+    exception in the first worker. The message does not repeat the value: it holds a key."""
+    dsn = value.strip()
+    if not _SENTRY_DSN.match(dsn):
+        raise ValueError("must be a Sentry DSN: https://KEY@HOST/PROJECT_ID")
+    return dsn

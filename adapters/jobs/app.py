@@ -11,8 +11,10 @@ from procrastinate.testing import InMemoryConnector
 from sqlalchemy.engine import make_url
 
 from adapters.jobs.tasks import (
+    FailureListener,
     Handler,
     OutcomeListener,
+    no_report,
     register_event_jobs,
     register_housekeeping,
 )
@@ -62,6 +64,7 @@ def build_job_app(
     delete_expired: Callable[[], Awaitable[object]],
     on_outcome: OutcomeListener,
     pool_size: int,
+    on_failure: FailureListener = no_report,
 ) -> procrastinate.App:
     connector: procrastinate.BaseConnector
     if is_postgres(database_url):
@@ -71,6 +74,6 @@ def build_job_app(
     else:
         connector = ProcessMemoryConnector()
     app = procrastinate.App(connector=connector)
-    register_event_jobs(app, handlers, policies, on_outcome)
-    register_housekeeping(app, housekeeping_cron, delete_expired, on_outcome)
+    register_event_jobs(app, handlers, policies, on_outcome, on_failure)
+    register_housekeeping(app, housekeeping_cron, delete_expired, on_outcome, on_failure)
     return app

@@ -25,6 +25,12 @@ FINISHED_JOBS_KEPT_HOURS = 24
 Handler = Callable[[Any], Awaitable[None]]
 # Told of each job's outcome: (kind, "succeeded" | "retried" | "failed").
 OutcomeListener = Callable[[str, str], None]
+# Told of each job that failed for good, with its exception: (kind, attempt, exception).
+FailureListener = Callable[[str, int, BaseException], None]
+
+
+def no_report(_kind: str, _attempt: int, _exc: BaseException) -> None:
+    """Without error reporting, the log line and the failed-jobs counter tell of it."""
 
 
 class UnreadableJob(Exception):
@@ -50,11 +56,12 @@ def register_event_jobs(
     handlers: Mapping[type[Any], Handler],
     policies: Mapping[type[Any], RetryPolicy],
     on_outcome: OutcomeListener,
+    on_failure: FailureListener = no_report,
 ) -> None:
     """A task per kind of event; its arguments are the outbox entry's id and payload."""
     for kind, event_type in KINDS.items():
         policy = policies[event_type]
-        job = _event_job(kind, handlers[event_type], policy, on_outcome)
+        job = _event_job(kind, handlers[event_type], policy, on_outcome, on_failure)
         app.task(name=kind, queue=QUEUE, pass_context=True, retry=PolicyRetry(policy))(job)
 
 
@@ -63,6 +70,7 @@ def register_housekeeping(
     cron: str,
     delete_expired: Callable[[], Awaitable[object]],
     on_outcome: OutcomeListener,
+    on_failure: FailureListener = no_report,
 ) -> None:
     """Once per ``cron`` tick across all workers (procrastinate defers each tick once)."""
 
@@ -71,7 +79,7 @@ def register_housekeeping(
             await delete_expired()
             await app.job_manager.delete_old_jobs(nb_hours=FINISHED_JOBS_KEPT_HOURS, queue=QUEUE)
 
-        await _observed(HOUSEKEEPING, context, HOUSEKEEPING_RETRIES, on_outcome, work)
+        await _observed(HOUSEKEEPING, context, HOUSEKEEPING_RETRIES, on_outcome, on_failure, work)
 
     task = app.task(
         name=HOUSEKEEPING,
@@ -83,7 +91,11 @@ def register_housekeeping(
 
 
 def _event_job(
-    kind: str, handler: Handler, policy: RetryPolicy, on_outcome: OutcomeListener
+    kind: str,
+    handler: Handler,
+    policy: RetryPolicy,
+    on_outcome: OutcomeListener,
+    on_failure: FailureListener,
 ) -> Callable[..., Awaitable[None]]:
     async def run(context: JobContext, payload: str, outbox_id: str) -> None:
         try:
@@ -92,10 +104,11 @@ def _event_job(
         except (KeyError, ValueError, TypeError) as exc:
             on_outcome(kind, "failed")
             logger.error("background job unreadable", extra={"kind": kind, "error": repr(exc)})
+            on_failure(kind, context.job.attempts + 1, exc)
             raise UnreadableJob(repr(exc)) from exc
         token = running_job.set(outbox_id)
         try:
-            await _observed(kind, context, policy, on_outcome, lambda: handler(event))
+            await _observed(kind, context, policy, on_outcome, on_failure, lambda: handler(event))
         finally:
             running_job.reset(token)
 
@@ -108,6 +121,7 @@ async def _observed(
     context: JobContext,
     policy: RetryPolicy,
     on_outcome: OutcomeListener,
+    on_failure: FailureListener,
     work: Callable[[], Awaitable[object]],
 ) -> None:
     attempt = context.job.attempts + 1
@@ -121,5 +135,7 @@ async def _observed(
             "background job failed",
             extra={"kind": kind, "attempt": attempt, "final": final, "error": repr(exc)},
         )
+        if final:
+            on_failure(kind, attempt, exc)
         raise
     on_outcome(kind, "succeeded")

@@ -33,12 +33,14 @@ def worker(
     are finished first (for up to 10 s; what is cut off is tried again). Any number of
     workers, on any number of machines, share one database; no job runs on two at once."""
     from entrypoints.container import build_container
+    from entrypoints.error_reporting import start_error_reporting
     from entrypoints.logs import configure_logging
     from entrypoints.settings import load_settings
 
     with readable_errors():
         settings = load_settings()
         configure_logging(settings.log_level, settings.effective_log_format)
+        start_error_reporting(settings)
         container = build_container(settings)
         if settings.worker_metrics_port is not None:
             container.metrics().serve(settings.worker_metrics_port)

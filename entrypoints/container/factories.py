@@ -72,6 +72,8 @@ def job_app(
     metrics: Metrics,
 ) -> procrastinate.App:
     from adapters.jobs.app import build_job_app
+    from adapters.jobs.tasks import no_report
+    from entrypoints.error_reporting import report_job_failure
 
     metrics.job_kinds(KINDS)
     return build_job_app(
@@ -81,6 +83,8 @@ def job_app(
         housekeeping_cron=settings.housekeeping_cron,
         delete_expired=lambda: delete_expired.execute(DeleteExpiredCommand()),
         on_outcome=metrics.job_outcome,
+        # Jobs that fail for good go to Sentry when a DSN is set (the process started it).
+        on_failure=report_job_failure if settings.sentry_dsn is not None else no_report,
         pool_size=settings.database_pool_size,
     )
 

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from entrypoints.container import Container, build_container, shutdown_container
+from entrypoints.error_reporting import report_request_error, start_error_reporting
 from entrypoints.http.docs import install_docs
 from entrypoints.http.errors import install_error_handlers
 from entrypoints.http.middleware.access_log import AccessLogMiddleware
@@ -103,7 +104,9 @@ def install_middleware(app: FastAPI, settings: Settings, app_metrics: Metrics) -
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_body_bytes)
     if "*" not in settings.trusted_hosts:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
-    app.add_middleware(UnhandledErrorMiddleware)
+    # The 500s go to Sentry when a DSN is set (``start_error_reporting`` in each worker).
+    on_error = report_request_error if settings.sentry_dsn is not None else None
+    app.add_middleware(UnhandledErrorMiddleware, on_error=on_error)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, origins=settings.cors_origins)
     app.add_middleware(AccessLogMiddleware, metrics=app_metrics)
@@ -117,7 +120,9 @@ def install_middleware(app: FastAPI, settings: Settings, app_metrics: Metrics) -
 
 
 def create_app_from_env() -> FastAPI:
-    """For ``uvicorn --factory``: settings from the environment, logging set up per worker."""
+    """For ``uvicorn --factory``: settings from the environment; logging and error reporting
+    set up per worker."""
     settings = load_settings()
     configure_logging(settings.log_level, settings.effective_log_format)
+    start_error_reporting(settings)
     return create_app(settings)

@@ -72,3 +72,38 @@ def test_a_worker_that_leaves_its_jobs_to_keel_worker_never_loads_the_queue_libr
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
+
+
+@pytest.mark.parametrize(
+    ("dsn", "loaded"), [(None, ""), ("http://0123abcd@127.0.0.1:9/1", "sentry_sdk")]
+)
+def test_a_worker_loads_the_sentry_sdk_only_with_a_dsn(
+    dsn: str | None, loaded: str, tmp_path: Path
+) -> None:
+    """Each serving worker starts through ``create_app_from_env``, which sets up error
+    reporting; without SENTRY_DSN it must not even import the SDK. (Port 9 discards: nothing
+    is sent.)"""
+    script = (
+        "import sys\n"
+        "from entrypoints.http.app import create_app_from_env\n"
+        "app = create_app_from_env()\n"
+        "app.state.container.job_app()\n"
+        "print(' '.join(sorted({name.split('.')[0] for name in sys.modules} & {'sentry_sdk'})))\n"
+    )
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "ENVIRONMENT": "test",
+        "DATABASE_URL": "sqlite+aiosqlite:///:memory:",
+        **({"SENTRY_DSN": dsn} if dsn else {}),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == loaded

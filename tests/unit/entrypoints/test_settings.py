@@ -154,3 +154,21 @@ def test_other_environments_keep_the_defaults(environment: str) -> None:
     made = settings(environment=environment, jwt_secret=PRODUCTION_SECRET)
     assert made.database_url == "sqlite+aiosqlite:///./keel.db"
     assert made.trusted_hosts == ["*"]
+
+
+def test_the_sentry_dsn_is_off_by_default_and_never_shown() -> None:
+    assert settings().sentry_dsn is None
+    made = settings(sentry_dsn=" https://0123abcd@o1.ingest.example.com/42 ")
+    assert made.sentry_dsn is not None
+    assert made.sentry_dsn.get_secret_value() == "https://0123abcd@o1.ingest.example.com/42"
+    assert "0123abcd" not in repr(made) + str(made.model_dump())
+
+
+@pytest.mark.parametrize(
+    "dsn", ["0123abcd", "https://o1.example.com/42", "https://key@o1.example.com/", "ftp://k@h/1"]
+)
+def test_a_malformed_sentry_dsn_is_named_without_its_value(dsn: str) -> None:
+    message = problem(sentry_dsn=dsn)
+    assert (
+        message == "invalid settings: SENTRY_DSN: must be a Sentry DSN: https://KEY@HOST/PROJECT_ID"
+    )

@@ -24,7 +24,10 @@ _SECRET_TEXT = [
     (re.compile(r"\beyJ[\w-]*\.[\w-]*\.[\w-]*"), REDACTED),  # anything shaped like a JWT
     (re.compile(r"(\w+://[^:/@\s]*:)[^@\s]+@"), r"\1" + REDACTED + "@"),  # passwords in URLs
     (
-        re.compile(r"(?i)\b(password|passwd|secret|token)(\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|\S+)"),
+        # The name may have a prefix: access_token=, reset_token:, client_secret=.
+        re.compile(
+            r"(?i)\b([\w-]*?(?:password|passwd|secret|token))(\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|\S+)"
+        ),
         r"\1\2" + REDACTED,
     ),
 ]

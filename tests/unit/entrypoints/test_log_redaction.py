@@ -169,3 +169,18 @@ def test_the_quick_look_for_a_secret_misses_none(secret: str) -> None:
 @given(st.lists(st.one_of(st.sampled_from(SECRETS), st.text(max_size=4)), max_size=8).map("".join))
 def test_text_is_redacted_as_by_every_pattern_applied(text: str) -> None:
     assert redact_text(text) == by_every_pattern(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("GET /reset?access_token=abc123", "GET /reset?access_token="),
+        ("reset_token: abc123", "reset_token: "),
+        ("client-secret=abc123 rest", "client-secret="),
+        ("failed with SMTP_PASSWORD='abc123'", "failed with SMTP_PASSWORD="),
+    ],
+)
+def test_a_secret_whose_name_has_a_prefix_is_redacted_in_text(text: str, kept: str) -> None:
+    redacted = redact_text(text)
+    assert "abc123" not in redacted
+    assert redacted.startswith(kept + REDACTED)

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from entrypoints.container import Container, build_container, shutdown_container
+from entrypoints.container.tracing import configure_tracing, flush_traces, tracing_enabled
 from entrypoints.http.errors import install_error_handlers
 from entrypoints.http.middleware.access_log import AccessLogMiddleware
 from entrypoints.http.middleware.body_limit import BodyLimitMiddleware
@@ -17,6 +18,7 @@ from entrypoints.http.middleware.compression import CompressionMiddleware
 from entrypoints.http.middleware.cors import CORSMiddleware
 from entrypoints.http.middleware.methods import MethodsMiddleware
 from entrypoints.http.middleware.request_context import RequestContextMiddleware
+from entrypoints.http.middleware.tracing import request_span_middleware
 from entrypoints.http.middleware.trusted_hosts import TrustedHostMiddleware
 from entrypoints.http.middleware.unhandled_errors import UnhandledErrorMiddleware
 from entrypoints.http.routers import auth, health, items, me, metrics, users
@@ -52,6 +54,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
                 await runner.stop()
             await shutdown_container(container)
             container.metrics().close()
+            flush_traces()
 
     docs = settings.effective_docs_enabled
     app = FastAPI(
@@ -76,6 +79,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     install_error_handlers(app)
     install_middleware(app, settings, container.metrics())
+    if tracing_enabled():  # outermost: every line of the request is written inside its span
+        app.add_middleware(request_span_middleware)
     return app
 
 
@@ -107,4 +112,5 @@ def create_app_from_env() -> FastAPI:
     """For ``uvicorn --factory``: settings from the environment, logging set up per worker."""
     settings = load_settings()
     configure_logging(settings.log_level, settings.effective_log_format)
+    configure_tracing()
     return create_app(settings)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from entrypoints.http.middleware.access_log import KNOWN_METHODS
 
@@ -26,20 +26,29 @@ def request_span_middleware(app: ASGIApp) -> ASGIApp:
 
 
 class RouteNameMiddleware:
+    """Names the request's span once the router has found the route: when the answer
+    starts, as the span ends with the answer's last part."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
-        finally:
-            route = getattr(scope.get("route"), "path", None)
-            if route is not None and scope["type"] == "http":
-                from opentelemetry import trace
+            return
 
-                span = trace.get_current_span()
-                span.update_name(f"{_method(scope)} {route}")
-                span.set_attribute("http.route", route)
+        async def naming_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                route = getattr(scope.get("route"), "path", None)
+                if route is not None:
+                    from opentelemetry import trace
+
+                    span = trace.get_current_span()
+                    span.update_name(f"{_method(scope)} {route}")
+                    span.set_attribute("http.route", route)
+            await send(message)
+
+        await self.app(scope, receive, naming_send)
 
 
 def _method(scope: Scope) -> str:

@@ -68,6 +68,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         # One spelling per path: a trailing slash is a 404, never a redirect, whose Location
         # the router would build from the request's Host header.
         redirect_slashes=False,
+        # FastAPI's own OpenTelemetry would trace each request a second time once tracing
+        # sets a provider: the request's span is the ASGI instrumentation's (see tracing.py).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.container = container
     app.state.settings = settings

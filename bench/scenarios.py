@@ -19,6 +19,7 @@ from bench.settings import (
     REGISTER_BODY,
     RESET_BODY,
     RESET_KNOWN_EVERY,
+    TRACED,
     WRITE_SCENARIOS,
     Config,
 )
@@ -38,6 +39,8 @@ class Scenarios:
             self.health_during_logins()
         elif scenario in WRITE_SCENARIOS:
             self.keel_writes(scenario)
+        elif scenario == TRACED:
+            self.traced()
         else:
             self.compare(scenario)
 
@@ -90,6 +93,28 @@ class Scenarios:
                 self.stack.ensure_alive()
                 result = self.wrk.measure(base, load, config, server_pid=pid)
                 self.recorder.record(scenario, server, round_no, result)
+
+    def traced(self) -> None:
+        """users/me on Keel with tracing on (10 % sampled, exported to a local receiver)
+        against Keel with it off, in interleaved rounds: both on the same CPUs and database,
+        one loaded at a time."""
+        self.stack.start_traced()
+        assert self.stack.keel is not None
+        assert self.stack.traced is not None
+        targets = (
+            ("keel", self.stack.keel_url, worker_pid(self.stack.keel.pid)[0]),
+            ("traced", self.stack.traced_url, worker_pid(self.stack.traced.pid)[0]),
+        )
+        for round_no in range(1, self.config.rounds + 1):
+            for server, base, pid in targets:
+                self.stack.ensure_alive()
+                load = self.load("users_me")
+                result = self.wrk.measure(base, load, self.config, server_pid=pid)
+                self.recorder.record(TRACED, server, round_no, result)
+        receiver = self.stack.receiver
+        assert receiver is not None
+        if not receiver.spans():
+            self.recorder.notes.append("users/me traced: the receiver got no spans")
 
     def keel_writes(self, scenario: str) -> None:
         """Registrations or reset requests, Keel alone. After every wrk run (the warm-up

@@ -26,7 +26,19 @@ REGISTER_BODY = json.dumps(
 RESET_BODY = json.dumps({"email": "{email}"})
 # One reset request in this many names a seeded account; the others an address no account has.
 RESET_KNOWN_EVERY = 4
-SCENARIOS = ("users_me", "items_page", "items_create", "health_login", "register", "reset_request")
+SCENARIOS = (
+    "users_me",
+    "users_me_traced",
+    "items_page",
+    "items_create",
+    "health_login",
+    "register",
+    "reset_request",
+)
+# users/me on a second Keel with tracing on, sampling this share of traces, exporting to a
+# local OTLP receiver; against the same Keel with tracing off.
+TRACED = "users_me_traced"
+TRACED_SAMPLING = "0.1"
 # Keel alone (the baseline has no such routes), each run followed by a wait for the work it
 # left behind: the hashes still running, the outbox's mail jobs.
 WRITE_SCENARIOS = ("register", "reset_request")
@@ -37,6 +49,7 @@ TARGETS = {
     "items_page_ratio": 0.5,
     "health_p99_ms": 25.0,  # GET /health/live p99 during the login flood, below
     "rss_mib": 120.0,  # the Keel worker's VmRSS after the run, below
+    "traced_ratio": 0.9,  # users/me requests per second traced (10 %) / untraced, at least
 }
 
 

@@ -17,8 +17,18 @@ from pathlib import Path
 import httpx
 
 from bench.processes import Service, wait_http
-from bench.settings import BENCH, PASSWORD, VENV_BIN, BenchError, Config, cpu_set, taskset
+from bench.settings import (
+    BENCH,
+    PASSWORD,
+    TRACED_SAMPLING,
+    VENV_BIN,
+    BenchError,
+    Config,
+    cpu_set,
+    taskset,
+)
 from entrypoints.settings import Settings
+from harness.otlp import OtlpReceiver
 from harness.ports import free_port
 from harness.postgres import PostgresServer
 
@@ -30,6 +40,9 @@ class Stack:
     postgres: PostgresServer | None = None
     keel: Service | None = None
     baseline: Service | None = None
+    traced: Service | None = None
+    receiver: OtlpReceiver | None = None
+    traced_url: str = ""
     keel_url: str = ""
     baseline_url: str = ""
     tokens: dict[str, tuple[str, float]] = field(default_factory=dict)
@@ -127,6 +140,27 @@ class Stack:
                     raise BenchError(f"baseline did not start:\n{self.baseline.tail()}") from None
             time.sleep(0.2)
 
+    def start_traced(self) -> None:
+        """A second Keel like the first, on the same database, with tracing on: OTLP to a
+        receiver in this process, a tenth of the traces sampled."""
+        if self.traced is not None:
+            return
+        assert self.postgres is not None
+        self.receiver = OtlpReceiver()
+        self.receiver.start()
+        env = self.keel_env(self.postgres.url("keel_bench"))
+        env.update(
+            OTEL_EXPORTER_OTLP_ENDPOINT=self.receiver.url,
+            OTEL_TRACES_SAMPLER="parentbased_traceidratio",
+            OTEL_TRACES_SAMPLER_ARG=TRACED_SAMPLING,
+        )
+        port = free_port()
+        command = [*taskset(self.config.server_cpus), str(self.config.keel_bin), "serve"]
+        command += ["--host", "127.0.0.1", "--port", str(port)]
+        self.traced = Service("keel-traced", command, env, self.workdir)
+        self.traced_url = f"http://127.0.0.1:{port}"
+        wait_http(self.traced_url + "/health/ready", self.traced)
+
     @staticmethod
     def email(name: str) -> str:
         return f"bench-{name}@example.com"
@@ -148,16 +182,18 @@ class Stack:
         return token
 
     def ensure_alive(self) -> None:
-        for service in (self.keel, self.baseline):
+        for service in (self.keel, self.baseline, self.traced):
             if service is not None and not service.alive():
                 raise BenchError(f"{service.name} stopped:\n{service.tail()}")
 
     def stop(self) -> None:
         """Stop the servers and PostgreSQL, and remove the temporary directory (unless
         BENCH_KEEP_LOGS)."""
-        for service in (self.keel, self.baseline):
+        for service in (self.keel, self.baseline, self.traced):
             if service is not None:
                 service.stop()
+        if self.receiver is not None:
+            self.receiver.stop()
         if self.postgres is not None:
             self.postgres.stop()
         if self.config.keep_logs:

@@ -8,7 +8,7 @@ from typing import Any
 
 from bench.machine import git_commit, machine_info
 from bench.record import Recorder
-from bench.settings import TARGETS, WRITE_SCENARIOS, Config
+from bench.settings import TARGETS, TRACED, WRITE_SCENARIOS, Config
 
 
 def summarise(
@@ -64,10 +64,11 @@ def summarise(
 
 
 def medians(config: Config, all_runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """Per scenario and server, the medians over rounds; Keel's ratios to the baseline."""
+    """Per scenario and server, the medians over rounds; Keel's ratios to the baseline (for
+    users/me traced: traced Keel's to Keel's)."""
     summary: dict[str, Any] = {}
     for scenario in (*config.scenarios, "health_idle"):
-        for server in ("keel", "baseline"):
+        for server in ("keel", "baseline", "traced"):
             runs = [r for r in all_runs if r["scenario"] == scenario and r["server"] == server]
             if not runs:
                 continue
@@ -96,12 +97,15 @@ def medians(config: Config, all_runs: list[dict[str, Any]]) -> dict[str, Any]:
                 )
             summary.setdefault(scenario, {})[server] = entry
         both = summary.get(scenario, {})
-        if "keel" in both and "baseline" in both:
+        measured, reference = ("traced", "keel") if scenario == TRACED else ("keel", "baseline")
+        if measured in both and reference in both:
             # Each round's Keel run against the baseline run right after it: pairs taken
             # close together cancel slow drifts of the machine. The ratio is their median.
-            keel_runs = [r for r in all_runs if r["scenario"] == scenario and r["server"] == "keel"]
+            keel_runs = [
+                r for r in all_runs if r["scenario"] == scenario and r["server"] == measured
+            ]
             base_runs = [
-                r for r in all_runs if r["scenario"] == scenario and r["server"] == "baseline"
+                r for r in all_runs if r["scenario"] == scenario and r["server"] == reference
             ]
             per_round = [
                 round(k["rps"] / b["rps"], 3)
@@ -121,8 +125,8 @@ def medians(config: Config, all_runs: list[dict[str, Any]]) -> dict[str, Any]:
                 both["ratio"] = round(statistics.median(per_round), 3)
                 both["ratio_per_round"] = per_round
                 both["ratio_of_median_rps"] = (
-                    round(both["keel"]["rps"] / both["baseline"]["rps"], 3)
-                    if both["baseline"]["rps"]
+                    round(both[measured]["rps"] / both[reference]["rps"], 3)
+                    if both[reference]["rps"]
                     else None
                 )
     return summary
@@ -150,6 +154,12 @@ def verdicts(summary: dict[str, Any], memory: dict[str, Any]) -> list[dict[str, 
         "users/me rps ratio Keel/baseline",
         summary.get("users_me", {}).get("ratio"),
         TARGETS["users_me_ratio"],
+        at_least=True,
+    )
+    target(
+        "users/me rps ratio traced (10 %)/untraced",
+        summary.get(TRACED, {}).get("ratio"),
+        TARGETS["traced_ratio"],
         at_least=True,
     )
     target(

@@ -9,7 +9,7 @@ import logging
 import re
 import sys
 import threading
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 import structlog
@@ -186,6 +186,22 @@ def _not_about_one_job(record: logging.LogRecord) -> bool:
     )
 
 
+# Set once tracing is on: the current span's trace and span ids (hex), or None outside one.
+_span_ids: Callable[[], tuple[str, str] | None] | None = None
+
+
+def log_trace_ids(span_ids: Callable[[], tuple[str, str] | None]) -> None:
+    """From now on, every line written inside a span carries ``trace_id`` and ``span_id``."""
+    global _span_ids
+    _span_ids = span_ids
+
+
+def _add_trace_ids(_logger: Any, _method: str, event_dict: EventDict) -> EventDict:
+    if _span_ids is not None and (ids := _span_ids()) is not None:
+        event_dict["trace_id"], event_dict["span_id"] = ids
+    return event_dict
+
+
 def configure_logging(level: str = "INFO", log_format: str = "console") -> None:
     # No line shows the caller's thread or process: don't look them up for every record.
     logging.logThreads = False
@@ -202,6 +218,7 @@ def configure_logging(level: str = "INFO", log_format: str = "console") -> None:
         structlog.stdlib.add_logger_name,
         structlog.stdlib.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _add_trace_ids,
         *foreign_only,
         _render_exception,
         redact_secrets,

@@ -9,6 +9,7 @@ import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
+from adapters import tracing
 from adapters.email.templates import render
 from application.jobs import running_job
 from application.mail import Mail, MailDeliveryFailed
@@ -50,7 +51,22 @@ class SmtpEmailSender:
 
     async def send(self, mail: Mail) -> None:
         message = self.compose(mail)
-        await asyncio.to_thread(self._deliver, message)
+        # One span per delivery: the server, the kind of mail, and how it went (never the
+        # address or the text, which hold the link's token).
+        attributes: dict[str, str | int] = {
+            "server.address": self._host,
+            "server.port": self._port,
+            "keel.mail.kind": mail.kind.value,
+        }
+        with tracing.span("smtp send", attributes, kind="CLIENT") as span:
+            try:
+                await asyncio.to_thread(self._deliver, message)
+            except MailDeliveryFailed:
+                if span is not None:
+                    span.set_attribute("keel.mail.outcome", "failed")
+                raise
+            if span is not None:
+                span.set_attribute("keel.mail.outcome", "delivered")
 
     def compose(self, mail: Mail) -> EmailMessage:
         # A line break in a header would let the address add headers of its own (Bcc: ...).

@@ -26,5 +26,7 @@ class InMemoryQueueRelay:
             await uow.commit()
         for entry in entries:
             task = self._app.configure_task(name=entry.kind, queue=QUEUE)
-            await task.defer_async(payload=entry.payload, outbox_id=str(entry.id))
+            await task.defer_async(
+                payload=entry.payload, outbox_id=str(entry.id), traceparent=entry.traceparent
+            )
         return [entry.kind for entry in entries]

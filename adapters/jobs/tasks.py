@@ -14,6 +14,7 @@ from procrastinate import JobContext
 from procrastinate.jobs import Job
 from procrastinate.retry import BaseRetryStrategy, RetryDecision
 
+from adapters import tracing
 from adapters.jobs.names import HOUSEKEEPING, QUEUE
 from application.jobs import HOUSEKEEPING_RETRIES, RetryPolicy, running_job
 from application.outbox import KINDS, decode
@@ -58,7 +59,8 @@ def register_event_jobs(
     on_outcome: OutcomeListener,
     on_failure: FailureListener = no_report,
 ) -> None:
-    """A task per kind of event; its arguments are the outbox entry's id and payload."""
+    """A task per kind of event; its arguments are the outbox entry's id and payload, and
+    the trace context of the request that made it (``None`` when it was not traced)."""
     for kind, event_type in KINDS.items():
         policy = policies[event_type]
         job = _event_job(kind, handlers[event_type], policy, on_outcome, on_failure)
@@ -97,7 +99,9 @@ def _event_job(
     on_outcome: OutcomeListener,
     on_failure: FailureListener,
 ) -> Callable[..., Awaitable[None]]:
-    async def run(context: JobContext, payload: str, outbox_id: str) -> None:
+    async def run(
+        context: JobContext, payload: str, outbox_id: str, traceparent: str | None = None
+    ) -> None:
         try:
             event = decode(kind, payload)
             outbox_id = str(uuid.UUID(outbox_id))
@@ -108,7 +112,9 @@ def _event_job(
             raise UnreadableJob(repr(exc)) from exc
         token = running_job.set(outbox_id)
         try:
-            await _observed(kind, context, policy, on_outcome, on_failure, lambda: handler(event))
+            await _observed(
+                kind, context, policy, on_outcome, on_failure, lambda: handler(event), traceparent
+            )
         finally:
             running_job.reset(token)
 
@@ -123,19 +129,29 @@ async def _observed(
     on_outcome: OutcomeListener,
     on_failure: FailureListener,
     work: Callable[[], Awaitable[object]],
+    traceparent: str | None = None,
 ) -> None:
+    """Run ``work`` as one attempt of the job: its outcome counted and logged, and traced
+    as a span in the trace of the request that caused the job."""
     attempt = context.job.attempts + 1
-    try:
-        await work()
-    except Exception as exc:  # any failure is tried again by the policy
-        final = policy.pause_after(attempt) is None
-        on_outcome(kind, "failed" if final else "retried")
-        log = logger.error if final else logger.warning
-        log(
-            "background job failed",
-            extra={"kind": kind, "attempt": attempt, "final": final, "error": repr(exc)},
-        )
-        if final:
-            on_failure(kind, attempt, exc)
-        raise
+    attributes: dict[str, str | int] = {"keel.job.kind": kind, "keel.job.attempt": attempt}
+    with tracing.span(f"job {kind}", attributes, kind="CONSUMER", traceparent=traceparent) as span:
+        try:
+            await work()
+        except Exception as exc:  # any failure is tried again by the policy
+            final = policy.pause_after(attempt) is None
+            outcome = "failed" if final else "retried"
+            if span is not None:
+                span.set_attribute("keel.job.outcome", outcome)
+            on_outcome(kind, outcome)
+            log = logger.error if final else logger.warning
+            log(
+                "background job failed",
+                extra={"kind": kind, "attempt": attempt, "final": final, "error": repr(exc)},
+            )
+            if final:
+                on_failure(kind, attempt, exc)
+            raise
+        if span is not None:
+            span.set_attribute("keel.job.outcome", "succeeded")
     on_outcome(kind, "succeeded")

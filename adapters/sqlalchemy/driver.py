@@ -132,3 +132,19 @@ class DriverConnection:
         pooled, self._pooled = self._pooled, None
         if pooled is not None:
             await greenlet_spawn(pooled.close)
+
+
+def trace_driver_statements() -> None:
+    """A span for each statement this module runs on asyncpg's connection (OpenTelemetry's
+    asyncpg instrumentation). SQLAlchemy's own statements are traced by its instrumentation:
+    the prepared statements its dialect runs are left alone, one span per statement."""
+    import asyncpg
+    import wrapt
+    from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+    from opentelemetry.instrumentation.utils import unwrap
+
+    AsyncPGInstrumentor().instrument()  # type: ignore[no-untyped-call]
+    prepared = asyncpg.prepared_stmt.PreparedStatement
+    for name, method in list(vars(prepared).items()):
+        if isinstance(method, wrapt.FunctionWrapper):
+            unwrap(prepared, name)

@@ -20,7 +20,7 @@ from application.outbox import encode
 from application.ports import Clock
 from domain.events import Event
 
-_COLUMNS = ("id", "kind", "payload", "created_at")
+_COLUMNS = ("id", "kind", "payload", "created_at", "traceparent")
 
 
 class SqlAlchemyEventRecorder:
@@ -71,8 +71,10 @@ class SqlAlchemyEventRecorder:
 
 def _insert_sql(rows: list[dict[str, Any]]) -> tuple[str, list[Any]]:
     """The INSERT for asyncpg, by hand (SQLAlchemy's multi-row VALUES compiles per count)."""
+    width = len(_COLUMNS)
     groups = ", ".join(
-        "(" + ", ".join(f"${n * 4 + c + 1}" for c in range(4)) + ")" for n in range(len(rows))
+        "(" + ", ".join(f"${n * width + c + 1}" for c in range(width)) + ")"
+        for n in range(len(rows))
     )
     values = [row[column] for row in rows for column in _COLUMNS]
     return f"INSERT INTO outbox ({', '.join(_COLUMNS)}) VALUES {groups}", values  # noqa: S608

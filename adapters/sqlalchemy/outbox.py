@@ -13,6 +13,7 @@ from sqlalchemy import delete, insert, select
 from adapters.sqlalchemy.connection import Connection
 from adapters.sqlalchemy.errors import translate_errors
 from adapters.sqlalchemy.tables import outbox as table
+from adapters.tracing import current_traceparent
 from application.ports import OutboxEntry
 
 _TICK = timedelta(microseconds=1)
@@ -36,17 +37,30 @@ class SqlAlchemyOutboxStore:
         statement = (
             delete(table)
             .where(table.c.id.in_(oldest.scalar_subquery()))
-            .returning(table.c.id, table.c.kind, table.c.payload, table.c.created_at)
+            .returning(
+                table.c.id, table.c.kind, table.c.payload, table.c.created_at, table.c.traceparent
+            )
         )
         with translate_errors():
             rows = (await self._connection.execute(statement)).all()
         oldest_first = sorted(rows, key=lambda row: (row.created_at, row.id))
-        return [OutboxEntry(id=row.id, kind=row.kind, payload=row.payload) for row in oldest_first]
+        return [
+            OutboxEntry(id=row.id, kind=row.kind, payload=row.payload, traceparent=row.traceparent)
+            for row in oldest_first
+        ]
 
 
 def outbox_rows(entries: Sequence[tuple[str, str]], now: datetime) -> list[dict[str, Any]]:
     # A microsecond apart: one commit's entries are relayed in the order they were made.
+    # The request's trace goes with them, so that their jobs join it.
+    traceparent = current_traceparent()
     return [
-        {"id": uuid.uuid4(), "kind": kind, "payload": payload, "created_at": now + n * _TICK}
+        {
+            "id": uuid.uuid4(),
+            "kind": kind,
+            "payload": payload,
+            "created_at": now + n * _TICK,
+            "traceparent": traceparent,
+        }
         for n, (kind, payload) in enumerate(entries)
     ]

@@ -21,12 +21,15 @@ _RELAY = text(
         SELECT id FROM outbox ORDER BY created_at, id LIMIT :limit FOR UPDATE SKIP LOCKED
     ), gone AS (
         DELETE FROM outbox USING picked WHERE outbox.id = picked.id
-        RETURNING outbox.id, outbox.kind, outbox.payload, outbox.created_at
+        RETURNING outbox.id, outbox.kind, outbox.payload, outbox.created_at, outbox.traceparent
     ), deferred AS (
         SELECT procrastinate_defer_jobs_v1(ARRAY(
             SELECT ROW(
                 CAST(:queue AS varchar), gone.kind, 0, NULL, NULL,
-                jsonb_build_object('payload', gone.payload, 'outbox_id', gone.id::text),
+                jsonb_build_object(
+                    'payload', gone.payload, 'outbox_id', gone.id::text,
+                    'traceparent', gone.traceparent
+                ),
                 NULL
             )::procrastinate_job_to_defer_v1
             FROM gone ORDER BY gone.created_at, gone.id

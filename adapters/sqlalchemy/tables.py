@@ -134,5 +134,6 @@ outbox = Table(
     Column("kind", String(64), nullable=False),
     Column("payload", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("traceparent", String(55), nullable=True),
 )
 Index("ix_outbox_created_at", outbox.c.created_at)

@@ -135,11 +135,13 @@ class OneTimeTokenStore(Protocol):
 @dataclass(frozen=True, slots=True)
 class OutboxEntry:
     """An event waiting to be handed to the job queue: its kind and its fields as stored
-    (JSON)."""
+    (JSON), and the trace context of the request that made it (W3C ``traceparent``), when
+    it was traced."""
 
     id: uuid.UUID
     kind: str
     payload: str
+    traceparent: str | None = None
 
 
 class OutboxStore(Protocol):

@@ -33,6 +33,7 @@ def worker(
     are finished first (for up to 10 s; what is cut off is tried again). Any number of
     workers, on any number of machines, share one database; no job runs on two at once."""
     from entrypoints.container import build_container
+    from entrypoints.container.tracing import configure_tracing
     from entrypoints.error_reporting import start_error_reporting
     from entrypoints.logs import configure_logging
     from entrypoints.settings import load_settings
@@ -41,6 +42,7 @@ def worker(
         settings = load_settings()
         configure_logging(settings.log_level, settings.effective_log_format)
         start_error_reporting(settings)
+        configure_tracing()
         container = build_container(settings)
         if settings.worker_metrics_port is not None:
             container.metrics().serve(settings.worker_metrics_port)
@@ -49,6 +51,7 @@ def worker(
 
 async def _run_worker(container: Container, concurrency: int) -> None:
     from entrypoints.container import shutdown_container
+    from entrypoints.container.tracing import flush_traces
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -62,6 +65,7 @@ async def _run_worker(container: Container, concurrency: int) -> None:
     finally:
         await runner.stop()
         await shutdown_container(container)
+        flush_traces()
 
 
 @jobs_cli.command("list")

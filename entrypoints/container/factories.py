@@ -17,6 +17,7 @@ from application.jobs import RETRIES_BY_EVENT
 from application.outbox import KINDS
 from application.ports import Clock, EmailSender, JobQueue, RateLimiter, UnitOfWorkFactory
 from application.use_cases.housekeeping.delete_expired import DeleteExpired, DeleteExpiredCommand
+from entrypoints.container.tracing import instrument_engine
 from entrypoints.metrics import Metrics
 from entrypoints.settings import Settings
 
@@ -37,6 +38,7 @@ def engine(settings: Settings, metrics: Metrics) -> AsyncEngine:
         statement_timeout_ms=settings.database_statement_timeout_ms,
     )
     watch_checkouts(engine, metrics.pool_in_use.inc, metrics.pool_in_use.dec)
+    instrument_engine(engine)
     metrics.pool_max.set(settings.database_pool_size + settings.database_max_overflow)
     return engine
 

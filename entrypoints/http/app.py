@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from entrypoints.container import Container, build_container, shutdown_container
+from entrypoints.container.tracing import configure_tracing, flush_traces, tracing_enabled
 from entrypoints.error_reporting import report_request_error, start_error_reporting
 from entrypoints.http.docs import install_docs
 from entrypoints.http.errors import install_error_handlers
@@ -19,6 +20,7 @@ from entrypoints.http.middleware.compression import CompressionMiddleware
 from entrypoints.http.middleware.cors import CORSMiddleware
 from entrypoints.http.middleware.methods import MethodsMiddleware
 from entrypoints.http.middleware.request_context import RequestContextMiddleware
+from entrypoints.http.middleware.tracing import request_span_middleware
 from entrypoints.http.middleware.trusted_hosts import TrustedHostMiddleware
 from entrypoints.http.middleware.unhandled_errors import UnhandledErrorMiddleware
 from entrypoints.http.pages import routes as pages
@@ -55,6 +57,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
                 await runner.stop()
             await shutdown_container(container)
             container.metrics().close()
+            flush_traces()
 
     docs = settings.effective_docs_enabled
     app = FastAPI(
@@ -69,6 +72,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         # One spelling per path: a trailing slash is a 404, never a redirect, whose Location
         # the router would build from the request's Host header.
         redirect_slashes=False,
+        # FastAPI's own OpenTelemetry would trace each request a second time once tracing
+        # sets a provider: the request's span is the ASGI instrumentation's (see tracing.py).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.container = container
     app.state.settings = settings
@@ -90,6 +96,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     install_error_handlers(app)
     install_middleware(app, settings, container.metrics())
+    if tracing_enabled():  # outermost: every line of the request is written inside its span
+        app.add_middleware(request_span_middleware)
     return app
 
 
@@ -125,4 +133,5 @@ def create_app_from_env() -> FastAPI:
     settings = load_settings()
     configure_logging(settings.log_level, settings.effective_log_format)
     start_error_reporting(settings)
+    configure_tracing()
     return create_app(settings)

@@ -1,0 +1,95 @@
+"""OpenTelemetry, set up once per process (each serving worker, each job worker) from the
+standard variables: an OTLP endpoint turns it on, ``OTEL_SDK_DISABLED`` off. With it off,
+nothing of OpenTelemetry is imported.
+
+What is traced: each request (its span named by the route template), each SQL statement
+(SQLAlchemy's and asyncpg's instrumentations), each Redis command, each mail's delivery and
+each job's run (``adapters/tracing.py``); a job's span is a child of the request that made
+it, whose context the outbox entry carries."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+DEFAULT_SERVICE_NAME = "keel"
+_ENDPOINTS = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+
+_provider: Any = None  # the SDK's tracer provider, once set up
+
+
+def tracing_wanted(environ: dict[str, str] | None = None) -> bool:
+    env = os.environ if environ is None else environ
+    if env.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return False
+    return any(env.get(name, "").strip() for name in _ENDPOINTS)
+
+
+def tracing_enabled() -> bool:
+    return _provider is not None
+
+
+def configure_tracing() -> bool:
+    """Set up tracing in this process if the environment asks for it; whether it is on.
+    The sampler (``OTEL_TRACES_SAMPLER``, ``OTEL_TRACES_SAMPLER_ARG``: parent-based, always
+    on by default), the exporter's endpoint and the batch processor's timing are the SDK's
+    own variables."""
+    global _provider
+    if _provider is not None or not tracing_wanted():
+        return _provider is not None
+    from opentelemetry import trace
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.instrumentation.redis import RedisInstrumentor
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    from adapters import tracing
+    from adapters.sqlalchemy.driver import trace_driver_statements
+    from entrypoints.logs import log_trace_ids
+
+    named = {} if os.environ.get("OTEL_SERVICE_NAME") else {"service.name": DEFAULT_SERVICE_NAME}
+    provider = TracerProvider(resource=Resource.create(named))  # flushed at exit too
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    trace.set_tracer_provider(provider)
+    _provider = provider
+    tracing.enable()
+    trace_driver_statements()
+    RedisInstrumentor().instrument(tracer_provider=provider)
+    log_trace_ids(_current_span_ids)
+    return True
+
+
+def instrument_engine(engine: AsyncEngine) -> None:
+    """A span per statement SQLAlchemy runs on ``engine`` (its synchronous core, which
+    the asynchronous engine drives)."""
+    if _provider is None:
+        return
+    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+
+    # The package declares SQLAlchemy below 2.1 and would refuse 2.1 without a word; the
+    # engine events it listens to are unchanged in 2.1 (tests/e2e/test_tracing.py holds it).
+    SQLAlchemyInstrumentor().instrument(
+        engine=engine.sync_engine,
+        tracer_provider=_provider,
+        enable_commenter=False,
+        skip_dep_check=True,
+    )
+
+
+def flush_traces() -> None:
+    """Export the spans still waiting in the batch (at the end of a process)."""
+    if _provider is not None:
+        _provider.force_flush()
+
+
+def _current_span_ids() -> tuple[str, str] | None:
+    from opentelemetry import trace
+
+    context = trace.get_current_span().get_span_context()
+    if not context.is_valid:
+        return None
+    return format(context.trace_id, "032x"), format(context.span_id, "016x")

@@ -9,6 +9,7 @@ it, whose context the outbox entry carries."""
 
 from __future__ import annotations
 
+import contextvars
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,12 @@ DEFAULT_SERVICE_NAME = "keel"
 _ENDPOINTS = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 
 _provider: Any = None  # the SDK's tracer provider, once set up
+
+# The trace id the HTTP sampling gate drew for a request it keeps, handed to the SDK's id
+# generator so that the request's span gets the very id the sampler said yes to.
+drawn_trace_id: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "keel_drawn_trace_id", default=None
+)
 
 
 def tracing_wanted(environ: dict[str, str] | None = None) -> bool:
@@ -52,7 +59,9 @@ def configure_tracing() -> bool:
     from entrypoints.logs import log_trace_ids
 
     named = {} if os.environ.get("OTEL_SERVICE_NAME") else {"service.name": DEFAULT_SERVICE_NAME}
-    provider = TracerProvider(resource=Resource.create(named))  # flushed at exit too
+    provider = TracerProvider(  # flushed at exit too
+        resource=Resource.create(named), id_generator=gate_id_generator()
+    )
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
     _provider = provider
@@ -61,6 +70,21 @@ def configure_tracing() -> bool:
     RedisInstrumentor().instrument(tracer_provider=provider)
     log_trace_ids(_current_span_ids)
     return True
+
+
+def gate_id_generator() -> Any:
+    """The SDK's random ids, but for a request's root span the trace id the gate drew."""
+    from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
+
+    class GateIdGenerator(RandomIdGenerator):
+        def generate_trace_id(self) -> int:
+            drawn = drawn_trace_id.get()
+            if drawn is not None:
+                drawn_trace_id.set(None)  # one root span per request
+                return drawn
+            return int(super().generate_trace_id())
+
+    return GateIdGenerator()
 
 
 def instrument_engine(engine: AsyncEngine) -> None:

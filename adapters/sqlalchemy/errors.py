@@ -37,7 +37,7 @@ def translate_errors(
             raise EmailAlreadyRegistered() from exc
         raise StorageUnavailable("The database refused a write") from exc
     except DBAPIError as exc:
-        if _is_missing_table(exc):
+        if is_missing_table(exc):
             raise StorageUnavailable(SCHEMA_MISSING) from exc
         if _sqlstate(exc) == _QUERY_CANCELED:
             raise StorageUnavailable(STATEMENT_TIMED_OUT) from exc
@@ -72,5 +72,5 @@ def _is_foreign_key_violation(exc: DBAPIError) -> bool:
     )
 
 
-def _is_missing_table(exc: DBAPIError) -> bool:
+def is_missing_table(exc: DBAPIError) -> bool:
     return _sqlstate(exc) == _UNDEFINED_TABLE or "no such table" in str(exc.orig)

@@ -127,15 +127,17 @@ def migrate(
 ) -> None:
     """Upgrade the database to the newest migration, or move it to a given revision."""
     from entrypoints.container.migrations import migrator as make_migrator
+    from entrypoints.container.migrations import schema_status
     from entrypoints.settings import load_settings
 
     with readable_errors():
-        migrator = make_migrator(load_settings().database_url)
+        database_url = load_settings().database_url
         if status:
-            current, head = migrator.current(), migrator.head()
-            state, code = _migration_state(current, head, migrator.knows)
-            typer.echo(f"current: {current or 'base'}\nhead: {head}\nstatus: {state}")
+            current, chain = schema_status(database_url)
+            state, code = _migration_state(current, chain.head, chain.knows)
+            typer.echo(f"current: {current or 'base'}\nhead: {chain.head}\nstatus: {state}")
             raise typer.Exit(code)
+        migrator = make_migrator(database_url)
         migrator.migrate_to(to or "head")
         typer.echo(f"database at {migrator.current() or 'base'}")
 

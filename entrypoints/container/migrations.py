@@ -20,7 +20,7 @@ def migrator(database_url: str) -> AlembicMigrator:
 def schema_status(database_url: str) -> tuple[str | None, MigrationChain]:
     """The database's revision and this code's migrations, without Alembic: what
     ``keel migrate --status`` prints."""
+    from adapters.sqlalchemy.current_revision import read_current_revision
     from adapters.sqlalchemy.revisions import read_chain
-    from adapters.sqlalchemy.schema_status import read_current_revision
 
     return read_current_revision(database_url), read_chain()

@@ -8,6 +8,7 @@ import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
+from adapters.sqlalchemy.current_revision import sqlite_database
 from adapters.sqlalchemy.migrations import MIGRATIONS_DIR
 from adapters.sqlalchemy.revisions import read_chain
 
@@ -51,3 +52,19 @@ def test_a_branch_is_refused(tmp_path: Path) -> None:
     write(tmp_path, "c.py", 'revision = "c1"\ndown_revision = "a1"\n')
     with pytest.raises(ValueError, match="one straight chain"):
         read_chain(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("url", "database"),
+    [
+        ("sqlite+aiosqlite:///keel.db", "keel.db"),
+        ("sqlite+aiosqlite:////var/lib/keel/keel.db", "/var/lib/keel/keel.db"),
+        ("sqlite://", ""),
+        ("sqlite+aiosqlite:///:memory:", ":memory:"),
+        ("sqlite+aiosqlite:///k.db?mode=ro", None),  # options: SQLAlchemy reads those
+        ("sqlite+aiosqlite:///a%20b.db", None),
+        ("postgresql+asyncpg://u:p@db/keel", None),
+    ],
+)
+def test_which_urls_sqlite_reads_itself(url: str, database: str | None) -> None:
+    assert sqlite_database(url) == database

@@ -119,4 +119,6 @@ def _cause_of(error: BaseException) -> str | None:
         return "host not found"
     if isinstance(error, ConnectionError):
         return "connection lost"
+    if "unable to open database file" in str(error):  # SQLite: no such directory, or no access
+        return "cannot open the database file"
     return None

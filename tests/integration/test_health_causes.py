@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -64,3 +65,8 @@ async def test_redis_answers_or_is_named_refused(redis_url: str) -> None:
         assert raised.value.message == "connection refused"
     finally:
         await gone.close()
+
+
+async def test_a_sqlite_file_that_cannot_be_opened(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'no-such-directory' / 'keel.db'}"
+    assert await cause_of(url) == "cannot open the database file"

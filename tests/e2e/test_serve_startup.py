@@ -50,3 +50,11 @@ def test_a_bad_setting(tmp_path: Path) -> None:
 def test_a_bad_setting_is_named_before_a_port_in_use(tmp_path: Path, held_port: int) -> None:
     line = serve(tmp_path, "--port", str(held_port), DATABASE_POOL_SIZE="many")
     assert "DATABASE_POOL_SIZE" in line
+
+
+def test_a_redis_url_the_client_cannot_take(tmp_path: Path) -> None:
+    """Refused with the settings, not by the client in the first worker with a traceback;
+    and the URL, which may hold a password, is not repeated."""
+    line = serve(tmp_path, REDIS_URL="redis-cluster://user:hunter2@cache:6379")
+    assert "REDIS_URL" in line
+    assert "hunter2" not in line

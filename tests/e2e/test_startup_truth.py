@@ -165,3 +165,45 @@ def test_a_database_behind_the_code(tmp_path: Path, password_server: PostgresSer
     url = f"postgresql+asyncpg://{ROLE}:{PASSWORD}@127.0.0.1:{password_server.port}/{name}"
     assert_ok(run_keel(["migrate", "--to", "0003"], env=serve_env(tmp_path, url), cwd=tmp_path))
     check_the_truth(tmp_path, url, "behind migration 0007 (at 0003, 3 of 7)")
+
+
+def test_each_change_is_logged_once_while_serving(
+    tmp_path: Path, password_server: PostgresServer
+) -> None:
+    """Behind at start-up, recovered once migrated, then down for another cause."""
+    name = f"changes_{uuid.uuid4().hex[:8]}"
+    password_server.create_database(name)
+    asyncio.run(_admin(password_server, f"ALTER DATABASE {name} OWNER TO {ROLE}"))
+    url = f"postgresql+asyncpg://{ROLE}:{PASSWORD}@127.0.0.1:{password_server.port}/{name}"
+    env = serve_env(tmp_path, url)
+    assert_ok(run_keel(["migrate", "--to", "0003"], env=env, cwd=tmp_path))
+    with keel_server(env=env, cwd=tmp_path) as server:
+        assert_ok(run_keel(["migrate"], env=env, cwd=tmp_path))
+        wait_for_health_lines(server, 2)  # a failed request wakes the watcher
+        assert httpx.get(f"{server.base_url}/health/ready", timeout=10).status_code == 200
+        asyncio.run(_admin(password_server, f"DROP DATABASE {name} WITH (FORCE)"))
+        asyncio.run(ask(server.base_url))
+        wait_for_health_lines(server, 4)
+        asyncio.run(asyncio.sleep(2.5))
+        server.stop()
+        events = [(r["level"], r["event"].split(" (")[0]) for r in health_lines(server)]
+    # The first check after the drop meets the pooled connection the server ended (a cause
+    # readiness calls "unavailable"); the pool lets it go, and the next check finds why.
+    assert events == [
+        ("warning", "database not ready at start-up: behind migration 0007"),
+        ("info", "database check recovered"),
+        ("warning", "database check failing: unavailable"),
+        ("warning", "database check failing: database does not exist"),
+    ]
+    assert PASSWORD not in server.output()
+
+
+def wait_for_health_lines(server: Server, count: int) -> None:
+    async def wait() -> None:
+        async with asyncio.timeout(15):
+            while len(health_lines(server)) < count:
+                async with httpx.AsyncClient(base_url=server.base_url) as client:
+                    await client.post("/api/v1/users", json={"email": "x@example.com"})
+                await asyncio.sleep(0.2)
+
+    asyncio.run(wait())

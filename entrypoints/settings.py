@@ -109,6 +109,11 @@ class Settings(BaseSettings):
     def _database_url(cls, value: str, info: ValidationInfo) -> str:
         return values.database_url(value, info.data.get("environment"))
 
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        return values.redis_url(value)
+
     @field_validator("housekeeping_cron")
     @classmethod
     def _a_schedule(cls, value: str) -> str:

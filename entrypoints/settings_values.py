@@ -35,6 +35,17 @@ def database_url(value: str, environment: object) -> str:
     return url
 
 
+def redis_url(value: str | None) -> str | None:
+    """Empty is unset; anything else must be a URL the Redis client takes, checked here
+    rather than by the client when the first worker starts."""
+    url = (value or "").strip()
+    if not url:
+        return None
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError("must start with redis://, rediss:// or unix://")
+    return url
+
+
 def cron_schedule(value: str) -> str:
     from croniter import croniter  # type: ignore[import-untyped]
 

@@ -12,8 +12,13 @@ from limits import RateLimitItemPerSecond
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import FixedWindowRateLimiter
 from limits.errors import StorageError
-from redis.asyncio import ConnectionPool
-from redis.exceptions import RedisError
+from redis.asyncio import ConnectionPool, Redis
+from redis.exceptions import (
+    AuthenticationError,
+    AuthenticationWrongNumberOfArgsError,
+    RedisError,
+)
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from application.errors import StorageUnavailable
 
@@ -33,8 +38,28 @@ class RedisRateLimitStore:
             "async+redis://", implementation="redispy", key_prefix=prefix.rstrip(":"), **options
         )
 
+    async def check(self) -> None:
+        """Redis answers a ping; ``StorageUnavailable`` naming the cause otherwise."""
+        try:
+            await Redis(connection_pool=self._pool).ping()
+        except _FAILURES as exc:
+            raise StorageUnavailable(_cause(exc)) from exc
+
     async def close(self) -> None:
         await self._pool.aclose()
+
+
+def _cause(exc: BaseException) -> str:
+    """A few words for a readiness answer and a log line: never the URL or its password."""
+    if isinstance(exc, AuthenticationError | AuthenticationWrongNumberOfArgsError):
+        return "authentication failed"
+    if isinstance(exc, RedisTimeoutError | TimeoutError):
+        return "timed out"
+    if isinstance(exc.__cause__ or exc.__context__, ConnectionRefusedError) or "refused" in str(
+        exc
+    ):
+        return "connection refused"
+    return "unavailable"
 
 
 class RedisRateLimiter:

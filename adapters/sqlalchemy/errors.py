@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -37,7 +38,7 @@ def translate_errors(
             raise EmailAlreadyRegistered() from exc
         raise StorageUnavailable("The database refused a write") from exc
     except DBAPIError as exc:
-        if _is_missing_table(exc):
+        if is_missing_table(exc):
             raise StorageUnavailable(SCHEMA_MISSING) from exc
         if _sqlstate(exc) == _QUERY_CANCELED:
             raise StorageUnavailable(STATEMENT_TIMED_OUT) from exc
@@ -72,5 +73,52 @@ def _is_foreign_key_violation(exc: DBAPIError) -> bool:
     )
 
 
-def _is_missing_table(exc: DBAPIError) -> bool:
+def is_missing_table(exc: DBAPIError) -> bool:
     return _sqlstate(exc) == _UNDEFINED_TABLE or "no such table" in str(exc.orig)
+
+
+# What an operator can act on, from the driver's error: the SQLSTATE classes of a refused
+# login and a missing database, and the socket's own errors.
+_CAUSES_BY_SQLSTATE = {
+    "28P01": "authentication failed",
+    "28000": "authentication failed",
+    "3D000": "database does not exist",
+    _QUERY_CANCELED: "timed out",
+    "57P03": "the database is starting up",
+}
+
+
+def failure_cause(exc: BaseException) -> str:
+    """A few words for why the database could not be used, never its address or password:
+    the first recognised error down ``exc``'s chain of causes."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        error = pending.pop(0)
+        if error is None or id(error) in seen:
+            continue
+        seen.add(id(error))
+        cause = _cause_of(error)
+        if cause is not None:
+            return cause
+        pending += [getattr(error, "orig", None), error.__cause__, error.__context__]
+    return "unavailable"
+
+
+def _cause_of(error: BaseException) -> str | None:
+    sqlstate = _driver_sqlstate(error)
+    if sqlstate in _CAUSES_BY_SQLSTATE:
+        return _CAUSES_BY_SQLSTATE[sqlstate]
+    if isinstance(error, PoolTimeout):
+        return "no connection free in time"
+    if isinstance(error, TimeoutError):
+        return "timed out"
+    if isinstance(error, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(error, socket.gaierror):
+        return "host not found"
+    if isinstance(error, ConnectionError):
+        return "connection lost"
+    if "unable to open database file" in str(error):  # SQLite: no such directory, or no access
+        return "cannot open the database file"
+    return None

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from adapters.sqlalchemy.errors import translate_errors
+from adapters.sqlalchemy.schema_status import unusable_database
 from application.errors import MigrationError, StorageUnavailable
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
@@ -118,15 +119,6 @@ class AlembicMigrator:
                     return await connection.run_sync(work)
         except StorageUnavailable as exc:
             where = url.render_as_string(hide_password=True)
-            cause = exc.__cause__.__cause__ if exc.__cause__ else None
-            reason = f": {_reason(cause or exc.__cause__)}" if exc.__cause__ else ""
-            raise StorageUnavailable(f"cannot use the database at {where}{reason}") from exc
+            raise unusable_database(where, exc) from exc
         finally:
             await engine.dispose()
-
-
-def _reason(exc: BaseException | None) -> str:
-    if exc is None:
-        return "unknown error"
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:200]

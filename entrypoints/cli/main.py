@@ -47,6 +47,7 @@ def build_cli(*, asgi_factory_path: str, openapi_builder: OpenApiBuilder) -> typ
         """Serve the HTTP API with uvicorn (uvloop, httptools with bounded reads)."""
         import uvicorn
 
+        from entrypoints.cli.listen import cannot_listen
         from entrypoints.cli.metrics import shared_metrics_directory
         from entrypoints.cli.server_options import server_options
         from entrypoints.logs import configure_logging
@@ -55,7 +56,9 @@ def build_cli(*, asgi_factory_path: str, openapi_builder: OpenApiBuilder) -> typ
         with readable_errors():
             settings = load_settings()
             _one_secret_for_all_workers(settings)
-            configure_logging(settings.log_level, settings.effective_log_format)
+        if (reason := cannot_listen(host, port)) is not None:
+            raise fail(reason)
+        configure_logging(settings.log_level, settings.effective_log_format)
         # Uvicorn takes SIGTERM and SIGINT while it serves: it stops accepting, finishes the
         # requests in flight, runs the shutdown (which closes the pool), then raises the
         # signal again for the handler it found. With this one, SIGTERM then ends with
@@ -127,15 +130,17 @@ def migrate(
 ) -> None:
     """Upgrade the database to the newest migration, or move it to a given revision."""
     from entrypoints.container.migrations import migrator as make_migrator
+    from entrypoints.container.migrations import schema_status
     from entrypoints.settings import load_settings
 
     with readable_errors():
-        migrator = make_migrator(load_settings().database_url)
+        database_url = load_settings().database_url
         if status:
-            current, head = migrator.current(), migrator.head()
-            state, code = _migration_state(current, head, migrator.knows)
-            typer.echo(f"current: {current or 'base'}\nhead: {head}\nstatus: {state}")
+            current, chain = schema_status(database_url)
+            state, code = _migration_state(current, chain.head, chain.knows)
+            typer.echo(f"current: {current or 'base'}\nhead: {chain.head}\nstatus: {state}")
             raise typer.Exit(code)
+        migrator = make_migrator(database_url)
         migrator.migrate_to(to or "head")
         typer.echo(f"database at {migrator.current() or 'base'}")
 

@@ -24,6 +24,7 @@ from entrypoints.http.middleware.tracing import request_span_middleware
 from entrypoints.http.middleware.trusted_hosts import TrustedHostMiddleware
 from entrypoints.http.middleware.unhandled_errors import UnhandledErrorMiddleware
 from entrypoints.http.pages import routes as pages
+from entrypoints.http.readiness import Readiness
 from entrypoints.http.routers import auth, health, items, me, metrics, users
 from entrypoints.logs import configure_logging
 from entrypoints.metrics import Metrics
@@ -37,6 +38,7 @@ DESCRIPTION = """Accounts and items. Every error answer uses one envelope:
 def create_app(settings: Settings | None = None, container: Container | None = None) -> FastAPI:
     settings = settings or load_settings()
     container = container or build_container(settings)
+    readiness = Readiness(container)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -46,6 +48,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         # Long-lived objects made at start-up stay out of full collections from now on.
         gc.collect()
         gc.freeze()
+        await readiness.start()
         runner = None
         if settings.effective_jobs_in_process:
             runner = container.job_runner()
@@ -55,6 +58,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         finally:
             if runner is not None:
                 await runner.stop()
+            await readiness.stop()
             await shutdown_container(container)
             container.metrics().close()
             flush_traces()
@@ -78,6 +82,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     )
     app.state.container = container
     app.state.settings = settings
+    app.state.readiness = readiness
 
     # /users/me before /users/{user_id}, which would take "me" for an id.
     routers = (

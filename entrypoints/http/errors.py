@@ -99,7 +99,11 @@ def _answering(kind: ErrorKind) -> Handler:
 
 
 async def _unavailable(request: Request, exc: Exception) -> Response:
-    logger.warning("storage unavailable: %s", exc)
+    # The cause is logged once per change by the readiness watcher, not once per request.
+    logger.debug("storage unavailable: %s", exc)
+    readiness = getattr(request.app.state, "readiness", None)
+    if readiness is not None:
+        readiness.notice_failure()
     return answer_response(request, answer_to(exc, ERRORS[StorageUnavailable]))
 
 

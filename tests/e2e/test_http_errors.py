@@ -59,7 +59,7 @@ async def test_ready_is_503_naming_the_database_when_it_is_gone(
 ) -> None:
     response = await outage_client.get("/health/ready")
     error = assert_envelope(response, 503, "SERVICE_UNAVAILABLE")
-    assert error["details"] == {"checks": {"database": "unavailable"}}
+    assert error["details"] == {"checks": {"database": "connection refused"}}
     assert (await outage_client.get("/health/live")).status_code == 200
 
 

@@ -1,5 +1,5 @@
 """What the command line loads: `keel --help` no framework at all, `keel migrate` only
-the settings and the migrator."""
+the settings and the migrator, `keel migrate --status` not even Alembic."""
 
 from __future__ import annotations
 
@@ -40,11 +40,25 @@ def test_keel_help_loads_no_framework(tmp_path: Path) -> None:
     assert loaded_by(["--help"], tmp_path) == set()
 
 
-def test_keel_migrate_status_loads_neither_the_web_framework_nor_the_container(
+def test_keel_migrate_status_loads_neither_alembic_nor_the_web_framework(
     tmp_path: Path,
 ) -> None:
     loaded = loaded_by(
         ["migrate", "--status"],
+        tmp_path,
+        ENVIRONMENT="test",
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'keel.db'}",
+    )
+    assert "pydantic_settings" in loaded  # it did run
+    # On SQLite not even SQLAlchemy: the standard library's driver reads the revision.
+    assert loaded.isdisjoint(
+        {"alembic", "sqlalchemy", "fastapi", "starlette", "dependency_injector", "argon2", "jwt"}
+    )
+
+
+def test_keel_migrate_loads_alembic_but_not_the_web_framework(tmp_path: Path) -> None:
+    loaded = loaded_by(
+        ["migrate"],
         tmp_path,
         ENVIRONMENT="test",
         DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'keel.db'}",

@@ -56,6 +56,20 @@ def test_keel_migrate_status_loads_neither_alembic_nor_the_web_framework(
     )
 
 
+def test_keel_migrate_status_on_postgresql_loads_asyncpg_alone(tmp_path: Path) -> None:
+    from harness.ports import free_port
+
+    loaded = loaded_by(
+        ["migrate", "--status"],
+        tmp_path,
+        ENVIRONMENT="test",
+        # Nothing listens there: the command fails at once, after its imports.
+        DATABASE_URL=f"postgresql+asyncpg://keel:secret@127.0.0.1:{free_port()}/keel",
+    )
+    assert "pydantic_settings" in loaded  # it did run
+    assert loaded.isdisjoint({"alembic", "sqlalchemy", "fastapi", "starlette", "argon2"})
+
+
 def test_keel_migrate_loads_alembic_but_not_the_web_framework(tmp_path: Path) -> None:
     loaded = loaded_by(
         ["migrate"],

@@ -21,9 +21,10 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
 
 
 def main() -> None:
+    from entrypoints.cli.errors import run_command_line
     from entrypoints.cli.main import build_cli
 
-    build_cli(asgi_factory_path=ASGI_FACTORY, openapi_builder=openapi_document)()
+    run_command_line(build_cli(asgi_factory_path=ASGI_FACTORY, openapi_builder=openapi_document))
 
 
 if __name__ == "__main__":

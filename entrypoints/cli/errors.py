@@ -57,3 +57,28 @@ def _describe(exc: Exception) -> str | None:
 
 def stdin_is_interactive() -> bool:
     return sys.stdin is not None and sys.stdin.isatty()
+
+
+def run_command_line(app: typer.Typer) -> None:
+    """Run ``app`` as the ``keel`` command: a usage error (an unknown command or option, a
+    value out of range) is one ``error:`` line and exit code 2, like every other refusal,
+    rather than the framework's boxed, many-line message."""
+    # Typer's own copy of click; its exceptions are not re-exported by Typer.
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+
+    try:
+        code = app(standalone_mode=False)
+    except NoArgsIsHelpError as exc:  # `keel` alone: the help, as before
+        exc.show()
+        sys.exit(exc.exit_code)
+    except UsageError as exc:
+        path = exc.ctx.command_path if exc.ctx is not None else "keel"
+        typer.echo(f"error: {exc.format_message()} (see '{path} --help')", err=True)
+        sys.exit(exc.exit_code)
+    except ClickException as exc:
+        typer.echo(f"error: {exc.format_message()}", err=True)
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        typer.echo("error: aborted", err=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -58,3 +58,24 @@ def test_a_redis_url_the_client_cannot_take(tmp_path: Path) -> None:
     line = serve(tmp_path, REDIS_URL="redis-cluster://user:hunter2@cache:6379")
     assert "REDIS_URL" in line
     assert "hunter2" not in line
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (["serve", "--port", "abc"], ["'--port'", "keel serve --help"]),
+        (["serve", "--port", "0"], ["'--port'", "greater than or equal to 1"]),
+        (["serve", "--workers", "65"], ["'--workers'"]),
+        (["serve", "--bogus"], ["--bogus", "keel serve --help"]),
+        (["no-such-command"], ["no-such-command", "keel --help"]),
+        (["jobs", "retry"], ["Missing argument", "keel jobs retry --help"]),
+    ],
+)
+def test_a_usage_error_is_one_line_and_exit_2(
+    tmp_path: Path, args: list[str], fragments: list[str]
+) -> None:
+    env = keel_env(tmp_path, sqlite_url_for(tmp_path / "k.db"))
+    result = run_keel(args, env=env, cwd=tmp_path)
+    assert_error(result, *fragments, code=2)
+    assert result.stdout == ""
+    assert not (tmp_path / "k.db").exists()

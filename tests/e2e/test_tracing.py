@@ -149,3 +149,56 @@ def _reset_mails(smtp: SmtpServer) -> list[str]:
         for r in received
         if r.message["Subject"] == RESET_SUBJECT
     ]
+
+
+async def test_a_dropped_request_sends_no_span_and_neither_do_the_jobs_it_causes(
+    tmp_path: Path,
+    postgres_url: str,
+    smtp_server: SmtpServer,
+    receiver: OtlpReceiver,
+    redis_url: str,
+) -> None:
+    """At a sampling ratio of 0 no request of its own is kept, and nothing under it (SQL,
+    Redis, its job, its mail) is exported; its log lines still carry a trace id. A caller's
+    sampled ``traceparent`` is still followed."""
+    await migrated(postgres_url)
+    env = traced_env(tmp_path, postgres_url, smtp_server, receiver, redis_url)
+    env |= {"OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0"}
+    kept_id = secrets.token_hex(16)
+    kept = {"traceparent": f"00-{kept_id}-{secrets.token_hex(8)}-01"}
+    not_sampled = {"traceparent": f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-00"}
+    with keel_server(env=env, cwd=tmp_path) as server:
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=20) as client:
+            body = {"email": EMAIL, "password": PASSWORD}
+            assert (await client.post("/api/v1/users", json=body)).status_code == 201
+            form = {"username": EMAIL, "password": PASSWORD}
+            login = await client.post("/api/v1/auth/login", data=form, headers=not_sampled)
+            assert login.status_code == 200, login.text
+            reset = await client.post("/api/v1/auth/password-reset/request", json={"email": EMAIL})
+            assert reset.status_code == 202, reset.text
+            await asyncio.to_thread(lambda: _reset_mails(smtp_server))
+            ready = await client.get("/health/ready", headers=kept)
+            assert ready.status_code == 200, ready.text
+
+        def has_kept(spans: list[ReceivedSpan]) -> bool:
+            return any(span.trace_id == kept_id and span.kind == "SERVER" for span in spans)
+
+        spans = await asyncio.to_thread(receiver.wait_for, has_kept, 20.0)
+        server.stop()
+        log = server.output()
+
+    assert {span.trace_id for span in receiver.spans()} == {kept_id}, sorted(
+        {(span.name, span.trace_id) for span in receiver.spans()}
+    )
+    ready_span = one_named(spans, "GET /health/ready")
+    assert any(s.attributes.get("db.system") == "postgresql" for s in children(spans, ready_span))
+    lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    dropped = [
+        line
+        for line in lines
+        if line.get("logger") == "keel.access" and line["route"] != "/health/ready"
+    ]
+    assert dropped and all(len(line.get("trace_id", "")) == 32 for line in dropped), dropped
+    assert all(line["trace_id"] != kept_id for line in dropped)
+    login_line = next(line for line in dropped if line["route"] == "/api/v1/auth/login")
+    assert login_line["trace_id"] == not_sampled["traceparent"].split("-")[1]

@@ -112,6 +112,9 @@ class StoppedDatabase:
     async def check(self) -> None:
         raise StorageUnavailable("connection refused")
 
+    async def check_schema(self) -> None:
+        await self.check()
+
 
 async def test_readiness_is_shown_per_check_and_follows_the_last_probe(world: World) -> None:
     assert (await world.client.get("/health/ready")).status_code == 200

@@ -16,6 +16,7 @@ import asyncpg
 import httpx
 import pytest
 
+from adapters.sqlalchemy.revisions import read_chain
 from tests.e2e.cli_support import (
     Server,
     assert_ok,
@@ -31,6 +32,8 @@ pytestmark = pytest.mark.postgres
 PASSWORD = "Pa55-word-never-shown-7d1e"
 ROLE = "keel_auth"
 FAILING_REQUESTS = 20
+CHAIN = read_chain()
+HEAD, COUNT = CHAIN.head, len(CHAIN.revisions)
 
 
 @pytest.fixture(scope="module")
@@ -164,7 +167,7 @@ def test_a_database_behind_the_code(tmp_path: Path, password_server: PostgresSer
     asyncio.run(_admin(password_server, f"ALTER DATABASE {name} OWNER TO {ROLE}"))
     url = f"postgresql+asyncpg://{ROLE}:{PASSWORD}@127.0.0.1:{password_server.port}/{name}"
     assert_ok(run_keel(["migrate", "--to", "0003"], env=serve_env(tmp_path, url), cwd=tmp_path))
-    check_the_truth(tmp_path, url, "behind migration 0007 (at 0003, 3 of 7)")
+    check_the_truth(tmp_path, url, f"behind migration {HEAD} (at 0003, 3 of {COUNT})")
 
 
 def test_each_change_is_logged_once_while_serving(
@@ -190,7 +193,7 @@ def test_each_change_is_logged_once_while_serving(
     # The first check after the drop meets the pooled connection the server ended (a cause
     # readiness calls "unavailable"); the pool lets it go, and the next check finds why.
     assert events == [
-        ("warning", "database not ready at start-up: behind migration 0007"),
+        ("warning", f"database not ready at start-up: behind migration {HEAD}"),
         ("info", "database check recovered"),
         ("warning", "database check failing: unavailable"),
         ("warning", "database check failing: database does not exist"),

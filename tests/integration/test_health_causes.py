@@ -12,8 +12,12 @@ from adapters.ratelimit.redis import RedisRateLimitStore
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.health import SqlAlchemyHealthProbe
 from adapters.sqlalchemy.migrations import AlembicMigrator
+from adapters.sqlalchemy.revisions import read_chain
 from application.errors import StorageUnavailable
 from tests.support.postgres import free_port
+
+CHAIN = read_chain()
+HEAD, COUNT = CHAIN.head, len(CHAIN.revisions)
 
 
 async def cause_of(database_url: str) -> str | None:
@@ -29,9 +33,9 @@ async def cause_of(database_url: str) -> str | None:
 
 async def test_at_head_behind_and_unknown(database_url: str) -> None:
     migrator = AlembicMigrator(database_url)
-    assert await cause_of(database_url) == "behind migration 0007 (at base, 0 of 7)"
+    assert await cause_of(database_url) == f"behind migration {HEAD} (at base, 0 of {COUNT})"
     await asyncio.to_thread(migrator.migrate_to, "0003")
-    assert await cause_of(database_url) == "behind migration 0007 (at 0003, 3 of 7)"
+    assert await cause_of(database_url) == f"behind migration {HEAD} (at 0003, 3 of {COUNT})"
     await asyncio.to_thread(migrator.migrate_to, "head")
     assert await cause_of(database_url) is None
     engine = create_engine(database_url)

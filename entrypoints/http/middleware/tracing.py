@@ -40,7 +40,8 @@ class SamplingGate:
     flagged not sampled) with the instrumentations suppressed."""
 
     def __init__(self, app: ASGIApp, traced: ASGIApp) -> None:
-        from opentelemetry import trace
+        from opentelemetry import context, trace
+        from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, Context
         from opentelemetry.propagate import extract
         from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFlags
 
@@ -53,14 +54,15 @@ class SamplingGate:
         self._server = SpanKind.SERVER
         self._not_sampled = TraceFlags(TraceFlags.DEFAULT)
         self._sampler = getattr(trace.get_tracer_provider(), "sampler", None)
+        self._attach, self._detach = context.attach, context.detach
+        self._set_value, self._suppress_key = context.set_value, _SUPPRESS_INSTRUMENTATION_KEY
+        # Built once: a dropped request only adds its own span to it.
+        self._suppressed = context.set_value(_SUPPRESS_INSTRUMENTATION_KEY, True, Context())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or self._sampler is None:
             await self.traced(scope, receive, send)
             return
-        from opentelemetry import context
-        from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
-
         parent = self._caller_context(scope)
         trace_id = random.getrandbits(128) or 1
         kept = self._sampler.should_sample(parent, trace_id, _method(scope), self._server)
@@ -71,24 +73,26 @@ class SamplingGate:
             finally:
                 drawn_trace_id.reset(drawn)
             return
-        caller = self._trace.get_current_span(parent).get_span_context()
+        trace_state, base = None, self._suppressed
+        if parent is not None:  # the caller's trace, and its baggage
+            caller = self._trace.get_current_span(parent).get_span_context()
+            if caller.is_valid:
+                trace_id, trace_state = caller.trace_id, caller.trace_state
+            base = self._set_value(self._suppress_key, True, parent)
         span = self._non_recording(
             self._span_context(
-                trace_id=caller.trace_id if caller.is_valid else trace_id,
+                trace_id=trace_id,
                 span_id=random.getrandbits(64) or 1,
                 is_remote=False,
                 trace_flags=self._not_sampled,
-                trace_state=caller.trace_state,
+                trace_state=trace_state,
             )
         )
-        dropped = context.set_value(
-            _SUPPRESS_INSTRUMENTATION_KEY, True, self._trace.set_span_in_context(span, parent)
-        )
-        token = context.attach(dropped)
+        token = self._attach(self._trace.set_span_in_context(span, base))
         try:
             await self.app(scope, receive, send)
         finally:
-            context.detach(token)
+            self._detach(token)
 
     def _caller_context(self, scope: Scope) -> Any:
         """The caller's trace context from its ``traceparent`` header, if it sent one."""

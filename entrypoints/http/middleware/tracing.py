@@ -21,16 +21,20 @@ from entrypoints.container.tracing import drawn_trace_id
 from entrypoints.http.middleware.access_log import KNOWN_METHODS
 
 
-def request_span_middleware(app: ASGIApp) -> ASGIApp:
+def request_span_middleware(app: ASGIApp, tracer_provider: Any = None) -> ASGIApp:
+    """``tracer_provider``: the SDK's provider (the process's own when not given)."""
+    from opentelemetry import trace
     from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 
+    provider = tracer_provider or trace.get_tracer_provider()
     traced = OpenTelemetryMiddleware(
         RouteNameMiddleware(app),
         default_span_details=_method_only,
         server_request_hook=_without_query,
         exclude_spans=["receive", "send"],
+        tracer_provider=provider,
     )
-    return SamplingGate(app, traced)
+    return SamplingGate(app, traced, getattr(provider, "sampler", None))
 
 
 class SamplingGate:
@@ -39,7 +43,7 @@ class SamplingGate:
     goes straight to the app under a non-recording span (a fresh trace id, or the caller's,
     flagged not sampled) with the instrumentations suppressed."""
 
-    def __init__(self, app: ASGIApp, traced: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, traced: ASGIApp, sampler: Any) -> None:
         from opentelemetry import context, trace
         from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, Context
         from opentelemetry.propagate import extract
@@ -53,7 +57,7 @@ class SamplingGate:
         self._span_context = SpanContext
         self._server = SpanKind.SERVER
         self._not_sampled = TraceFlags(TraceFlags.DEFAULT)
-        self._sampler = getattr(trace.get_tracer_provider(), "sampler", None)
+        self._sampler = sampler
         self._attach, self._detach = context.attach, context.detach
         self._set_value, self._suppress_key = context.set_value, _SUPPRESS_INSTRUMENTATION_KEY
         # Built once: a dropped request only adds its own span to it.

@@ -1,0 +1,130 @@
+"""The request's span and the sampling gate in front of it, on a tracer provider of the
+test's own (the process's global one stays untouched): a kept request gets one span named
+by its route template and the trace id the sampler kept; a dropped one reaches the app with
+a trace id flagged not sampled and the instrumentations suppressed, and exports nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from opentelemetry import trace
+from opentelemetry.instrumentation.utils import is_instrumentation_enabled
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased, Sampler, TraceIdRatioBased
+
+from entrypoints.container.tracing import gate_id_generator
+from entrypoints.http.middleware.tracing import request_span_middleware
+
+CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
+CALLER_SPAN = "00f067aa0ba902b7"
+
+
+@dataclass
+class Seen:
+    trace_id: int = 0
+    sampled: bool = False
+    instrumented: bool = False
+
+
+@dataclass
+class Traced:
+    client: httpx.AsyncClient
+    exporter: InMemorySpanExporter
+    seen: Seen
+
+
+def app_seeing(seen: Seen) -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/items/{item_id}")
+    async def item(item_id: str) -> dict[str, str]:
+        context = trace.get_current_span().get_span_context()
+        seen.trace_id, seen.sampled = context.trace_id, context.trace_flags.sampled
+        seen.instrumented = is_instrumentation_enabled()
+        return {"id": item_id}
+
+    return app
+
+
+@pytest.fixture
+def traced(request: pytest.FixtureRequest) -> Iterator[Traced]:
+    sampler: Sampler = getattr(request, "param", ParentBased(ALWAYS_ON))  # the SDK default
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(sampler=sampler, id_generator=gate_id_generator())
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    seen = Seen()
+    app = request_span_middleware(app_seeing(seen), tracer_provider=provider)
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+    yield Traced(client, exporter, seen)
+    provider.shutdown()
+
+
+DROP_ALL = ParentBased(TraceIdRatioBased(0.0))
+
+
+async def test_a_kept_request_is_one_span_named_by_its_route_with_the_kept_trace_id(
+    traced: Traced,
+) -> None:
+    answer = await traced.client.get("/items/42?token=hunter2")
+    assert answer.status_code == 200
+    [span] = traced.exporter.get_finished_spans()
+    assert span.name == "GET /items/{item_id}"
+    assert span.kind == trace.SpanKind.SERVER
+    assert span.attributes is not None
+    assert span.attributes["http.route"] == "/items/{item_id}"
+    assert span.context is not None
+    assert span.context.trace_id == traced.seen.trace_id
+    assert traced.seen.sampled
+    assert traced.seen.instrumented
+    assert "hunter2" not in repr(dict(span.attributes))
+    assert "42" not in span.name
+
+
+@pytest.mark.parametrize("traced", [DROP_ALL], indirect=True)
+async def test_a_dropped_request_exports_nothing_and_suppresses_the_instrumentations(
+    traced: Traced,
+) -> None:
+    for _ in range(20):
+        assert (await traced.client.get("/items/42")).status_code == 200
+        assert traced.seen.trace_id != 0
+        assert not traced.seen.sampled
+        assert not traced.seen.instrumented
+    assert traced.exporter.get_finished_spans() == ()
+
+
+@pytest.mark.parametrize("traced", [DROP_ALL], indirect=True)
+async def test_a_callers_sampled_trace_is_followed_even_when_the_service_keeps_none(
+    traced: Traced,
+) -> None:
+    header = {"traceparent": f"00-{CALLER_TRACE}-{CALLER_SPAN}-01"}
+    assert (await traced.client.get("/items/42", headers=header)).status_code == 200
+    [span] = traced.exporter.get_finished_spans()
+    assert span.context is not None
+    assert span.parent is not None
+    assert format(span.context.trace_id, "032x") == CALLER_TRACE
+    assert format(span.parent.span_id, "016x") == CALLER_SPAN
+
+
+async def test_a_callers_unsampled_trace_is_carried_on_and_nothing_is_exported(
+    traced: Traced,
+) -> None:
+    header = {"traceparent": f"00-{CALLER_TRACE}-{CALLER_SPAN}-00"}
+    assert (await traced.client.get("/items/42", headers=header)).status_code == 200
+    assert traced.exporter.get_finished_spans() == ()
+    assert format(traced.seen.trace_id, "032x") == CALLER_TRACE
+    assert not traced.seen.sampled
+    assert not traced.seen.instrumented
+
+
+async def test_a_client_cannot_mint_span_names(traced: Traced) -> None:
+    await traced.client.request("BREW", "/items/42")
+    await traced.client.get("/no/such/path")
+    names = sorted(span.name for span in traced.exporter.get_finished_spans())
+    # An unknown method is "HTTP"; a path no route matches leaves the method alone.
+    assert names == ["GET", "HTTP /items/{item_id}"]

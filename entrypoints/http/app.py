@@ -13,6 +13,7 @@ from entrypoints.container.tracing import configure_tracing, flush_traces, traci
 from entrypoints.error_reporting import report_request_error, start_error_reporting
 from entrypoints.http.docs import install_docs
 from entrypoints.http.errors import install_error_handlers
+from entrypoints.http.live.session import ConnectionCounter
 from entrypoints.http.middleware.access_log import AccessLogMiddleware
 from entrypoints.http.middleware.body_limit import BodyLimitMiddleware
 from entrypoints.http.middleware.client_address import ClientAddressMiddleware
@@ -25,7 +26,7 @@ from entrypoints.http.middleware.trusted_hosts import TrustedHostMiddleware
 from entrypoints.http.middleware.unhandled_errors import UnhandledErrorMiddleware
 from entrypoints.http.pages import routes as pages
 from entrypoints.http.readiness import Readiness
-from entrypoints.http.routers import auth, health, items, me, metrics, users
+from entrypoints.http.routers import auth, health, items, me, metrics, realtime, users
 from entrypoints.logs import configure_logging
 from entrypoints.metrics import Metrics
 from entrypoints.settings import Settings, load_settings
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.state.container = container
     app.state.settings = settings
     app.state.readiness = readiness
+    app.state.live_connections = ConnectionCounter(settings.ws_max_connections_per_user)
 
     # /users/me before /users/{user_id}, which would take "me" for an id.
     routers = (
@@ -92,6 +94,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         items.router,
         health.router,
         metrics.router,
+        realtime.router,
         pages.router,
     )
     for router in routers:

@@ -122,6 +122,9 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
     )
 
+    # Live events: in this process's memory, or through Redis when REDIS_URL is set.
+    event_bus = providers.Singleton(factories.event_bus, settings)
+
     register_user = providers.Singleton(
         RegisterUser,
         uow_factory=unit_of_work.provider,
@@ -153,9 +156,11 @@ class Container(containers.DeclarativeContainer):
         RefreshTokens, uow_factory=unit_of_work.provider, tokens=token_service, clock=clock
     )
     logout = providers.Singleton(
-        Logout, uow_factory=unit_of_work.provider, tokens=token_service, clock=clock
+        Logout, uow_factory=unit_of_work.provider, tokens=token_service, clock=clock, live=event_bus
     )
-    logout_all = providers.Singleton(LogoutAll, uow_factory=unit_of_work.provider, clock=clock)
+    logout_all = providers.Singleton(
+        LogoutAll, uow_factory=unit_of_work.provider, clock=clock, live=event_bus
+    )
 
     get_user = providers.Singleton(GetUser, users=user_reader)
     list_users = providers.Singleton(ListUsers, users=user_reader)
@@ -167,11 +172,10 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         common_passwords=common_passwords,
         throttle=login_throttle,
+        live=event_bus,
     )
-    delete_user = providers.Singleton(DeleteUser, uow_factory=unit_of_work.provider)
+    delete_user = providers.Singleton(DeleteUser, uow_factory=unit_of_work.provider, live=event_bus)
 
-    # Live events: in this process's memory, or through Redis when REDIS_URL is set.
-    event_bus = providers.Singleton(factories.event_bus, settings)
     create_item = providers.Singleton(
         CreateItem, uow_factory=unit_of_work.provider, clock=clock, live=event_bus
     )
@@ -193,6 +197,7 @@ class Container(containers.DeclarativeContainer):
         hasher=password_hasher,
         clock=clock,
         common_passwords=common_passwords,
+        live=event_bus,
     )
     resend_verification = providers.Singleton(
         ResendVerification, uow_factory=unit_of_work.provider, limiter=mail_limiter

@@ -41,12 +41,16 @@ class LiveWorld:
         self.tokens[name] = self.login(name)
 
     def login(self, name: str) -> str:
+        return self.session(name)[0]
+
+    def session(self, name: str) -> tuple[str, str]:
+        """A new session: its access and refresh tokens."""
         response = self.client.post(
             "/api/v1/auth/login", data={"username": f"{name}@example.com", "password": PASSWORD}
         )
         assert response.status_code == 200, response.text
-        token: str = response.json()["access_token"]
-        return token
+        body = response.json()
+        return body["access_token"], body["refresh_token"]
 
     def headers(self, name: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[name]}"}

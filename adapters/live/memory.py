@@ -89,3 +89,6 @@ class InMemoryEventBus:
         if stream.trimmed_up_to is not None and place < stream.trimmed_up_to:
             return [Reset()]
         return [Delivery(e.id, e.event) for e in stream.entries if e.place > place]
+
+    async def close(self) -> None:
+        """Nothing to release."""

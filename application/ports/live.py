@@ -60,3 +60,7 @@ class EventBus(Protocol):
         kept), and the end of ``user_id``'s sessions. At most ``capacity`` notices wait
         before the subscriber is too slow."""
         ...
+
+    async def close(self) -> None:
+        """Release connections and stop reading; the process is stopping."""
+        ...

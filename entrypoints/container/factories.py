@@ -140,6 +140,10 @@ def job_queue(
 
 
 def event_bus(settings: Settings) -> EventBus:
+    if settings.redis_url:
+        from adapters.live.redis import RedisEventBus
+
+        return RedisEventBus(settings.redis_url)
     from adapters.live.memory import InMemoryEventBus
 
     return InMemoryEventBus()

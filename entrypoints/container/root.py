@@ -261,6 +261,7 @@ async def shutdown_container(container: Container) -> None:
     database pool. The pool is closed even when releasing the rest fails."""
     try:
         container.password_hasher().close()
+        await container.event_bus().close()
         store = container.rate_limit_store()  # the Redis client, when there is one
         if store is not None:
             await store.close()

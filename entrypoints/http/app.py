@@ -13,6 +13,7 @@ from entrypoints.container.tracing import configure_tracing, flush_traces, traci
 from entrypoints.error_reporting import report_request_error, start_error_reporting
 from entrypoints.http.docs import install_docs
 from entrypoints.http.errors import install_error_handlers
+from entrypoints.http.live.going_away import close_sockets_on_sigterm
 from entrypoints.http.live.session import ConnectionCounter
 from entrypoints.http.middleware.access_log import AccessLogMiddleware
 from entrypoints.http.middleware.body_limit import BodyLimitMiddleware
@@ -50,6 +51,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         gc.collect()
         gc.freeze()
         await readiness.start()
+        live: ConnectionCounter = app.state.live_connections
+        live.renew()
+        restore_sigterm = close_sockets_on_sigterm(live.stopping, live.all_closed)
         runner = None
         if settings.effective_jobs_in_process:
             runner = container.job_runner()
@@ -57,6 +61,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         try:
             yield
         finally:
+            restore_sigterm()
             if runner is not None:
                 await runner.stop()
             await readiness.stop()

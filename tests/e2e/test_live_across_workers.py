@@ -159,3 +159,22 @@ async def test_a_logout_through_one_process_closes_a_socket_on_the_other(
         assert time.monotonic() - started < 1.0
         assert closed.value.rcvd is not None
         assert closed.value.rcvd.code == 4401
+
+
+async def test_a_stopping_server_closes_its_sockets_with_1001(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    await asyncio.to_thread(AlembicMigrator(postgres_url).upgrade, "head")
+    env = keel_env(tmp_path, postgres_url)
+    with keel_server(env=env, cwd=tmp_path, args=["--workers", "2"]) as server:
+        url = server.base_url.replace("http://", "ws://") + "/api/v1/ws"
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as client:
+            alice = await account(client, "alice")
+        sockets = [await ready(url, alice["access_token"]) for _ in range(4)]
+        code = await asyncio.to_thread(server.stop)
+        for ws in sockets:
+            with pytest.raises(ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), 5)
+            assert closed.value.rcvd is not None
+            assert closed.value.rcvd.code == 1001
+    assert code == 0

@@ -36,20 +36,39 @@ class Disconnected(Exception):
 
 
 class ConnectionCounter:
-    """Sockets per user in this worker."""
+    """Sockets per user in this worker, and the signal that the worker is stopping."""
 
     def __init__(self, limit: int) -> None:
         self._limit = limit
         self._open: dict[uuid.UUID, int] = {}
+        self.total = 0
+        self.stopping = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def renew(self) -> None:
+        """Events of the running loop (the app may be started more than once in tests)."""
+        self.stopping = asyncio.Event()
+        self._idle = asyncio.Event()
+        if self.total == 0:
+            self._idle.set()
+
+    async def all_closed(self) -> None:
+        await self._idle.wait()
 
     def enter(self, user_id: uuid.UUID) -> bool:
         count = self._open.get(user_id, 0)
         if count >= self._limit:
             return False
         self._open[user_id] = count + 1
+        self.total += 1
+        self._idle.clear()
         return True
 
     def leave(self, user_id: uuid.UUID) -> None:
+        self.total -= 1
+        if self.total == 0:
+            self._idle.set()
         count = self._open.pop(user_id, 1) - 1
         if count > 0:
             self._open[user_id] = count
@@ -109,6 +128,7 @@ class LiveSession:
                     lambda: self._forward(subscription.receive, token),
                     self._listen,
                     lambda: self._expire(signed.expires_at),
+                    self._going_away,
                 )
             finally:
                 subscription.close()
@@ -155,6 +175,10 @@ class LiveSession:
             return p.UNAUTHORISED
         await asyncio.Event().wait()
         raise AssertionError("unreachable")
+
+    async def _going_away(self) -> int:
+        await self._counter.stopping.wait()
+        return p.GOING_AWAY
 
     async def _receive(self) -> dict[str, Any]:
         message = await self._ws.receive()

@@ -222,3 +222,23 @@ def test_a_browser_from_another_origin_is_refused(database_url: str) -> None:
         allowed = {"Origin": "https://app.example.com"}
         with world.client.websocket_connect(WS, headers=allowed) as ws:
             authenticated(ws, world.tokens["alice"])
+
+
+def _metric(world: LiveWorld, name: str) -> float:
+    text = world.client.get("/metrics").text
+    values = [line.split()[-1] for line in text.splitlines() if line.startswith(f"{name} ")]
+    assert values, f"{name} not exported"
+    return float(values[0])
+
+
+def test_open_sockets_and_events_sent_are_counted(world: LiveWorld) -> None:
+    sent = _metric(world, "keel_live_events_sent_total")
+    with world.client.websocket_connect(WS) as ws:
+        authenticated(ws, world.tokens["alice"])
+        assert _metric(world, "keel_live_sockets") == 1
+        for n in range(3):
+            world.create("alice", f"counted {n}")
+            ws.receive_json()
+    assert _metric(world, "keel_live_events_sent_total") == sent + 3
+    assert _metric(world, "keel_live_sockets") == 0
+    assert _metric(world, "keel_live_clients_dropped_slow_total") == 0

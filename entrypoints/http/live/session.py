@@ -119,9 +119,12 @@ class LiveSession:
             return p.TOO_MANY_CONNECTIONS
         self._metrics.live_sockets.inc()
         try:
-            subscription = await self._bus.subscribe(
-                user.id, everyone=user.is_admin, after=after, capacity=p.SEND_QUEUE
-            )
+            try:
+                subscription = await self._bus.subscribe(
+                    user.id, everyone=user.is_admin, after=after, capacity=p.SEND_QUEUE
+                )
+            except StorageUnavailable:
+                return p.TRY_AGAIN_LATER
             try:
                 await self._send(p.READY)
                 return await _first_of(

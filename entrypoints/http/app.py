@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from entrypoints.container import Container, build_container, shutdown_container
 from entrypoints.container.tracing import configure_tracing, flush_traces, tracing_enabled
 from entrypoints.error_reporting import report_request_error, start_error_reporting
+from entrypoints.http.asyncapi import install_asyncapi
 from entrypoints.http.docs import install_docs
 from entrypoints.http.errors import install_error_handlers
 from entrypoints.http.live.going_away import close_sockets_on_sigterm
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         app.include_router(router)
     if docs:
         install_docs(app)
+        install_asyncapi(app)
 
     install_error_handlers(app)
     install_middleware(app, settings, container.metrics())

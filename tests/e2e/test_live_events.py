@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from starlette.testclient import WebSocketTestSession
+from starlette.testclient import WebSocketDenialResponse, WebSocketTestSession
 from starlette.websockets import WebSocketDisconnect
 
 from entrypoints.http.live import protocol
@@ -242,3 +242,18 @@ def test_open_sockets_and_events_sent_are_counted(world: LiveWorld) -> None:
     assert _metric(world, "keel_live_events_sent_total") == sent + 3
     assert _metric(world, "keel_live_sockets") == 0
     assert _metric(world, "keel_live_clients_dropped_slow_total") == 0
+
+
+def test_the_middleware_lets_sockets_through_and_refuses_an_untrusted_host(
+    database_url: str,
+) -> None:
+    with live_world(database_url, trusted_hosts="keel.test,testserver") as world:
+        with world.client.websocket_connect(WS) as ws:
+            authenticated(ws, world.tokens["alice"])
+            item = world.create("alice", "through every middleware")
+            assert ws.receive_json()["item_id"] == item["id"]
+        with pytest.raises(WebSocketDenialResponse) as refused:  # noqa: SIM117
+            with world.client.websocket_connect(WS, headers={"Host": "evil.example"}):
+                pass
+        assert refused.value.status_code == 400
+        assert refused.value.json()["error"]["code"] == "HTTP_ERROR"

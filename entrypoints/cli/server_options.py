@@ -35,4 +35,7 @@ def server_options(settings: Settings) -> dict[str, Any]:
         "ws_max_size": WS_MAX_MESSAGE_BYTES,
         "ws_ping_interval": WS_PING_SECONDS,
         "ws_ping_timeout": WS_PONG_SECONDS,
+        # Events are small; a compression context per socket would cost far more memory
+        # (some 300 KB each) than it saves bandwidth.
+        "ws_per_message_deflate": False,
     }

@@ -178,3 +178,23 @@ async def test_a_stopping_server_closes_its_sockets_with_1001(
             assert closed.value.rcvd is not None
             assert closed.value.rcvd.code == 1001
     assert code == 0
+
+
+async def test_a_socket_outlives_the_deadlines_of_an_http_request(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    await asyncio.to_thread(AlembicMigrator(postgres_url).upgrade, "head")
+    env = keel_env(tmp_path, postgres_url, HTTP_HEAD_TIMEOUT_SECONDS="0.5")
+    with keel_server(env=env, cwd=tmp_path) as server:
+        url = server.base_url.replace("http://", "ws://") + "/api/v1/ws"
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as client:
+            alice = await account(client, "alice")
+            ws = await ready(url, alice["access_token"])
+            try:
+                await asyncio.sleep(1.5)
+                made = await client.post(
+                    "/api/v1/items", json={"title": "x"}, headers=bearer(alice)
+                )
+                assert (await next_event(ws))["item_id"] == made.json()["id"]
+            finally:
+                await ws.close()

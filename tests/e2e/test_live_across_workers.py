@@ -198,3 +198,47 @@ async def test_a_socket_outlives_the_deadlines_of_an_http_request(
                 assert (await next_event(ws))["item_id"] == made.json()["id"]
             finally:
                 await ws.close()
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+async def test_a_client_that_stops_reading_is_dropped_and_memory_stays_bounded(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    await asyncio.to_thread(AlembicMigrator(postgres_url).upgrade, "head")
+    with keel_server(env=keel_env(tmp_path, postgres_url), cwd=tmp_path) as server:
+        url = server.base_url.replace("http://", "ws://") + "/api/v1/ws"
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as client:
+            alice = await account(client, "alice")
+            # The client takes one message and then reads nothing: the server's buffers
+            # and the socket's queue fill, and it must be let go.
+            stalled = await connect(url, max_queue=1)
+            await stalled.send(json.dumps({"type": "auth", "token": alice["access_token"]}))
+            before = _rss_mb(server.process.pid)
+            body = {"title": "big", "description": "x" * 10_000}
+
+            async def post_some(count: int) -> None:
+                for _ in range(count):
+                    made = await client.post("/api/v1/items", json=body, headers=bearer(alice))
+                    assert made.status_code == 201
+
+            await asyncio.gather(*(post_some(150) for _ in range(8)))
+            deadline = time.monotonic() + 20
+            dropped = 0.0
+            while time.monotonic() < deadline and not dropped:
+                metrics = (await client.get("/metrics")).text
+                dropped = sum(
+                    float(line.split()[-1])
+                    for line in metrics.splitlines()
+                    if line.startswith("keel_live_clients_dropped_slow_total ")
+                )
+                await asyncio.sleep(0.5)
+            after = _rss_mb(server.process.pid)
+        await stalled.close()
+    assert dropped == 1
+    assert after - before < 60, (before, after)

@@ -7,7 +7,15 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 
-from domain.events import PasswordResetRequested, UserRegistered, VerificationRequested
+from domain.events import (
+    ItemCreated,
+    ItemDeleted,
+    ItemUpdated,
+    PasswordResetRequested,
+    SessionsEnded,
+    UserRegistered,
+    VerificationRequested,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,11 +48,21 @@ MAIL_RETRIES = RetryPolicy(first=timedelta(seconds=10), longest=timedelta(hours=
 HOUSEKEEPING_RETRIES = RetryPolicy(
     first=timedelta(seconds=30), longest=timedelta(minutes=5), attempts=3
 )
+# A live event is worth delivering while a client could still replay it (five minutes
+# are kept): 1 s, 2 s, 4 s ... 30 s, 12 tries over about four minutes. Later, a
+# reconnecting client is told to reload instead.
+LIVE_EVENT_RETRIES = RetryPolicy(
+    first=timedelta(seconds=1), longest=timedelta(seconds=30), attempts=12
+)
 
 RETRIES_BY_EVENT: dict[type[object], RetryPolicy] = {
     UserRegistered: MAIL_RETRIES,
     VerificationRequested: MAIL_RETRIES,
     PasswordResetRequested: MAIL_RETRIES,
+    ItemCreated: LIVE_EVENT_RETRIES,
+    ItemUpdated: LIVE_EVENT_RETRIES,
+    ItemDeleted: LIVE_EVENT_RETRIES,
+    SessionsEnded: LIVE_EVENT_RETRIES,
 }
 
 # The key of the job being run (its outbox entry's id), while its handler runs: a job run

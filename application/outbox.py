@@ -7,12 +7,25 @@ import json
 import uuid
 from typing import Any
 
-from domain.events import Event, PasswordResetRequested, UserRegistered, VerificationRequested
+from domain.events import (
+    Event,
+    ItemCreated,
+    ItemDeleted,
+    ItemUpdated,
+    PasswordResetRequested,
+    SessionsEnded,
+    UserRegistered,
+    VerificationRequested,
+)
 
 KINDS: dict[str, type[Event]] = {
     "user_registered": UserRegistered,
     "verification_requested": VerificationRequested,
     "password_reset_requested": PasswordResetRequested,
+    "item_created": ItemCreated,
+    "item_updated": ItemUpdated,
+    "item_deleted": ItemDeleted,
+    "sessions_ended": SessionsEnded,
 }
 _KIND_OF = {cls: kind for kind, cls in KINDS.items()}
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from domain.item import Item
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,4 +37,76 @@ class PasswordResetRequested:
     email: str
 
 
-Event = UserRegistered | VerificationRequested | PasswordResetRequested
+@dataclass(frozen=True, slots=True)
+class ItemCreated:
+    """A committed new item, as the API shows it (times in ISO 8601, UTC): its owner and
+    the administrators hear of it."""
+
+    item_id: uuid.UUID
+    owner_id: uuid.UUID
+    version: int
+    title: str
+    description: str | None
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class ItemUpdated:
+    """A committed change of an item: the item as it now is."""
+
+    item_id: uuid.UUID
+    owner_id: uuid.UUID
+    version: int
+    title: str
+    description: str | None
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class ItemDeleted:
+    """A committed deletion; ``version`` is the last the item had, ``at`` when it went."""
+
+    item_id: uuid.UUID
+    owner_id: uuid.UUID
+    version: int
+    at: str
+
+
+@dataclass(frozen=True, slots=True)
+class SessionsEnded:
+    """The user's sessions ended (a logout, a password change, a deactivation...): every
+    live connection of theirs that the ended sessions authorised must close."""
+
+    user_id: uuid.UUID
+
+
+ItemEvent = ItemCreated | ItemUpdated | ItemDeleted
+LiveEvent = ItemEvent | SessionsEnded
+Event = (
+    UserRegistered
+    | VerificationRequested
+    | PasswordResetRequested
+    | ItemCreated
+    | ItemUpdated
+    | ItemDeleted
+    | SessionsEnded
+)
+
+
+def item_event(kind: type[ItemCreated] | type[ItemUpdated], item: Item) -> ItemEvent:
+    """The event of a created or changed item, with the fields the API shows."""
+    return kind(
+        item_id=item.id,
+        owner_id=item.owner_id,
+        version=item.version,
+        title=item.title,
+        description=item.description,
+        created_at=iso(item.created_at),
+        updated_at=iso(item.updated_at),
+    )
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -93,6 +93,22 @@ class Metrics:
             "Logins refused because of too many failures (429).",
             registry=self.registry,
         )
+        self.live_sockets = Gauge(
+            "keel_live_sockets",
+            "Live-event WebSockets open now (authenticated).",
+            registry=self.registry,
+            multiprocess_mode="livesum",
+        )
+        self.live_events_sent = Counter(
+            "keel_live_events_sent",
+            "Item events sent to live-event WebSockets.",
+            registry=self.registry,
+        )
+        self.live_dropped_slow = Counter(
+            "keel_live_clients_dropped_slow",
+            "Live-event WebSockets closed because the client read too slowly to keep up.",
+            registry=self.registry,
+        )
 
         job_labels = ("kind",)
         self.jobs = Counter(

@@ -152,6 +152,10 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     def _arm(self, delay: float, callback: Callable[[], None]) -> None:
         self._disarm()
+        # Once a WebSocket has taken the connection over, no HTTP deadline applies: a 408
+        # written then would land in the middle of its frames.
+        if self.transport.get_protocol() is not self:
+            return
         self.read_timer = self.loop.call_later(delay, callback)
 
     def _disarm(self) -> None:

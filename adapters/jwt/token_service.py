@@ -161,9 +161,14 @@ def _parsed(claims: dict[str, Any]) -> _Verified:
         user_id = uuid.UUID(claims["sub"])
         session_id = uuid.UUID(sid) if sid is not None else None
         issued_at = datetime.fromtimestamp(iat, tz=UTC)
+        expires_at = datetime.fromtimestamp(exp, tz=UTC)
     except (ValueError, OverflowError, OSError):
         return malformed
     parsed = AccessClaims(
-        user_id=user_id, issued_at=issued_at, token_id=claims["jti"], session_id=session_id
+        user_id=user_id,
+        issued_at=issued_at,
+        token_id=claims["jti"],
+        session_id=session_id,
+        expires_at=expires_at,
     )
     return _Verified(claims.get("type"), iat, nbf, exp, parsed)

@@ -3,6 +3,14 @@ implement, by concern: the write side (``storage``), the read side (``reads``), 
 tokens and limits (``security``), and the rest (``services``). Every port is importable
 from here."""
 
+from application.ports.live import (
+    Delivery,
+    EventBus,
+    Notice,
+    Reset,
+    SubscriberTooSlow,
+    Subscription,
+)
 from application.ports.reads import ItemFilter, ItemReader, UserFilter, UserReader
 from application.ports.security import (
     AccessClaims,
@@ -36,7 +44,9 @@ __all__ = [
     "AccessClaims",
     "Clock",
     "CommonPasswords",
+    "Delivery",
     "EmailSender",
+    "EventBus",
     "EventRecorder",
     "HealthProbe",
     "IssuedToken",
@@ -46,12 +56,16 @@ __all__ = [
     "JobQueue",
     "JobSummary",
     "KindBacklog",
+    "Notice",
     "OneTimeTokenStore",
     "OutboxEntry",
     "OutboxStore",
     "PasswordHasher",
     "RateLimiter",
+    "Reset",
     "SessionStore",
+    "SubscriberTooSlow",
+    "Subscription",
     "TokenService",
     "UnitOfWork",
     "UnitOfWorkFactory",

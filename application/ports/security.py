@@ -35,6 +35,7 @@ class AccessClaims:
     issued_at: datetime
     token_id: str
     session_id: uuid.UUID | None = None
+    expires_at: datetime | None = None
 
 
 class TokenService(Protocol):

@@ -13,6 +13,12 @@ from entrypoints.transport import ReadBounds, bounded_protocol
 # application; a busy machine can still starve that thread for seconds, which must not cost
 # the worker its life. A hung worker is replaced that much later.
 WORKER_HEALTHCHECK_SECONDS = 15
+# Live-event sockets: a ping every 20 s, and a client whose pong has not come 20 s later is
+# disconnected; a message over the protocol's limit is refused (1009) before it is held.
+# (The protocol's limit, entrypoints/http/live/protocol.py: the app checks it too.)
+WS_MAX_MESSAGE_BYTES = 4096
+WS_PING_SECONDS = 20.0
+WS_PONG_SECONDS = 20.0
 
 
 def server_options(settings: Settings) -> dict[str, Any]:
@@ -25,4 +31,11 @@ def server_options(settings: Settings) -> dict[str, Any]:
         "http": bounded_protocol(bounds),
         "timeout_keep_alive": settings.http_keep_alive_seconds,
         "timeout_worker_healthcheck": WORKER_HEALTHCHECK_SECONDS,
+        "ws": "websockets",
+        "ws_max_size": WS_MAX_MESSAGE_BYTES,
+        "ws_ping_interval": WS_PING_SECONDS,
+        "ws_ping_timeout": WS_PONG_SECONDS,
+        # Events are small; a compression context per socket would cost far more memory
+        # (some 300 KB each) than it saves bandwidth.
+        "ws_per_message_deflate": False,
     }

@@ -15,7 +15,14 @@ from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.pool_events import watch_checkouts
 from application.jobs import RETRIES_BY_EVENT
 from application.outbox import KINDS
-from application.ports import Clock, EmailSender, JobQueue, RateLimiter, UnitOfWorkFactory
+from application.ports import (
+    Clock,
+    EmailSender,
+    EventBus,
+    JobQueue,
+    RateLimiter,
+    UnitOfWorkFactory,
+)
 from application.use_cases.housekeeping.delete_expired import DeleteExpired, DeleteExpiredCommand
 from entrypoints.container.tracing import instrument_engine
 from entrypoints.metrics import Metrics
@@ -130,6 +137,16 @@ def job_queue(
     from adapters.jobs.queue import InMemoryJobQueue
 
     return InMemoryJobQueue(app())
+
+
+def event_bus(settings: Settings) -> EventBus:
+    if settings.redis_url:
+        from adapters.live.redis import RedisEventBus
+
+        return RedisEventBus(settings.redis_url)
+    from adapters.live.memory import InMemoryEventBus
+
+    return InMemoryEventBus()
 
 
 def rate_limit_store(settings: Settings) -> RedisRateLimitStore | None:

@@ -39,12 +39,21 @@ from application.use_cases.mail.send_reset_link import SendResetLink
 from application.use_cases.mail.send_verification_link import SendVerificationLink
 from application.use_cases.mail.send_welcome_mail import SendWelcomeMail
 from application.use_cases.mail.verify_email import VerifyEmail
+from application.use_cases.realtime.publish_live_event import PublishLiveEvent
 from application.use_cases.sessions.get_current_user import GetCurrentUser
 from application.use_cases.sessions.login import Login
 from application.use_cases.sessions.logout import Logout
 from application.use_cases.sessions.logout_all import LogoutAll
 from application.use_cases.sessions.refresh_tokens import RefreshTokens
-from domain.events import PasswordResetRequested, UserRegistered, VerificationRequested
+from domain.events import (
+    ItemCreated,
+    ItemDeleted,
+    ItemUpdated,
+    PasswordResetRequested,
+    SessionsEnded,
+    UserRegistered,
+    VerificationRequested,
+)
 from entrypoints.container import factories, migrations
 from entrypoints.metrics import Metrics
 from entrypoints.settings import Settings
@@ -113,6 +122,9 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
     )
 
+    # Live events: in this process's memory, or through Redis when REDIS_URL is set.
+    event_bus = providers.Singleton(factories.event_bus, settings)
+
     register_user = providers.Singleton(
         RegisterUser,
         uow_factory=unit_of_work.provider,
@@ -144,9 +156,11 @@ class Container(containers.DeclarativeContainer):
         RefreshTokens, uow_factory=unit_of_work.provider, tokens=token_service, clock=clock
     )
     logout = providers.Singleton(
-        Logout, uow_factory=unit_of_work.provider, tokens=token_service, clock=clock
+        Logout, uow_factory=unit_of_work.provider, tokens=token_service, clock=clock, live=event_bus
     )
-    logout_all = providers.Singleton(LogoutAll, uow_factory=unit_of_work.provider, clock=clock)
+    logout_all = providers.Singleton(
+        LogoutAll, uow_factory=unit_of_work.provider, clock=clock, live=event_bus
+    )
 
     get_user = providers.Singleton(GetUser, users=user_reader)
     list_users = providers.Singleton(ListUsers, users=user_reader)
@@ -158,14 +172,21 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         common_passwords=common_passwords,
         throttle=login_throttle,
+        live=event_bus,
     )
-    delete_user = providers.Singleton(DeleteUser, uow_factory=unit_of_work.provider)
+    delete_user = providers.Singleton(DeleteUser, uow_factory=unit_of_work.provider, live=event_bus)
 
-    create_item = providers.Singleton(CreateItem, uow_factory=unit_of_work.provider, clock=clock)
+    create_item = providers.Singleton(
+        CreateItem, uow_factory=unit_of_work.provider, clock=clock, live=event_bus
+    )
     get_item = providers.Singleton(GetItem, items=item_reader)
     list_items = providers.Singleton(ListItems, items=item_reader)
-    update_item = providers.Singleton(UpdateItem, uow_factory=unit_of_work.provider, clock=clock)
-    delete_item = providers.Singleton(DeleteItem, uow_factory=unit_of_work.provider)
+    update_item = providers.Singleton(
+        UpdateItem, uow_factory=unit_of_work.provider, clock=clock, live=event_bus
+    )
+    delete_item = providers.Singleton(
+        DeleteItem, uow_factory=unit_of_work.provider, clock=clock, live=event_bus
+    )
 
     request_password_reset = providers.Singleton(
         RequestPasswordReset, events=event_recorder, limiter=mail_limiter
@@ -176,6 +197,7 @@ class Container(containers.DeclarativeContainer):
         hasher=password_hasher,
         clock=clock,
         common_passwords=common_passwords,
+        live=event_bus,
     )
     resend_verification = providers.Singleton(
         ResendVerification, uow_factory=unit_of_work.provider, limiter=mail_limiter
@@ -198,11 +220,16 @@ class Container(containers.DeclarativeContainer):
     send_reset_link = providers.Singleton(
         SendResetLink, uow_factory=unit_of_work.provider, clock=clock, sender=email_sender
     )
+    publish_live_event = providers.Singleton(PublishLiveEvent, bus=event_bus)
     job_handlers = providers.Dict(
         {
             UserRegistered: send_welcome_mail,
             VerificationRequested: send_verification_link,
             PasswordResetRequested: send_reset_link,
+            ItemCreated: publish_live_event,
+            ItemUpdated: publish_live_event,
+            ItemDeleted: publish_live_event,
+            SessionsEnded: publish_live_event,
         }
     )
     delete_expired = providers.Singleton(
@@ -234,6 +261,7 @@ async def shutdown_container(container: Container) -> None:
     database pool. The pool is closed even when releasing the rest fails."""
     try:
         container.password_hasher().close()
+        await container.event_bus().close()
         store = container.rate_limit_store()  # the Redis client, when there is one
         if store is not None:
             await store.close()

@@ -11,8 +11,11 @@ from fastapi import FastAPI
 from entrypoints.container import Container, build_container, shutdown_container
 from entrypoints.container.tracing import configure_tracing, flush_traces, tracing_enabled
 from entrypoints.error_reporting import report_request_error, start_error_reporting
+from entrypoints.http.asyncapi import install_asyncapi
 from entrypoints.http.docs import install_docs
 from entrypoints.http.errors import install_error_handlers
+from entrypoints.http.live.going_away import close_sockets_on_sigterm
+from entrypoints.http.live.session import ConnectionCounter
 from entrypoints.http.middleware.access_log import AccessLogMiddleware
 from entrypoints.http.middleware.body_limit import BodyLimitMiddleware
 from entrypoints.http.middleware.client_address import ClientAddressMiddleware
@@ -25,7 +28,7 @@ from entrypoints.http.middleware.trusted_hosts import TrustedHostMiddleware
 from entrypoints.http.middleware.unhandled_errors import UnhandledErrorMiddleware
 from entrypoints.http.pages import routes as pages
 from entrypoints.http.readiness import Readiness
-from entrypoints.http.routers import auth, health, items, me, metrics, users
+from entrypoints.http.routers import auth, health, items, me, metrics, realtime, users
 from entrypoints.logs import configure_logging
 from entrypoints.metrics import Metrics
 from entrypoints.settings import Settings, load_settings
@@ -49,6 +52,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         gc.collect()
         gc.freeze()
         await readiness.start()
+        live: ConnectionCounter = app.state.live_connections
+        live.renew()
+        restore_sigterm = close_sockets_on_sigterm(live.stopping, live.all_closed)
         runner = None
         if settings.effective_jobs_in_process:
             runner = container.job_runner()
@@ -56,6 +62,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         try:
             yield
         finally:
+            restore_sigterm()
             if runner is not None:
                 await runner.stop()
             await readiness.stop()
@@ -83,6 +90,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.state.container = container
     app.state.settings = settings
     app.state.readiness = readiness
+    app.state.live_connections = ConnectionCounter(settings.ws_max_connections_per_user)
 
     # /users/me before /users/{user_id}, which would take "me" for an id.
     routers = (
@@ -92,12 +100,14 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         items.router,
         health.router,
         metrics.router,
+        realtime.router,
         pages.router,
     )
     for router in routers:
         app.include_router(router)
     if docs:
         install_docs(app)
+        install_asyncapi(app)
 
     install_error_handlers(app)
     install_middleware(app, settings, container.metrics())

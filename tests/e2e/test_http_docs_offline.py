@@ -166,3 +166,19 @@ async def test_the_docs_policy_allows_no_other_origin_and_no_inline_script(
         assert sources <= allowed, (url, sources - allowed)
     api = await client.get("/health/live")
     assert api.headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"
+
+
+async def test_the_asyncapi_document_describes_the_live_socket_where_docs_are_served(
+    sqlite_url: str,
+) -> None:
+    async with serving(create_app(make_settings(sqlite_url))) as client:
+        answer = await client.get("/asyncapi.json")
+        assert answer.status_code == 200
+        document = answer.json()
+    assert document["asyncapi"] == "3.0.0"
+    channel = document["channels"]["live"]
+    assert channel["address"] == "/api/v1/ws"
+    kinds = {m["payload"]["properties"]["type"]["const"] for m in channel["messages"].values()}
+    assert {"auth", "ready", "reset", "item.created", "item.updated", "item.deleted"} <= kinds
+    async with serving(create_app(make_settings(sqlite_url, docs_enabled=False))) as client:
+        assert_envelope(await client.get("/asyncapi.json"), 404, "HTTP_ERROR")

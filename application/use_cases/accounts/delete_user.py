@@ -4,10 +4,12 @@ import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from application.ports import UnitOfWork, UnitOfWorkFactory
+from application.ports import EventBus, UnitOfWork, UnitOfWorkFactory
 from application.retries import LOST, Lost, until_stored
+from application.use_cases.realtime.publish_live_event import publish_quickly
 from domain import policies
 from domain.errors import UserNotFound
+from domain.events import SessionsEnded
 from domain.user import User, UserBusy
 
 
@@ -23,8 +25,9 @@ class DeleteUser:
     never the last active administrator. With ``expected_versions`` (the client's
     ``If-Match``) only while the account is at one of those versions."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+    def __init__(self, uow_factory: UnitOfWorkFactory, live: EventBus | None = None) -> None:
         self._uow_factory = uow_factory
+        self._live = live
 
     async def execute(self, command: DeleteUserCommand) -> None:
         actor, user_id, expected_versions = (
@@ -47,6 +50,8 @@ class DeleteUser:
             # As read: a user promoted meanwhile is counted again on the next attempt.
             if not await uow.users.delete(user_id, expected_version=target.version):
                 return LOST
+            uow.emit(SessionsEnded(user_id))
             return None
 
         await until_stored(self._uow_factory, attempt, UserBusy)
+        await publish_quickly(self._live, [SessionsEnded(user_id)])

@@ -9,6 +9,7 @@ from application.changes import UNSET, UserChanges, given_fields
 from application.ports import (
     Clock,
     CommonPasswords,
+    EventBus,
     PasswordHasher,
     UnitOfWork,
     UnitOfWorkFactory,
@@ -16,10 +17,11 @@ from application.ports import (
 )
 from application.retries import LOST, Lost, until_stored
 from application.throttling import LoginThrottle
+from application.use_cases.realtime.publish_live_event import publish_quickly
 from domain import policies
 from domain.email import Email
 from domain.errors import UserNotFound, WrongCurrentPassword
-from domain.events import VerificationRequested
+from domain.events import SessionsEnded, VerificationRequested
 from domain.password import check_password_policy
 from domain.role import Role
 from domain.user import User, UserBusy, normalise_full_name
@@ -54,6 +56,7 @@ class UpdateUser:
         clock: Clock,
         common_passwords: CommonPasswords | None = None,
         throttle: LoginThrottle | None = None,
+        live: EventBus | None = None,
     ):
         self._uow_factory = uow_factory
         self._users = users
@@ -61,6 +64,7 @@ class UpdateUser:
         self._clock = clock
         self._common = common_passwords
         self._throttle = throttle
+        self._live = live
 
     async def execute(self, command: UpdateUserCommand) -> User:
         actor, user_id, changes = command.actor, command.user_id, command.changes
@@ -95,11 +99,15 @@ class UpdateUser:
                 return LOST
             if updated.sessions_valid_after != current.sessions_valid_after:
                 await uow.sessions.revoke_user(user_id, updated.sessions_valid_after)
+                uow.emit(SessionsEnded(user_id))
             if updated.email != current.email:
                 uow.emit(VerificationRequested(user_id, str(updated.email)))
             return updated
 
-        return await until_stored(self._uow_factory, attempt, UserBusy)
+        stored = await until_stored(self._uow_factory, attempt, UserBusy)
+        if stored.sessions_valid_after != target.sessions_valid_after:
+            await publish_quickly(self._live, [SessionsEnded(user_id)])
+        return stored
 
     async def _new_password_hash(
         self, actor: User, target: User, changes: UserChanges, client_address: str | None

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.ports import Clock, UnitOfWorkFactory
+from application.ports import Clock, EventBus, UnitOfWorkFactory
+from application.use_cases.realtime.publish_live_event import publish_quickly
 from domain.errors import AuthenticationFailed, UserNotFound
+from domain.events import ItemCreated, item_event
 from domain.item import Item
 from domain.user import User
 
@@ -18,9 +20,12 @@ class CreateItemCommand:
 class CreateItem:
     """A new item owned by the caller: title 1 to 200 characters, description up to 10,000."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, clock: Clock, live: EventBus | None = None
+    ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
+        self._live = live
 
     async def execute(self, command: CreateItemCommand) -> Item:
         actor, title, description = command.actor, command.title, command.description
@@ -34,5 +39,8 @@ class CreateItem:
                 # The account was deleted after the caller was authenticated: their token
                 # is no longer valid, as the next request would find anyway.
                 raise AuthenticationFailed() from None
+            event = item_event(ItemCreated, item)
+            uow.emit(event)
             await uow.commit()
+        await publish_quickly(self._live, [event])
         return item

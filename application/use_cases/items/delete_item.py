@@ -4,9 +4,11 @@ import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from application.ports import UnitOfWorkFactory
+from application.ports import Clock, EventBus, UnitOfWorkFactory
 from application.retries import ATTEMPTS
+from application.use_cases.realtime.publish_live_event import publish_quickly
 from domain import policies
+from domain.events import ItemDeleted, iso
 from domain.item import ItemChanged, ItemNotFound
 from domain.user import User
 
@@ -22,8 +24,12 @@ class DeleteItem:
     """Delete an item you own (or any, as an administrator); with ``expected_versions``
     (the client's ``If-Match``) only while it is at one of those versions."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, clock: Clock, live: EventBus | None = None
+    ) -> None:
         self._uow_factory = uow_factory
+        self._clock = clock
+        self._live = live
 
     async def execute(self, command: DeleteItemCommand) -> None:
         actor, item_id, expected_versions = (
@@ -39,8 +45,14 @@ class DeleteItem:
                 policies.ensure_can_change_item(actor, item)
                 item.ensure_version_in(expected_versions)
                 version = None if expected_versions is None else item.version
+                # Without a condition the row may have moved past the version read: the
+                # event then names the version read, which a client holding a newer one
+                # still takes as the deletion of the item.
+                event = ItemDeleted(item.id, item.owner_id, item.version, iso(self._clock.now()))
+                uow.emit(event)
                 if await uow.items.delete(item_id, expected_version=version):
                     await uow.commit()
+                    await publish_quickly(self._live, [event])
                     return
         # Only reached when the item kept moving between versions the caller all accepts.
         raise ItemChanged()

@@ -6,9 +6,11 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from application.changes import UNSET, ItemChanges
-from application.ports import Clock, UnitOfWorkFactory
+from application.ports import Clock, EventBus, UnitOfWorkFactory
 from application.retries import ATTEMPTS
+from application.use_cases.realtime.publish_live_event import publish_quickly
 from domain import policies
+from domain.events import ItemUpdated, item_event
 from domain.item import Item, ItemBusy, ItemNotFound
 from domain.user import User
 
@@ -29,9 +31,12 @@ class UpdateItem:
     a change that finds the item changed meanwhile is made again on the newer state, so
     that concurrent changes of different fields all survive."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, clock: Clock, live: EventBus | None = None
+    ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
+        self._live = live
 
     async def execute(self, command: UpdateItemCommand) -> Item:
         actor, item_id, changes, expected_versions = (
@@ -51,8 +56,11 @@ class UpdateItem:
                 # Invalid input is refused whatever the version: validate first.
                 item = self._changed(current, changes)
                 current.ensure_version_in(expected_versions)
+                event = item_event(ItemUpdated, item)
+                uow.emit(event)
                 if await uow.items.update(item, expected_version=current.version):
                     await uow.commit()
+                    await publish_quickly(self._live, [event])
                     return item
         raise ItemBusy()
 

@@ -3,10 +3,19 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
-from application.ports import Clock, CommonPasswords, PasswordHasher, UnitOfWork, UnitOfWorkFactory
+from application.ports import (
+    Clock,
+    CommonPasswords,
+    EventBus,
+    PasswordHasher,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
 from application.retries import LOST, Lost, until_stored
 from application.use_cases.mail.tokens import usable_token
+from application.use_cases.realtime.publish_live_event import publish_quickly
 from domain.errors import InvalidToken
+from domain.events import LiveEvent, SessionsEnded
 from domain.one_time_token import TokenPurpose
 from domain.password import check_password_policy
 from domain.session import token_digest
@@ -30,11 +39,13 @@ class ConfirmPasswordReset:
         hasher: PasswordHasher,
         clock: Clock,
         common_passwords: CommonPasswords | None = None,
+        live: EventBus | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._hasher = hasher
         self._clock = clock
         self._common = common_passwords
+        self._live = live
 
     async def execute(self, command: ConfirmPasswordResetCommand) -> None:
         token, new_password = command.token, command.new_password
@@ -63,6 +74,10 @@ class ConfirmPasswordReset:
                 return LOST  # rolled back, the token with it: tried again on the newer row
             # After the user's row: a login or rotation holding it has committed by now.
             await uow.sessions.revoke_user(user.id, now)
+            ended[:] = [SessionsEnded(user.id)]
+            uow.emit(ended[0])
             return None
 
+        ended: list[LiveEvent] = []
         await until_stored(self._uow_factory, attempt, UserBusy)
+        await publish_quickly(self._live, ended)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from application.ports import TokenService, UserReader
 from domain.errors import AuthenticationFailed
@@ -10,6 +11,12 @@ from domain.user import User
 @dataclass(frozen=True, slots=True)
 class GetCurrentUserCommand:
     access_token: str
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    user: User
+    expires_at: datetime | None
 
 
 class GetCurrentUser:
@@ -23,6 +30,11 @@ class GetCurrentUser:
         self._tokens = tokens
 
     async def execute(self, command: GetCurrentUserCommand) -> User:
+        return (await self.signed_in(command)).user
+
+    async def signed_in(self, command: GetCurrentUserCommand) -> SignedIn:
+        """The user, and until when the token holds: a connection kept open on the token
+        (a live-event socket) ends then."""
         access_token = command.access_token
         claims = self._tokens.decode_access(access_token)
         if claims.session_id is None:
@@ -32,4 +44,4 @@ class GetCurrentUser:
             raise AuthenticationFailed()
         if claims.issued_at < user.sessions_valid_after:
             raise AuthenticationFailed()
-        return user
+        return SignedIn(user, claims.expires_at)

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.ports import Clock, TokenService, UnitOfWorkFactory
+from application.ports import Clock, EventBus, TokenService, UnitOfWorkFactory
+from application.use_cases.realtime.publish_live_event import publish_quickly
 from domain.errors import AuthenticationFailed
+from domain.events import SessionsEnded
 from domain.session import token_digest
 
 
@@ -16,10 +18,17 @@ class Logout:
     """End the session a refresh token belongs to (its whole family). Ending one that is
     already over is not an error."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, tokens: TokenService, clock: Clock):
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        tokens: TokenService,
+        clock: Clock,
+        live: EventBus | None = None,
+    ):
         self._uow_factory = uow_factory
         self._tokens = tokens
         self._clock = clock
+        self._live = live
 
     async def execute(self, command: LogoutCommand) -> None:
         refresh_token = command.refresh_token
@@ -29,4 +38,8 @@ class Logout:
             if session is None:
                 raise AuthenticationFailed()
             await uow.sessions.revoke_family(session.family_id, self._clock.now())
+            # The user's live sockets check their tokens again: those of this session close.
+            ended = SessionsEnded(session.user_id)
+            uow.emit(ended)
             await uow.commit()
+        await publish_quickly(self._live, [ended])

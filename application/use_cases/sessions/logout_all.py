@@ -3,9 +3,11 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
-from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from application.ports import Clock, EventBus, UnitOfWork, UnitOfWorkFactory
 from application.retries import LOST, Lost, until_stored
+from application.use_cases.realtime.publish_live_event import publish_quickly
 from domain.errors import AuthenticationFailed
+from domain.events import SessionsEnded
 from domain.user import User, UserBusy
 
 
@@ -18,9 +20,10 @@ class LogoutAll:
     """End every session of the caller: refresh tokens are revoked and access tokens stop
     working at once."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock):
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, live: EventBus | None = None):
         self._uow_factory = uow_factory
         self._clock = clock
+        self._live = live
 
     async def execute(self, command: LogoutAllCommand) -> None:
         actor = command.actor
@@ -37,6 +40,8 @@ class LogoutAll:
                 return LOST
             # After the user's row: a login or rotation holding it has committed by now.
             await uow.sessions.revoke_user(user.id, now)
+            uow.emit(SessionsEnded(user.id))
             return None
 
         await until_stored(self._uow_factory, attempt, UserBusy)
+        await publish_quickly(self._live, [SessionsEnded(actor.id)])

@@ -8,6 +8,7 @@ from typing import NoReturn
 from application.ports import Clock, TokenService, UnitOfWork, UnitOfWorkFactory
 from application.use_cases.sessions.login import TokenPair, start_session
 from domain.errors import AuthenticationFailed
+from domain.events import SessionsEnded
 from domain.session import token_digest
 
 
@@ -36,7 +37,7 @@ class RefreshTokens:
             if session is None or session.user_id != claims.user_id:
                 raise AuthenticationFailed()
             if session.is_spent:
-                await self._end_family(uow, session.family_id, now)  # a replay
+                await self._end_family(uow, session.user_id, session.family_id, now)  # a replay
             if not session.is_live(now):
                 raise AuthenticationFailed()  # expired or revoked
             user = await uow.users.get(session.user_id)
@@ -47,12 +48,15 @@ class RefreshTokens:
             pair = await start_session(uow, self._tokens, self._clock, user, session.family_id)
             if not await uow.sessions.spend(session.id, now):
                 # Two uses of one token at once: end the family, the session just added too.
-                await self._end_family(uow, session.family_id, now)
+                await self._end_family(uow, session.user_id, session.family_id, now)
             await uow.commit()
         return pair
 
     @staticmethod
-    async def _end_family(uow: UnitOfWork, family_id: uuid.UUID, now: datetime) -> NoReturn:
+    async def _end_family(
+        uow: UnitOfWork, user_id: uuid.UUID, family_id: uuid.UUID, now: datetime
+    ) -> NoReturn:
         await uow.sessions.revoke_family(family_id, now)
+        uow.emit(SessionsEnded(user_id))
         await uow.commit()
         raise AuthenticationFailed()

@@ -24,9 +24,15 @@ async def send_envelope(
     text = kind.message or message
     assert text is not None, "a message is needed"
     body = envelope_bytes(kind.code, text, request_id, details)
+    # A WebSocket handshake is refused with the same answer where the server can send one
+    # (the ASGI denial-response extension), otherwise by closing it (a 403).
+    prefix = "websocket." if scope["type"] == "websocket" else ""
+    if prefix and "websocket.http.response" not in scope.get("extensions", {}):
+        await send({"type": "websocket.close", "code": 1008})
+        return
     await send(
         {
-            "type": "http.response.start",
+            "type": f"{prefix}http.response.start",
             "status": kind.status,
             "headers": [
                 (b"content-type", b"application/json"),
@@ -39,4 +45,4 @@ async def send_envelope(
             ],
         }
     )
-    await send({"type": "http.response.body", "body": body})
+    await send({"type": f"{prefix}http.response.body", "body": body})

@@ -1,0 +1,1 @@
+"""The live-event WebSocket: its protocol (messages and close codes) and its session."""

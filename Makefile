@@ -88,6 +88,7 @@ test: install servers check
 bench: install servers
 	bench/ensure-wrk.sh
 	$(VENV)/python -m bench
+	$(VENV)/python -m bench.live
 
 # pip-audit over uv.lock (scripts/audit.py): fails when the advisory database cannot be
 # reached rather than reporting packages it never checked as clean.

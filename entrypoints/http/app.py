@@ -54,7 +54,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         await readiness.start()
         live: ConnectionCounter = app.state.live_connections
         live.renew()
-        restore_sigterm = close_sockets_on_sigterm(live.stopping, live.all_closed)
+        restore_sigterm = close_sockets_on_sigterm(live.stop, live.all_closed)
         runner = None
         if settings.effective_jobs_in_process:
             runner = container.job_runner()

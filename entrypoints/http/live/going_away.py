@@ -18,7 +18,7 @@ CLOSE_SECONDS = 1.0
 
 
 def close_sockets_on_sigterm(
-    stopping: asyncio.Event, all_closed: Callable[[], Awaitable[object]]
+    stop: Callable[[], None], all_closed: Callable[[], Awaitable[object]]
 ) -> Callable[[], None]:
     """Wrap the SIGTERM handler (uvicorn's) of this process; returns what undoes it. Does
     nothing off the main thread (an in-process test client) or without a handler to wrap."""
@@ -31,7 +31,7 @@ def close_sockets_on_sigterm(
     tasks: set[asyncio.Task[None]] = set()
 
     async def close_then_stop(signum: int, frame: FrameType | None) -> None:
-        stopping.set()
+        stop()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(CLOSE_SECONDS):
                 await all_closed()

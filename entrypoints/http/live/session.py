@@ -36,22 +36,36 @@ class Disconnected(Exception):
 
 
 class ConnectionCounter:
-    """Sockets per user in this worker, and the signal that the worker is stopping."""
+    """Sockets per user in this worker, and the worker's stop, which ends each of them."""
 
     def __init__(self, limit: int) -> None:
         self._limit = limit
         self._open: dict[uuid.UUID, int] = {}
+        self._on_stop: set[Callable[[], None]] = set()
         self.total = 0
-        self.stopping = asyncio.Event()
+        self.stopping = False
         self._idle = asyncio.Event()
         self._idle.set()
 
     def renew(self) -> None:
         """Events of the running loop (the app may be started more than once in tests)."""
-        self.stopping = asyncio.Event()
+        self.stopping = False
         self._idle = asyncio.Event()
         if self.total == 0:
             self._idle.set()
+
+    def stop(self) -> None:
+        """Ask every socket of this worker to close (1001), and any that opens from now."""
+        self.stopping = True
+        for end in list(self._on_stop):
+            end()
+
+    def when_stopping(self, end: Callable[[], None]) -> Callable[[], None]:
+        """Call ``end`` when the worker stops; returns what cancels that."""
+        self._on_stop.add(end)
+        if self.stopping:
+            end()
+        return lambda: self._on_stop.discard(end)
 
     async def all_closed(self) -> None:
         await self._idle.wait()
@@ -127,11 +141,13 @@ class LiveSession:
                 return p.TRY_AGAIN_LATER
             try:
                 await self._send(p.READY)
+                # Two tasks a socket (a thousand idle sockets are a thousand of each): the
+                # token's expiry is a deadline and the worker's stop a callback, not tasks.
                 return await _first_of(
                     lambda: self._forward(subscription.receive, token),
                     self._listen,
-                    lambda: self._expire(signed.expires_at),
-                    self._going_away,
+                    counter=self._counter,
+                    deadline=self._seconds_left(signed.expires_at),
                 )
             finally:
                 subscription.close()
@@ -172,16 +188,10 @@ class LiveSession:
             else:
                 raise p.Violation(p.POLICY_VIOLATION, "unknown message type")
 
-    async def _expire(self, expires_at: datetime | None) -> int:
-        if expires_at is not None:
-            await asyncio.sleep(max((expires_at - self._clock.now()).total_seconds(), 0))
-            return p.UNAUTHORISED
-        await asyncio.Event().wait()
-        raise AssertionError("unreachable")
-
-    async def _going_away(self) -> int:
-        await self._counter.stopping.wait()
-        return p.GOING_AWAY
+    def _seconds_left(self, expires_at: datetime | None) -> float | None:
+        if expires_at is None:
+            return None
+        return max((expires_at - self._clock.now()).total_seconds(), 0.0)
 
     async def _receive(self) -> dict[str, Any]:
         message = await self._ws.receive()
@@ -210,22 +220,41 @@ class LiveSession:
             await self._ws.close(code, reason)
 
 
-async def _first_of(*works: Callable[[], Awaitable[int]]) -> int:
+async def _first_of(
+    *works: Callable[[], Awaitable[int]],
+    counter: ConnectionCounter,
+    deadline: float | None,
+) -> int:
     """The result of whichever ends first, the others cancelled; the protocol's exceptions
-    of the first to end are raised."""
+    of the first to end are raised. Past ``deadline`` seconds (the token's expiry) the end
+    is 4401; once the worker stops, 1001."""
     outcome: list[int | p.Violation | Disconnected] = []
+    expiry: asyncio.TimerHandle | None = None
+    forget: Callable[[], None] | None = None
+    try:
+        async with anyio.create_task_group() as group:
 
-    async with anyio.create_task_group() as group:
+            def end(code: int) -> None:
+                outcome.append(code)
+                group.cancel_scope.cancel()
 
-        async def run(work: Callable[[], Awaitable[int]]) -> None:
-            try:
-                outcome.append(await work())
-            except (p.Violation, Disconnected) as exc:
-                outcome.append(exc)
-            group.cancel_scope.cancel()
+            async def run(work: Callable[[], Awaitable[int]]) -> None:
+                try:
+                    outcome.append(await work())
+                except (p.Violation, Disconnected) as exc:
+                    outcome.append(exc)
+                group.cancel_scope.cancel()
 
-        for work in works:
-            group.start_soon(run, work)
+            if deadline is not None:
+                expiry = asyncio.get_running_loop().call_later(deadline, end, p.UNAUTHORISED)
+            forget = counter.when_stopping(lambda: end(p.GOING_AWAY))
+            for work in works:
+                group.start_soon(run, work)
+    finally:
+        if forget is not None:
+            forget()
+        if expiry is not None:
+            expiry.cancel()
     first = outcome[0]
     if isinstance(first, BaseException):
         raise first

@@ -13,12 +13,11 @@ from entrypoints.transport import ReadBounds, bounded_protocol
 # application; a busy machine can still starve that thread for seconds, which must not cost
 # the worker its life. A hung worker is replaced that much later.
 WORKER_HEALTHCHECK_SECONDS = 15
-# Live-event sockets: a ping every 20 s, and a client whose pong has not come 20 s later is
-# disconnected; a message over the protocol's limit is refused (1009) before it is held.
+# Live-event sockets: a ping every WS_PING_SECONDS, and a client whose pong is later than
+# WS_PONG_TIMEOUT_SECONDS is dropped; a message over the protocol's limit is refused (1009)
+# before it is held.
 # (The protocol's limit, entrypoints/http/live/protocol.py: the app checks it too.)
 WS_MAX_MESSAGE_BYTES = 4096
-WS_PING_SECONDS = 20.0
-WS_PONG_SECONDS = 20.0
 
 
 def server_options(settings: Settings) -> dict[str, Any]:
@@ -35,8 +34,8 @@ def server_options(settings: Settings) -> dict[str, Any]:
         # 61 MB for 1,000 idle sockets against 68 (bench/live.py).
         "ws": "websockets-sansio",
         "ws_max_size": WS_MAX_MESSAGE_BYTES,
-        "ws_ping_interval": WS_PING_SECONDS,
-        "ws_ping_timeout": WS_PONG_SECONDS,
+        "ws_ping_interval": settings.ws_ping_seconds,
+        "ws_ping_timeout": settings.ws_pong_timeout_seconds,
         # Events are small; a compression context per socket would cost far more memory
         # (some 300 KB each) than it saves bandwidth.
         "ws_per_message_deflate": False,

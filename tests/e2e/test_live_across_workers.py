@@ -242,3 +242,45 @@ async def test_a_client_that_stops_reading_is_dropped_and_memory_stays_bounded(
         await stalled.close()
     assert dropped == 1
     assert after - before < 60, (before, after)
+
+
+def _open_sockets(metrics: str) -> float:
+    return sum(
+        float(line.split()[-1])
+        for line in metrics.splitlines()
+        if line.startswith("keel_live_sockets ")
+    )
+
+
+async def test_a_client_that_stops_answering_pings_is_dropped_after_the_pong_deadline(
+    tmp_path: Path,
+) -> None:
+    """Pings every 0.5 s, pongs due 1 s later: a client whose transport stops reading never
+    answers and is closed with 1011; one that keeps reading stays."""
+    env = keel_env(
+        tmp_path,
+        f"sqlite+aiosqlite:///{tmp_path / 'k.db'}",
+        WS_PING_SECONDS="0.5",
+        WS_PONG_TIMEOUT_SECONDS="1",
+    )
+    await asyncio.to_thread(AlembicMigrator(env["DATABASE_URL"]).upgrade, "head")
+    with keel_server(env=env, cwd=tmp_path) as server:
+        url = server.base_url.replace("http://", "ws://") + "/api/v1/ws"
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as client:
+            alice = await account(client, "alice")
+            hello = json.dumps({"type": "auth", "token": alice["access_token"]})
+            async with connect(url) as alive, connect(url) as silent:
+                for ws in (alive, silent):
+                    await ws.send(hello)
+                    assert json.loads(await ws.recv()) == {"type": "ready"}
+                assert _open_sockets((await client.get("/metrics")).text) == 2
+                silent.transport.pause_reading()
+                await asyncio.sleep(3.5)
+                assert _open_sockets((await client.get("/metrics")).text) == 1
+                silent.transport.resume_reading()
+                with pytest.raises(ConnectionClosed) as closed:
+                    await asyncio.wait_for(silent.recv(), 5)
+                assert closed.value.rcvd is not None
+                assert closed.value.rcvd.code == 1011
+                await alive.send(json.dumps({"type": "ping"}))
+                assert json.loads(await asyncio.wait_for(alive.recv(), 5)) == {"type": "pong"}

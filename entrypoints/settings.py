@@ -91,6 +91,7 @@ class Settings(BaseSettings):
     jobs_in_process: bool | None = None
     housekeeping_cron: str = Field("*/10 * * * *", min_length=9, max_length=100)
     worker_metrics_port: int | None = Field(None, ge=1, le=65535)
+    storage_url: str = Field(values.EMBEDDED_STORAGE_URL, min_length=1, max_length=2000)
     # Set: unhandled errors (the 500s, jobs out of tries) are reported to Sentry.
     sentry_dsn: SecretStr | None = None
 
@@ -116,6 +117,11 @@ class Settings(BaseSettings):
     @classmethod
     def _redis_url(cls, value: str | None) -> str | None:
         return values.redis_url(value)
+
+    @field_validator("storage_url")
+    @classmethod
+    def _storage_url(cls, value: str) -> str:
+        return values.storage_url(value)
 
     @field_validator("housekeeping_cron")
     @classmethod

@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 
 EMBEDDED_DATABASE_URL = "sqlite+aiosqlite:///./keel.db"
+EMBEDDED_STORAGE_URL = "file://./keel-blobs"
 MIN_SECRET_BYTES = 32
 _RATE = re.compile(r"^\s*([1-9]\d{0,8})\s*/\s*(second|minute|hour|day)\s*$")
 _RATE_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
@@ -44,6 +45,21 @@ def redis_url(value: str | None) -> str | None:
     if not url.startswith(("redis://", "rediss://", "unix://")):
         raise ValueError("must start with redis://, rediss:// or unix://")
     return url
+
+
+def storage_url(value: str) -> str:
+    """Where attachments' bytes live: ``file://`` and a directory (relative to the working
+    directory, as in ``file://./keel-blobs``, or absolute, as in ``file:///var/lib/keel``)."""
+    url = value.strip()
+    if not url.startswith("file://") or not url.removeprefix("file://").strip():
+        raise ValueError("must be file:// followed by a directory, e.g. file://./keel-blobs")
+    if "\x00" in url:
+        raise ValueError("must not contain NUL characters")
+    return url
+
+
+def storage_directory(url: str) -> Path:
+    return Path(url.removeprefix("file://"))
 
 
 def cron_schedule(value: str) -> str:

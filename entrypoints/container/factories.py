@@ -23,7 +23,9 @@ from application.ports import (
     RateLimiter,
     UnitOfWorkFactory,
 )
+from application.ports.blobs import BlobStore
 from application.use_cases.housekeeping.delete_expired import DeleteExpired, DeleteExpiredCommand
+from entrypoints import settings_values as values
 from entrypoints.container.tracing import instrument_engine
 from entrypoints.metrics import Metrics
 from entrypoints.settings import Settings
@@ -147,6 +149,12 @@ def event_bus(settings: Settings) -> EventBus:
     from adapters.live.memory import InMemoryEventBus
 
     return InMemoryEventBus()
+
+
+def blob_store(settings: Settings) -> BlobStore:
+    from adapters.blobs.local import LocalBlobStore
+
+    return LocalBlobStore(values.storage_directory(settings.storage_url))
 
 
 def rate_limit_store(settings: Settings) -> RedisRateLimitStore | None:

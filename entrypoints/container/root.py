@@ -124,6 +124,7 @@ class Container(containers.DeclarativeContainer):
 
     # Live events: in this process's memory, or through Redis when REDIS_URL is set.
     event_bus = providers.Singleton(factories.event_bus, settings)
+    blob_store = providers.Singleton(factories.blob_store, settings)
 
     register_user = providers.Singleton(
         RegisterUser,

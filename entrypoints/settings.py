@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     housekeeping_cron: str = Field("*/10 * * * *", min_length=9, max_length=100)
     worker_metrics_port: int | None = Field(None, ge=1, le=65535)
     storage_url: str = Field(values.EMBEDDED_STORAGE_URL, min_length=1, max_length=2000)
+    # An S3-compatible server for an s3:// STORAGE_URL; unset: AWS's own endpoints. The
+    # credentials and region come from the standard AWS_* variables, read by the client.
+    s3_endpoint_url: str | None = Field(None, max_length=2000)
     # Set: unhandled errors (the 500s, jobs out of tries) are reported to Sentry.
     sentry_dsn: SecretStr | None = None
 
@@ -122,6 +125,11 @@ class Settings(BaseSettings):
     @classmethod
     def _storage_url(cls, value: str) -> str:
         return values.storage_url(value)
+
+    @field_validator("s3_endpoint_url")
+    @classmethod
+    def _s3_endpoint_url(cls, value: str | None) -> str | None:
+        return values.s3_endpoint_url(value)
 
     @field_validator("housekeeping_cron")
     @classmethod

@@ -22,6 +22,9 @@ _HOST_PATTERN = re.compile(r"^(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$|^\[[0-9A-F
 # What the Sentry SDK accepts: scheme://public_key@host[:port][/path]/project_id.
 _SENTRY_DSN = re.compile(r"^https?://[^\s/@:]+(:[^\s/@]*)?@[^\s/@]+(/[^\s]*)?/\d+$")
 _BASE_URL = re.compile(r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_IP_ADDRESS = re.compile(r"\d+\.\d+\.\d+\.\d+")
+_PREFIX = re.compile(r"[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)*")
 
 
 def database_url(value: str, environment: object) -> str:
@@ -49,17 +52,55 @@ def redis_url(value: str | None) -> str | None:
 
 def storage_url(value: str) -> str:
     """Where attachments' bytes live: ``file://`` and a directory (relative to the working
-    directory, as in ``file://./keel-blobs``, or absolute, as in ``file:///var/lib/keel``)."""
+    directory, as in ``file://./keel-blobs``, or absolute, as in ``file:///var/lib/keel``),
+    or ``s3://`` and a bucket with an optional key prefix (``s3://keel-blobs/attachments``)."""
     url = value.strip()
-    if not url.startswith("file://") or not url.removeprefix("file://").strip():
-        raise ValueError("must be file:// followed by a directory, e.g. file://./keel-blobs")
     if "\x00" in url:
         raise ValueError("must not contain NUL characters")
+    if url.startswith("s3://"):
+        s3_location(url)
+        return url
+    if not url.startswith("file://") or not url.removeprefix("file://").strip():
+        raise ValueError(
+            "must be file:// followed by a directory (file://./keel-blobs) or s3:// followed "
+            "by a bucket and an optional prefix (s3://keel-blobs/attachments)"
+        )
     return url
 
 
 def storage_directory(url: str) -> Path:
     return Path(url.removeprefix("file://"))
+
+
+def s3_location(url: str) -> tuple[str, str]:
+    """The bucket and the key prefix (no slash at either end; empty for none) of an
+    ``s3://`` URL, each checked against S3's rules."""
+    bucket, _, prefix = url.removeprefix("s3://").partition("/")
+    prefix = prefix.strip("/")
+    if not _BUCKET.fullmatch(bucket) or ".." in bucket or _IP_ADDRESS.fullmatch(bucket):
+        raise ValueError(
+            "s3:// must be followed by a bucket name: 3 to 63 lowercase letters, digits, "
+            "dots and hyphens, starting and ending with a letter or digit (credentials go "
+            "in the AWS_* variables, never in the URL)"
+        )
+    if prefix and (len(prefix) > 256 or not _PREFIX.fullmatch(prefix)):
+        raise ValueError(
+            "s3://: the prefix after the bucket may hold only letters, digits, '_', '-' "
+            "and '/' between them (at most 256 characters)"
+        )
+    return bucket, prefix
+
+
+def s3_endpoint_url(value: str | None) -> str | None:
+    """Empty is unset (AWS's own endpoints); otherwise an S3-compatible server's URL."""
+    url = (value or "").strip()
+    if not url:
+        return None
+    if not _BASE_URL.fullmatch(url):
+        raise ValueError("must be an http:// or https:// URL, e.g. https://s3.example.com")
+    if "@" in url.split("/", 3)[2]:
+        raise ValueError("must not carry credentials: use the AWS_* variables")
+    return url
 
 
 def cron_schedule(value: str) -> str:

@@ -152,9 +152,23 @@ def event_bus(settings: Settings) -> EventBus:
 
 
 def blob_store(settings: Settings) -> BlobStore:
+    """By the URL's scheme. The S3 client reads its credentials and region from the
+    standard AWS_* variables (or a profile, or the machine's role) by itself."""
+    if settings.storage_url.startswith("s3://"):
+        from adapters.blobs.s3 import S3BlobStore
+
+        bucket, prefix = values.s3_location(settings.storage_url)
+        return S3BlobStore(bucket, prefix, endpoint_url=settings.s3_endpoint_url)
     from adapters.blobs.local import LocalBlobStore
 
     return LocalBlobStore(values.storage_directory(settings.storage_url))
+
+
+async def close_blob_store(store: BlobStore) -> None:
+    """The S3 store holds a client (its connection pool); the local one holds nothing."""
+    close = getattr(store, "close", None)
+    if close is not None:
+        await close()
 
 
 def rate_limit_store(settings: Settings) -> RedisRateLimitStore | None:

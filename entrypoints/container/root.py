@@ -258,11 +258,12 @@ def build_container(settings: Settings) -> Container:
 
 
 async def shutdown_container(container: Container) -> None:
-    """Release what the container started: the hashing threads, the Redis client and the
-    database pool. The pool is closed even when releasing the rest fails."""
+    """Release what the container started: the hashing threads, the Redis client, the S3
+    client and the database pool. The pool is closed even when releasing the rest fails."""
     try:
         container.password_hasher().close()
         await container.event_bus().close()
+        await factories.close_blob_store(container.blob_store())
         store = container.rate_limit_store()  # the Redis client, when there is one
         if store is not None:
             await store.close()

@@ -1,6 +1,6 @@
 """Fixtures shared by every test folder: the databases. Under pytest-xdist each worker
-process has session fixtures of its own, so each starts its own PostgreSQL, Redis and SMTP
-server (on free loopback ports) unless ``KEEL_TEST_*_URL`` names a shared one."""
+process has session fixtures of its own, so each starts its own PostgreSQL, Redis, SMTP and
+S3 server (on free loopback ports) unless ``KEEL_TEST_*_URL`` names a shared one."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 from adapters.passwords.common import ZxcvbnCommonPasswords
 from tests.support.postgres import PostgresServer
 from tests.support.redis import RedisServer
+from tests.support.s3 import S3Server
 from tests.support.smtp import SmtpServer
 
 # Modules that measure time against the clock or stop servers under a running app: a busy
@@ -102,6 +103,28 @@ def redis_url(redis_server: RedisServer) -> str:
 @pytest.fixture
 def key_prefix() -> str:
     return f"keel-test-{uuid.uuid4().hex[:12]}:"
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    server = S3Server()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_server: S3Server) -> str:
+    """A bucket of this test's own on the shared server."""
+    return s3_server.create_bucket(f"keel-test-{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture
+def s3_url(s3_bucket: str) -> str:
+    """A STORAGE_URL on that bucket, under a prefix (pair it with ``s3_server.environment()``)."""
+    return f"s3://{s3_bucket}/attachments"
 
 
 @pytest.fixture(scope="session")

@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
 from application.errors import StorageUnavailable
+from application.ports.blobs import BlobStoreUnavailable
 
 if TYPE_CHECKING:
     from entrypoints.container import Container
@@ -21,12 +23,23 @@ if TYPE_CHECKING:
 logger = logging.getLogger("keel.health")
 OK = "ok"
 RETRY_SECONDS = 1.0
+# The storage check writes a probe object: a passing answer is kept this long, so that a
+# load balancer probing every second costs the store a write per worker every so often.
+STORAGE_CHECK_SECONDS = 10.0
 
 
 class Readiness:
-    def __init__(self, container: Container, retry_seconds: float = RETRY_SECONDS) -> None:
+    def __init__(
+        self,
+        container: Container,
+        retry_seconds: float = RETRY_SECONDS,
+        storage_seconds: float = STORAGE_CHECK_SECONDS,
+    ) -> None:
         self._container = container
         self._retry_seconds = retry_seconds
+        self._storage_seconds = storage_seconds
+        self._storage: tuple[float, str] | None = None  # until when, and the state
+        self._storage_lock: asyncio.Lock | None = None
         self._logged: dict[str, str] = {}
         self._watcher: asyncio.Task[None] | None = None
 
@@ -68,7 +81,25 @@ class Readiness:
         store = self._container.rate_limit_store()
         if store is not None:
             checks["redis"] = await _outcome(store.check())
+        checks["storage"] = await self._storage_state()
         return checks
+
+    async def _storage_state(self) -> str:
+        """One probe at a time; a passing answer is kept for ``storage_seconds``, a failing
+        one only until the next retry, so that a recovery is seen soon."""
+        if self._storage_lock is None:
+            self._storage_lock = asyncio.Lock()
+        async with self._storage_lock:
+            if self._storage is not None and time.monotonic() < self._storage[0]:
+                return self._storage[1]
+            try:
+                await self._container.blob_store().check()
+                state = OK
+            except BlobStoreUnavailable as exc:
+                state = exc.reason
+            keep = self._storage_seconds if state == OK else self._retry_seconds
+            self._storage = (time.monotonic() + keep, state)
+            return state
 
     def _watch(self) -> None:
         if self._watcher is None or self._watcher.done():

@@ -45,7 +45,10 @@ async def test_ready_names_the_database_and_the_job_queue_when_healthy(
 ) -> None:
     response = await client.get("/health/ready")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "checks": {"database": "ok", "jobs": "ok"}}
+    assert response.json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "jobs": "ok", "storage": "ok"},
+    }
 
 
 @pytest.fixture
@@ -59,7 +62,7 @@ async def test_ready_is_503_naming_the_database_when_it_is_gone(
 ) -> None:
     response = await outage_client.get("/health/ready")
     error = assert_envelope(response, 503, "SERVICE_UNAVAILABLE")
-    assert error["details"] == {"checks": {"database": "connection refused"}}
+    assert error["details"] == {"checks": {"database": "connection refused", "storage": "ok"}}
     assert (await outage_client.get("/health/live")).status_code == 200
 
 

@@ -106,13 +106,15 @@ async def test_readiness_names_the_job_queue_when_its_table_is_gone_and_recovers
         async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as client:
             ready = await client.get("/health/ready")
             assert ready.status_code == 200, ready.text
-            assert ready.json()["checks"] == {"database": "ok", "jobs": "ok"}
+            assert ready.json()["checks"] == {"database": "ok", "jobs": "ok", "storage": "ok"}
 
             await rename_table(postgres_url, "procrastinate_jobs", "jobs_away")
             try:
                 unready = await client.get("/health/ready")
                 error = assert_envelope(unready, 503, "SERVICE_UNAVAILABLE")
-                assert error["details"] == {"checks": {"database": "ok", "jobs": "unavailable"}}
+                assert error["details"] == {
+                    "checks": {"database": "ok", "jobs": "unavailable", "storage": "ok"}
+                }
                 assert unready.headers["retry-after"] == "5"
                 assert "procrastinate" not in unready.text
                 # The change is committed; its mail waits in the outbox for the queue.
@@ -127,7 +129,7 @@ async def test_readiness_names_the_job_queue_when_its_table_is_gone_and_recovers
 
             await wait_until("ready again", ready_again, within=5)
             again = await client.get("/health/ready")
-            assert again.json()["checks"] == {"database": "ok", "jobs": "ok"}
+            assert again.json()["checks"] == {"database": "ok", "jobs": "ok", "storage": "ok"}
 
         # The jobs the server runs itself came through the outage: the waiting ones run,
         # and so do new ones.

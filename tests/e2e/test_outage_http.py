@@ -140,7 +140,7 @@ async def test_a_stopped_database_is_a_quick_503_and_the_service_recovers_by_its
 
         ready, ready_seconds = await timed(client.get("/health/ready"))
         error = assert_unavailable(ready, port=outage_server.port)
-        assert set(error["details"]["checks"]) == {"database"}
+        assert set(error["details"]["checks"]) == {"database", "storage"}
         assert ready_seconds < READY_BOUND, ready_seconds
         live = await client.get("/health/live")
         assert live.status_code == 200, live.text

@@ -11,7 +11,12 @@ async def test_ready_with_redis(migrated_url: str, redis_url: str) -> None:
     async with serving(create_app(make_settings(migrated_url, redis_url=redis_url))) as client:
         response = await client.get("/health/ready")
     assert response.status_code == 200, response.text
-    assert response.json()["checks"] == {"database": "ok", "jobs": "ok", "redis": "ok"}
+    assert response.json()["checks"] == {
+        "database": "ok",
+        "jobs": "ok",
+        "redis": "ok",
+        "storage": "ok",
+    }
 
 
 async def test_redis_gone_is_named(migrated_url: str) -> None:
@@ -21,6 +26,11 @@ async def test_redis_gone_is_named(migrated_url: str) -> None:
     error = assert_envelope(response, 503, "SERVICE_UNAVAILABLE")
     assert error["message"] == "Redis is unavailable"
     assert error["details"] == {
-        "checks": {"database": "ok", "jobs": "ok", "redis": "connection refused"}
+        "checks": {
+            "database": "ok",
+            "jobs": "ok",
+            "redis": "connection refused",
+            "storage": "ok",
+        }
     }
     assert "hunter2" not in response.text

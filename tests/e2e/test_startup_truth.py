@@ -125,7 +125,7 @@ def check_the_truth(tmp_path: Path, url: str, cause: str) -> None:
         assert ready.status_code == 503, ready.text
         error = ready.json()["error"]
         assert error["code"] == "SERVICE_UNAVAILABLE"
-        assert error["details"] == {"checks": {"database": cause}}
+        assert error["details"] == {"checks": {"database": cause, "storage": "ok"}}
         for response in [ready, *failures]:
             assert PASSWORD not in response.text
         assert [r.status_code for r in failures] == [503] * FAILING_REQUESTS, failures[0].text

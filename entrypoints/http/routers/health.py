@@ -22,7 +22,16 @@ REDIS_DOWN = ErrorExample(
     "Redis is unavailable",
     {"checks": {"database": "ok", "jobs": "ok", "redis": "connection refused"}},
 )
-_FIRST_FAILING = {"database": DATABASE_DOWN, "jobs": QUEUE_DOWN, "redis": REDIS_DOWN}
+STORAGE_DOWN = ErrorExample(
+    "Attachment storage is unavailable",
+    {"checks": {"database": "ok", "jobs": "ok", "storage": "S3 endpoint unreachable"}},
+)
+_FIRST_FAILING = {
+    "database": DATABASE_DOWN,
+    "jobs": QUEUE_DOWN,
+    "redis": REDIS_DOWN,
+    "storage": STORAGE_DOWN,
+}
 
 
 @router.get(
@@ -49,9 +58,12 @@ async def live() -> HealthOut:
 async def ready(request: Request, container: ContainerDep) -> HealthOut | Response:
     """Ready to serve: the database answers within two seconds at the code's newest
     migration, the job queue answers (in the database on PostgreSQL), and so does Redis
-    when `REDIS_URL` is set. Otherwise 503 naming each failing check's cause in
-    `details.checks` (`"connection refused"`, `"authentication failed"`, `"database does not
-    exist"`, `"timed out"`, `"behind migration 0007 (at 0003, 3 of 7)"`, ...)."""
+    when `REDIS_URL` is set; the attachment storage (`STORAGE_URL`) takes a write (checked
+    at most every ten seconds while it passes). Otherwise 503 naming each failing check's
+    cause in `details.checks` (`"connection refused"`, `"authentication failed"`,
+    `"database does not exist"`, `"timed out"`, `"behind migration 0007 (at 0003, 3 of
+    7)"`, `"S3 endpoint unreachable"`, `"storage directory not writable (Not a
+    directory)"`, ...)."""
     readiness: Readiness = request.app.state.readiness
     checks = await readiness.checks()
     for name, state in checks.items():

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from application.errors import StorageUnavailable
+from application.ports.blobs import BlobStoreUnavailable
 from entrypoints.http.readiness import Readiness
 
 
@@ -30,9 +31,20 @@ class Check:
     where = "postgresql+asyncpg://keel:***@db/keel"
 
 
+class StoreCheck(Check):
+    async def check(self) -> None:
+        self.calls += 1
+        if self.cause is not None:
+            raise BlobStoreUnavailable(self.cause)
+
+
 class FakeContainer:
     def __init__(self, redis: Check | None = None) -> None:
         self.database, self.jobs, self.redis = Check(), Check(), redis
+        self.storage = StoreCheck()
+
+    def blob_store(self) -> StoreCheck:
+        return self.storage
 
     def health_probe(self) -> Check:
         return self.database
@@ -48,8 +60,8 @@ def health_log(caplog: pytest.LogCaptureFixture) -> list[tuple[str, str]]:
     return [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "keel.health"]
 
 
-def readiness(container: FakeContainer) -> Readiness:
-    return Readiness(container, retry_seconds=0.01)  # type: ignore[arg-type]  # a fake
+def readiness(container: FakeContainer, storage_seconds: float = 10.0) -> Readiness:
+    return Readiness(container, retry_seconds=0.01, storage_seconds=storage_seconds)  # type: ignore[arg-type]  # a fake
 
 
 async def test_each_change_is_logged_once(caplog: pytest.LogCaptureFixture) -> None:
@@ -58,10 +70,10 @@ async def test_each_change_is_logged_once(caplog: pytest.LogCaptureFixture) -> N
     ready = readiness(container)
     container.database.cause = "authentication failed"
     for _ in range(20):
-        assert await ready.checks() == {"database": "authentication failed"}
+        assert await ready.checks() == {"database": "authentication failed", "storage": "ok"}
     container.database.cause = None
     for _ in range(5):
-        assert await ready.checks() == {"database": "ok", "jobs": "ok"}
+        assert await ready.checks() == {"database": "ok", "jobs": "ok", "storage": "ok"}
     container.database.cause = "connection refused"
     for _ in range(20):
         await ready.checks()
@@ -125,3 +137,27 @@ async def _until(condition: Callable[[], bool]) -> None:
             if condition():
                 return
             await asyncio.sleep(0.01)
+
+
+async def test_storage_is_named_when_it_cannot_be_written() -> None:
+    container = FakeContainer()
+    container.storage.cause = "S3 endpoint unreachable"
+    checks = await readiness(container).checks()
+    assert checks == {"database": "ok", "jobs": "ok", "storage": "S3 endpoint unreachable"}
+
+
+async def test_a_passing_storage_check_is_kept_a_while_and_a_failing_one_is_not() -> None:
+    """The check writes to the store: probes in a burst, even concurrent ones, cost one."""
+    container = FakeContainer()
+    ready = readiness(container, storage_seconds=0.3)
+    await asyncio.gather(*(ready.checks() for _ in range(10)))
+    for _ in range(10):
+        assert (await ready.checks())["storage"] == "ok"
+    assert container.storage.calls == 1
+    container.storage.cause = "S3 bucket does not exist"
+    await asyncio.sleep(0.35)
+    assert (await ready.checks())["storage"] == "S3 bucket does not exist"
+    container.storage.cause = None
+    await asyncio.sleep(0.02)  # past the retry interval: a recovery is seen at once
+    assert (await ready.checks())["storage"] == "ok"
+    assert container.storage.calls == 3

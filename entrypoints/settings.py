@@ -90,6 +90,8 @@ class Settings(BaseSettings):
     # elsewhere, where `keel worker` runs them.
     jobs_in_process: bool | None = None
     housekeeping_cron: str = Field("*/10 * * * *", min_length=9, max_length=100)
+    # Security events older than this are deleted by housekeeping (ten years at most).
+    audit_retention_days: int = Field(365, ge=1, le=3650)
     worker_metrics_port: int | None = Field(None, ge=1, le=65535)
     # Set: unhandled errors (the 500s, jobs out of tries) are reported to Sentry.
     sentry_dsn: SecretStr | None = None

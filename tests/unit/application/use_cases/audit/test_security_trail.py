@@ -41,11 +41,9 @@ from domain.user import User
 from entrypoints.container import Container
 from tests.support.accounts import PASSWORD, account
 from tests.support.clock import FixedClock
-from tests.unit.application.use_cases.mail.test_account_mail import (  # noqa: F401 (fixtures)
+from tests.unit.application.use_cases.mail.test_account_mail import (
     RecordingSender,
-    alice,
     reset_token,
-    sender,
     verification_token,
 )
 
@@ -243,7 +241,8 @@ def test_details_never_take_a_secret_and_user_agents_are_bounded() -> None:
     origin = Origin.of("::1", "a\x1b[31mred\u202e" + "b" * 1000)
     assert origin.user_agent is not None
     assert len(origin.user_agent) == MAX_USER_AGENT_LENGTH
-    assert origin.user_agent.startswith("a[31mred") and "\x1b" not in origin.user_agent
+    assert origin.user_agent.startswith("a[31mred")
+    assert "\x1b" not in origin.user_agent
 
 
 async def test_retention_deletes_only_what_is_older_than_the_setting(

@@ -49,17 +49,25 @@ class RefreshTokens:
             pair = await start_session(uow, self._tokens, self._clock, user, session.family_id)
             if not await uow.sessions.spend(session.id, now):
                 # Two uses of one token at once: end the family, the session just added too.
-                await self._end_family(uow, session, now, command.origin)
+                await self._end_family(uow, session, now, command.origin, added_one=True)
             await uow.commit()
         return pair
 
     @staticmethod
     async def _end_family(
-        uow: UnitOfWork, session: RefreshSession, now: datetime, origin: Origin
+        uow: UnitOfWork,
+        session: RefreshSession,
+        now: datetime,
+        origin: Origin,
+        *,
+        added_one: bool = False,
     ) -> NoReturn:
         """Recorded by the replay that ended a live family: replaying a token of a family
-        that is over already (the attacker's next try) adds no row."""
-        if await uow.sessions.revoke_family(session.family_id, now):
+        that is over already (the attacker's next try, or the other losers of a race) adds
+        no row. ``added_one``: this transaction added a session to the family, which it
+        ends too and which does not count."""
+        ended = await uow.sessions.revoke_family(session.family_id, now)
+        if ended > (1 if added_one else 0):
             await uow.security_events.add(
                 SecurityEvent.record(
                     SecurityEventType.REFRESH_TOKEN_REUSED,

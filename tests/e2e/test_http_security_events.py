@@ -180,6 +180,10 @@ async def test_cursor_pages_walk_the_trail_newest_first(world: World) -> None:
         {"type": "login.hacked"},
         {"user_id": "not-a-uuid"},
         {"since": "yesterday"},
+        {"until": "0.5"},
+        {"until": "9999-12-31T23:59:59-23:59"},
+        {"since": "0001-01-01T00:00:00+01:00"},
+        {"since": "2025-13-01T00:00:00Z"},
         {"page_size": 101},
     ],
 )

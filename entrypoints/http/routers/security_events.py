@@ -3,6 +3,7 @@ administrators. No route changes or deletes an event (PATCH and DELETE are a 405
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated
@@ -54,16 +55,41 @@ async def event_page_request(
 
 EventPageParams = Annotated[EventPageRequest, Depends(event_page_request)]
 TypeParam = Annotated[SecurityEventType | None, Query(description="Only events of this type")]
+# RFC 3339 date-times (the offset may be left out: UTC), and nothing else: not a number of
+# seconds, which a lax parser would take for one.
+_MOMENT = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?([Zz]|[+-]\d{2}:\d{2})?$"
+)
+_MOMENT_SCHEMA = {"format": "date-time"}
 SinceParam = Annotated[
-    datetime | None, Query(description="Only events at or after this time (ISO 8601; UTC if bare)")
+    str | None,
+    Query(
+        max_length=40,
+        description="Only events at or after this time (RFC 3339; UTC when no offset)",
+        json_schema_extra=_MOMENT_SCHEMA,
+    ),
 ]
-UntilParam = Annotated[datetime | None, Query(description="Only events before this time")]
+UntilParam = Annotated[
+    str | None,
+    Query(
+        max_length=40,
+        description="Only events before this time (RFC 3339; UTC when no offset)",
+        json_schema_extra=_MOMENT_SCHEMA,
+    ),
+]
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
+def _utc(field: str, text: str | None) -> datetime | None:
+    if text is None:
         return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    try:
+        if not _MOMENT.match(text):
+            raise ValueError(text)
+        moment = datetime.fromisoformat(text.replace("z", "Z"))
+        # An offset that carries a moment past year 1 or 9999 overflows here: refused too.
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise ValidationFailed(field, "Not a date and time (RFC 3339)", "datetime") from None
 
 
 @router.get(
@@ -88,7 +114,7 @@ async def list_own_events(
     activity, and who did each (you, an administrator, or the system), from which address
     and user agent. Never a password, token, hash or code. A `cursor` that this service
     did not give is a 422."""
-    where = SecurityEventFilter(type=type, since=_utc(since), until=_utc(until))
+    where = SecurityEventFilter(type=type, since=_utc("since", since), until=_utc("until", until))
     found = await use_case.execute(
         ListSecurityEventsCommand(actor=user, page=page, where=where, own=True)
     )
@@ -129,7 +155,11 @@ async def list_audit_events(
     Administrators only (403 for anyone else). The trail is append-only: nothing here, or
     anywhere in the API, changes or deletes an event."""
     where = SecurityEventFilter(
-        user_id=user_id, actor_id=actor_id, type=type, since=_utc(since), until=_utc(until)
+        user_id=user_id,
+        actor_id=actor_id,
+        type=type,
+        since=_utc("since", since),
+        until=_utc("until", until),
     )
     found = await use_case.execute(ListSecurityEventsCommand(actor=user, page=page, where=where))
     return SecurityEventPage.of(found)

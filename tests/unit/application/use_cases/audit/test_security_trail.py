@@ -16,7 +16,7 @@ from application.use_cases.accounts.delete_user import DeleteUserCommand
 from application.use_cases.accounts.update_user import UpdateUserCommand
 from application.use_cases.audit.account_trail import AccountTrailCommand
 from application.use_cases.audit.list_security_events import ListSecurityEventsCommand
-from application.use_cases.housekeeping.delete_expired import DeleteExpiredCommand
+from application.use_cases.housekeeping.delete_expired import DeleteExpired, DeleteExpiredCommand
 from application.use_cases.mail.confirm_password_reset import ConfirmPasswordResetCommand
 from application.use_cases.mail.verify_email import VerifyEmailCommand
 from application.use_cases.sessions.login import LoginCommand
@@ -255,6 +255,18 @@ async def test_retention_deletes_only_what_is_older_than_the_setting(
     assert deleted.security_events == 1
     [kept] = store.security_events
     assert kept.at == clock.now()
+
+
+async def test_retention_deletes_a_backlog_in_batches_until_none_is_left(
+    container: Container, store: InMemoryStore, clock: FixedClock
+) -> None:
+    for n in range(5):
+        await account(container, f"old{n}@example.com")
+    clock.advance(timedelta(days=400))
+    housekeeping = DeleteExpired(container.unit_of_work, clock, 365, batch_size=2)
+    deleted = await housekeeping.execute(DeleteExpiredCommand())
+    assert deleted.security_events == 5
+    assert store.security_events == []
 
 
 async def test_the_operators_view_by_email(container: Container) -> None:

@@ -199,6 +199,9 @@ async def test_no_route_changes_or_deletes_an_event(world: World, migrated_url: 
         for method in ("PATCH", "DELETE", "PUT", "POST"):
             answer = await client.request(method, path, headers=world.headers["root"])
             assert_envelope(answer, 405, "HTTP_ERROR")
+        head = await client.head(path, headers=world.headers["root"])
+        assert head.status_code == 200
+        assert head.content == b""
     event_id = (await world.get("root", AUDIT)).json()["items"][0]["id"]
     single = await client.delete(f"{AUDIT}/{event_id}", headers=world.headers["root"])
     assert single.status_code in (404, 405)

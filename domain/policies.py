@@ -56,3 +56,9 @@ def item_owner_scope(actor: User, owner_id: uuid.UUID | None) -> uuid.UUID | Non
     if owner_id is not None and owner_id != actor.id:
         raise PermissionDenied("Only an administrator may list other users' items")
     return actor.id
+
+
+def ensure_can_read_audit_trail(actor: User) -> None:
+    """Everyone's security events are an administrator's to read; one's own are anyone's."""
+    if not actor.is_admin:
+        raise PermissionDenied("Only an administrator may read the audit trail")

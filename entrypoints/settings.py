@@ -90,6 +90,8 @@ class Settings(BaseSettings):
     # elsewhere, where `keel worker` runs them.
     jobs_in_process: bool | None = None
     housekeeping_cron: str = Field("*/10 * * * *", min_length=9, max_length=100)
+    # Security events older than this are deleted by housekeeping (ten years at most).
+    audit_retention_days: int = Field(365, ge=1, le=3650)
     worker_metrics_port: int | None = Field(None, ge=1, le=65535)
     storage_url: str = Field(values.EMBEDDED_STORAGE_URL, min_length=1, max_length=2000)
     # An S3-compatible server for an s3:// STORAGE_URL; unset: AWS's own endpoints. The

@@ -171,8 +171,8 @@ class InMemorySessionStore:
         self._table.put(session.id, session)
         return True
 
-    async def revoke_family(self, family_id: uuid.UUID, now: datetime) -> None:
-        self._revoke(lambda s: s.family_id == family_id, now)
+    async def revoke_family(self, family_id: uuid.UUID, now: datetime) -> int:
+        return self._revoke(lambda s: s.family_id == family_id, now)
 
     async def revoke_user(self, user_id: uuid.UUID, now: datetime) -> None:
         self._revoke(lambda s: s.user_id == user_id, now)
@@ -180,10 +180,13 @@ class InMemorySessionStore:
     async def delete_expired(self, now: datetime) -> int:
         return _delete_where(self._table, lambda s: s.expires_at <= now)
 
-    def _revoke(self, which: Callable[[RefreshSession], bool], now: datetime) -> None:
+    def _revoke(self, which: Callable[[RefreshSession], bool], now: datetime) -> int:
+        revoked = 0
         for session in list(self._table.rows()):
             if which(session) and session.revoked_at is None:
                 self._table.put(session.id, dataclasses.replace(session, revoked_at=now))
+                revoked += 1
+        return revoked
 
 
 class InMemoryOneTimeTokenStore:

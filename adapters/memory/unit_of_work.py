@@ -12,6 +12,7 @@ from adapters.memory.repositories import (
     InMemoryUserRepository,
     Staged,
 )
+from adapters.memory.security_events import InMemorySecurityEventStore
 from adapters.memory.store import InMemoryStore
 from application.outbox import encode
 from application.ports import Clock
@@ -41,6 +42,7 @@ class InMemoryUnitOfWork:
         self._tokens: Staged[OneTimeToken] = Staged(self._store.one_time_tokens)
         self.one_time_tokens = InMemoryOneTimeTokenStore(self._tokens)
         self.outbox = InMemoryOutboxStore(self._store.outbox)
+        self.security_events = InMemorySecurityEventStore(self._store.security_events)
         self.committed = False
         self._events = []
         return self
@@ -62,6 +64,7 @@ class InMemoryUnitOfWork:
         self._sessions.apply()
         self._tokens.apply()
         self.outbox.commit()
+        self.security_events.commit()
         events, self._events = self._events, []
         if events:
             await self.outbox.add([encode(event) for event in events], self._now())
@@ -73,6 +76,7 @@ class InMemoryUnitOfWork:
         self._sessions.discard()
         self._tokens.discard()
         self.outbox.rollback()
+        self.security_events.rollback()
         self._events = []
 
 

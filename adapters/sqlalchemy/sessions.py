@@ -65,14 +65,14 @@ class SqlAlchemySessionStore:
             result = await self._connection.execute(statement)
         return bool(result.rowcount == 1)
 
-    async def revoke_family(self, family_id: uuid.UUID, now: datetime) -> None:
+    async def revoke_family(self, family_id: uuid.UUID, now: datetime) -> int:
         # Lock the family first: a rotation in flight holds the token it spends, so this
         # waits for it to commit; the UPDATE that follows (a statement of its own, with a
         # newer view) then sees the token the rotation added, and ends it as well.
         lock = select(table.c.id).where(table.c.family_id == family_id).with_for_update()
         with translate_errors():
             await self._connection.execute(lock)
-        await self._revoke(table.c.family_id == family_id, now)
+        return await self._revoke(table.c.family_id == family_id, now)
 
     async def revoke_user(self, user_id: uuid.UUID, now: datetime) -> None:
         await self._revoke(table.c.user_id == user_id, now)
@@ -82,10 +82,11 @@ class SqlAlchemySessionStore:
             result = await self._connection.execute(delete(table).where(table.c.expires_at <= now))
         return result.rowcount
 
-    async def _revoke(self, which: ColumnElement[bool], now: datetime) -> None:
+    async def _revoke(self, which: ColumnElement[bool], now: datetime) -> int:
         statement = update(table).where(which, table.c.revoked_at.is_(None)).values(revoked_at=now)
         with translate_errors():
-            await self._connection.execute(statement)
+            result = await self._connection.execute(statement)
+        return int(result.rowcount)
 
 
 def _to_session(row: Row[Any]) -> RefreshSession:

@@ -137,3 +137,29 @@ outbox = Table(
     Column("traceparent", String(55), nullable=True),
 )
 Index("ix_outbox_created_at", outbox.c.created_at)
+
+# The security audit trail: appended, never updated (on PostgreSQL a trigger refuses an
+# UPDATE), deleted only by the retention clean-up. No foreign key: the record of what
+# happened to an account outlives the account.
+security_events = Table(
+    "security_events",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("type", String(64), nullable=False),
+    Column("user_id", Uuid, nullable=True),
+    Column("actor_id", Uuid, nullable=True),
+    Column("address", String(64), nullable=True),
+    Column("user_agent", String(256), nullable=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("details", Text, nullable=False),
+)
+# Newest first, for one user, one actor, one type, or everyone (and oldest first for the
+# retention clean-up, the same index read backwards).
+for _by in ("user_id", "actor_id", "type"):
+    Index(
+        f"ix_security_events_{_by}_at_id",
+        security_events.c[_by],
+        security_events.c.at,
+        security_events.c.id,
+    )
+Index("ix_security_events_at_id", security_events.c.at, security_events.c.id)

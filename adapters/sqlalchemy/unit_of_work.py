@@ -14,6 +14,7 @@ from adapters.sqlalchemy.errors import translate_errors
 from adapters.sqlalchemy.one_time_tokens import SqlAlchemyOneTimeTokenStore
 from adapters.sqlalchemy.outbox import SqlAlchemyOutboxStore
 from adapters.sqlalchemy.repositories import SqlAlchemyItemRepository, SqlAlchemyUserRepository
+from adapters.sqlalchemy.security_events import SqlAlchemySecurityEventStore
 from adapters.sqlalchemy.sessions import SqlAlchemySessionStore
 from application.outbox import encode
 from application.ports import Clock
@@ -29,6 +30,7 @@ class SqlAlchemyUnitOfWork:
     sessions: SqlAlchemySessionStore
     one_time_tokens: SqlAlchemyOneTimeTokenStore
     outbox: SqlAlchemyOutboxStore
+    security_events: SqlAlchemySecurityEventStore
 
     def __init__(
         self,
@@ -51,6 +53,7 @@ class SqlAlchemyUnitOfWork:
         self.sessions = SqlAlchemySessionStore(self._connection)
         self.one_time_tokens = SqlAlchemyOneTimeTokenStore(self._connection)
         self.outbox = SqlAlchemyOutboxStore(self._connection)
+        self.security_events = SqlAlchemySecurityEventStore(self._connection)
         self._events = []
         return self
 

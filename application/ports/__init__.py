@@ -3,6 +3,14 @@ implement, by concern: the write side (``storage``), the read side (``reads``), 
 tokens and limits (``security``), and the rest (``services``). Every port is importable
 from here."""
 
+from application.ports.audit import (
+    EventPage,
+    EventPageRequest,
+    SecurityEventFilter,
+    SecurityEventLog,
+    SecurityEventReader,
+    SecurityEventStore,
+)
 from application.ports.live import (
     Delivery,
     EventBus,
@@ -47,6 +55,8 @@ __all__ = [
     "Delivery",
     "EmailSender",
     "EventBus",
+    "EventPage",
+    "EventPageRequest",
     "EventRecorder",
     "HealthProbe",
     "IssuedToken",
@@ -63,6 +73,10 @@ __all__ = [
     "PasswordHasher",
     "RateLimiter",
     "Reset",
+    "SecurityEventFilter",
+    "SecurityEventLog",
+    "SecurityEventReader",
+    "SecurityEventStore",
     "SessionStore",
     "SubscriberTooSlow",
     "Subscription",

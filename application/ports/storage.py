@@ -10,6 +10,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from application.ports.audit import SecurityEventStore
 from domain.email import Email
 from domain.events import Event
 from domain.item import Item
@@ -100,9 +101,10 @@ class SessionStore(Protocol):
         concurrent refreshes with one token cannot both succeed)."""
         ...
 
-    async def revoke_family(self, family_id: uuid.UUID, now: datetime) -> None:
+    async def revoke_family(self, family_id: uuid.UUID, now: datetime) -> int:
         """End every session of the family, including one a concurrent rotation is
-        adding: it waits for that rotation to commit, then ends what it stored."""
+        adding: it waits for that rotation to commit, then ends what it stored. How many
+        sessions this call ended (0: the family was over already)."""
         ...
 
     async def revoke_user(self, user_id: uuid.UUID, now: datetime) -> None: ...
@@ -169,6 +171,7 @@ class UnitOfWork(Protocol):
     sessions: SessionStore
     one_time_tokens: OneTimeTokenStore
     outbox: OutboxStore
+    security_events: SecurityEventStore
 
     def emit(self, event: Event) -> None: ...
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from entrypoints.cli.audit import audit
 from entrypoints.cli.errors import fail, readable_errors, stdin_is_interactive
 from entrypoints.cli.jobs import jobs_cli, worker
 
@@ -106,6 +107,7 @@ def build_cli(*, asgi_factory_path: str, openapi_builder: OpenApiBuilder) -> typ
     app.command()(migrate)
     app.command("create-superuser")(create_superuser)
     app.command("send-test-email")(send_test_email)
+    app.command()(audit)
     return app
 
 

@@ -15,7 +15,11 @@ from adapters.sqlalchemy.engine import close_engine
 from adapters.sqlalchemy.events import SqlAlchemyEventRecorder
 from adapters.sqlalchemy.health import SqlAlchemyHealthProbe
 from adapters.sqlalchemy.readers import SqlAlchemyItemReader, SqlAlchemyUserReader
-from adapters.sqlalchemy.reads import reads_for
+from adapters.sqlalchemy.reads import SqlAlchemyReads, reads_for
+from adapters.sqlalchemy.security_events import (
+    SqlAlchemySecurityEventLog,
+    SqlAlchemySecurityEventReader,
+)
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.throttling import LoginThrottle
 from application.use_cases.accounts.create_superuser import CreateSuperuser
@@ -24,6 +28,8 @@ from application.use_cases.accounts.get_user import GetUser
 from application.use_cases.accounts.list_users import ListUsers
 from application.use_cases.accounts.register_user import RegisterUser
 from application.use_cases.accounts.update_user import UpdateUser
+from application.use_cases.audit.account_trail import AccountTrail
+from application.use_cases.audit.list_security_events import ListSecurityEvents
 from application.use_cases.housekeeping.delete_expired import DeleteExpired
 from application.use_cases.items.create_item import CreateItem
 from application.use_cases.items.delete_item import DeleteItem
@@ -77,6 +83,12 @@ class Container(containers.DeclarativeContainer):
     event_recorder = providers.Singleton(
         SqlAlchemyEventRecorder, engine, clock=clock, on_events=outbox_wakeup.provided.set
     )
+    # The audit trail: refused logins recorded by themselves; read through SQLAlchemy (an
+    # operator's and an administrator's read, not a hot path).
+    security_event_log = providers.Singleton(SqlAlchemySecurityEventLog, engine)
+    security_event_reader = providers.Singleton(
+        SqlAlchemySecurityEventReader, providers.Singleton(SqlAlchemyReads, engine)
+    )
     health_probe = providers.Singleton(SqlAlchemyHealthProbe, engine)
     migrator = providers.Factory(migrations.migrator, settings.provided.database_url)
 
@@ -95,6 +107,13 @@ class Container(containers.DeclarativeContainer):
     )
     mail_limiter = providers.Singleton(
         factories.limiter, (MAILS_PER_HOUR, WINDOW_SECONDS), clock, rate_limit_store
+    )
+    # One login.throttled per account and login window, however many are refused.
+    throttled_login_once = providers.Singleton(
+        factories.limiter,
+        providers.Callable(lambda rate: (1, rate[1]), settings.provided.login_rate),
+        clock,
+        rate_limit_store,
     )
     login_throttle = providers.Singleton(
         LoginThrottle, per_account=login_account_limiter, per_address=login_address_limiter
@@ -150,6 +169,8 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         throttle=login_throttle,
         require_verified_email=settings.provided.require_verified_email,
+        trail=security_event_log,
+        throttled_once=throttled_login_once,
     )
     get_current_user = providers.Singleton(GetCurrentUser, users=user_reader, tokens=token_service)
 
@@ -175,7 +196,13 @@ class Container(containers.DeclarativeContainer):
         throttle=login_throttle,
         live=event_bus,
     )
-    delete_user = providers.Singleton(DeleteUser, uow_factory=unit_of_work.provider, live=event_bus)
+    delete_user = providers.Singleton(
+        DeleteUser, uow_factory=unit_of_work.provider, clock=clock, live=event_bus
+    )
+    list_security_events = providers.Singleton(ListSecurityEvents, events=security_event_reader)
+    account_trail = providers.Singleton(
+        AccountTrail, users=user_reader, events=security_event_reader
+    )
 
     create_item = providers.Singleton(
         CreateItem, uow_factory=unit_of_work.provider, clock=clock, live=event_bus
@@ -234,7 +261,10 @@ class Container(containers.DeclarativeContainer):
         }
     )
     delete_expired = providers.Singleton(
-        DeleteExpired, uow_factory=unit_of_work.provider, clock=clock
+        DeleteExpired,
+        uow_factory=unit_of_work.provider,
+        clock=clock,
+        audit_retention_days=settings.provided.audit_retention_days,
     )
     # The job queue (procrastinate) is loaded only by what runs or retries jobs: a serving
     # process that leaves its jobs to `keel worker` never imports it.

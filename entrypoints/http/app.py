@@ -28,7 +28,16 @@ from entrypoints.http.middleware.trusted_hosts import TrustedHostMiddleware
 from entrypoints.http.middleware.unhandled_errors import UnhandledErrorMiddleware
 from entrypoints.http.pages import routes as pages
 from entrypoints.http.readiness import Readiness
-from entrypoints.http.routers import auth, health, items, me, metrics, realtime, users
+from entrypoints.http.routers import (
+    auth,
+    health,
+    items,
+    me,
+    metrics,
+    realtime,
+    security_events,
+    users,
+)
 from entrypoints.logs import configure_logging
 from entrypoints.metrics import Metrics
 from entrypoints.settings import Settings, load_settings
@@ -94,6 +103,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     # /users/me before /users/{user_id}, which would take "me" for an id.
     routers = (
+        security_events.router,
         me.router,
         users.router,
         auth.router,

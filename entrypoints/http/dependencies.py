@@ -20,6 +20,7 @@ from application.use_cases.accounts.get_user import GetUser
 from application.use_cases.accounts.list_users import ListUsers
 from application.use_cases.accounts.register_user import RegisterUser
 from application.use_cases.accounts.update_user import UpdateUser
+from application.use_cases.audit.list_security_events import ListSecurityEvents
 from application.use_cases.items.create_item import CreateItem
 from application.use_cases.items.delete_item import DeleteItem
 from application.use_cases.items.get_item import GetItem
@@ -36,6 +37,7 @@ from application.use_cases.sessions.logout import Logout
 from application.use_cases.sessions.logout_all import LogoutAll
 from application.use_cases.sessions.refresh_tokens import RefreshTokens
 from domain.errors import AuthenticationFailed
+from domain.security_event import Origin
 from domain.user import User
 from entrypoints.container import Container
 from entrypoints.metrics import Metrics
@@ -47,6 +49,12 @@ T = TypeVar("T")
 def client_address(request: Request) -> str | None:
     """The client's address, as the client-address middleware resolved it."""
     return request.client.host if request.client else None
+
+
+def origin_of(request: Request) -> Origin:
+    """Where the request came from, as the security trail records it: the resolved client
+    address and the user agent, cleaned and bounded."""
+    return Origin.of(client_address(request), request.headers.get("user-agent"))
 
 
 def container_of(request: Request) -> Container:
@@ -102,6 +110,10 @@ GetUserCase = Annotated[GetUser, Depends(_use_case(lambda c: c.get_user()))]
 ListUsersCase = Annotated[ListUsers, Depends(_use_case(lambda c: c.list_users()))]
 UpdateUserCase = Annotated[UpdateUser, Depends(_use_case(lambda c: c.update_user()))]
 DeleteUserCase = Annotated[DeleteUser, Depends(_use_case(lambda c: c.delete_user()))]
+
+ListSecurityEventsCase = Annotated[
+    ListSecurityEvents, Depends(_use_case(lambda c: c.list_security_events()))
+]
 
 # Sessions
 LoginCase = Annotated[Login, Depends(_use_case(lambda c: c.login()))]

@@ -9,6 +9,10 @@ from dependency_injector import providers
 
 from adapters.argon2.hasher import Argon2PasswordHasher
 from adapters.memory.readers import InMemoryEventRecorder, InMemoryItemReader, InMemoryUserReader
+from adapters.memory.security_events import (
+    InMemorySecurityEventLog,
+    InMemorySecurityEventReader,
+)
 from adapters.memory.store import InMemoryStore
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
 from entrypoints.container import Container, build_container
@@ -50,6 +54,9 @@ def container(settings: Settings, store: InMemoryStore, clock: FixedClock) -> It
     container.user_reader.override(providers.Object(InMemoryUserReader(store)))
     container.item_reader.override(providers.Object(InMemoryItemReader(store)))
     container.event_recorder.override(providers.Object(InMemoryEventRecorder(store, clock=clock)))
+    events = store.security_events
+    container.security_event_log.override(providers.Object(InMemorySecurityEventLog(events)))
+    container.security_event_reader.override(providers.Object(InMemorySecurityEventReader(events)))
     container.password_hasher.override(providers.Singleton(Argon2PasswordHasher.for_tests))
     container.clock.override(providers.Object(clock))
     yield container

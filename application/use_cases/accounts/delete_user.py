@@ -4,12 +4,13 @@ import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from application.ports import EventBus, UnitOfWork, UnitOfWorkFactory
+from application.ports import Clock, EventBus, UnitOfWork, UnitOfWorkFactory
 from application.retries import LOST, Lost, until_stored
 from application.use_cases.realtime.publish_live_event import publish_quickly
 from domain import policies
 from domain.errors import UserNotFound
 from domain.events import SessionsEnded
+from domain.security_event import NOWHERE, Origin, SecurityEvent, SecurityEventType
 from domain.user import User, UserBusy
 
 
@@ -18,6 +19,7 @@ class DeleteUserCommand:
     actor: User
     user_id: uuid.UUID
     expected_versions: Collection[int] | None = None
+    origin: Origin = NOWHERE
 
 
 class DeleteUser:
@@ -25,8 +27,11 @@ class DeleteUser:
     never the last active administrator. With ``expected_versions`` (the client's
     ``If-Match``) only while the account is at one of those versions."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, live: EventBus | None = None) -> None:
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, clock: Clock, live: EventBus | None = None
+    ) -> None:
         self._uow_factory = uow_factory
+        self._clock = clock
         self._live = live
 
     async def execute(self, command: DeleteUserCommand) -> None:
@@ -51,6 +56,16 @@ class DeleteUser:
             if not await uow.users.delete(user_id, expected_version=target.version):
                 return LOST
             uow.emit(SessionsEnded(user_id))
+            # Kept after the account: the trail of a deleted account is still the record.
+            await uow.security_events.add(
+                SecurityEvent.record(
+                    SecurityEventType.USER_DELETED,
+                    user_id=user_id,
+                    actor_id=actor.id,
+                    origin=command.origin,
+                    at=self._clock.now(),
+                )
+            )
             return None
 
         await until_stored(self._uow_factory, attempt, UserBusy)

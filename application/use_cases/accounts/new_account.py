@@ -9,6 +9,7 @@ from domain.email import Email
 from domain.errors import EmailAlreadyRegistered
 from domain.events import UserRegistered, VerificationRequested
 from domain.password import check_password_policy
+from domain.security_event import NOWHERE, Origin, SecurityEvent, SecurityEventType
 from domain.user import User, normalise_full_name
 
 
@@ -23,6 +24,7 @@ async def create_account(
     admin: bool,
     common: CommonPasswords | None = None,
     before_work: Callable[[], Awaitable[None]] | None = None,
+    origin: Origin = NOWHERE,
 ) -> User:
     """Validate, check the email is free, hash off the loop, then store in one transaction.
     ``before_work`` is awaited once the input is valid, before anything is looked up or
@@ -45,5 +47,16 @@ async def create_account(
         if not admin:  # an administrator's address is vouched for by the operator
             uow.emit(UserRegistered(user.id))
             uow.emit(VerificationRequested(user.id, str(user.email)))
+        # A registration is the user's own act; an administrator is made by the operator.
+        await uow.security_events.add(
+            SecurityEvent.record(
+                SecurityEventType.USER_REGISTERED,
+                user_id=user.id,
+                actor_id=None if admin else user.id,
+                origin=origin,
+                at=user.created_at,
+                details={"admin": admin},
+            )
+        )
         await uow.commit()
     return user

@@ -6,6 +6,7 @@ from application.ports import Clock, CommonPasswords, PasswordHasher, RateLimite
 from application.throttling import address_key
 from application.use_cases.accounts.new_account import create_account
 from domain.errors import RegistrationClosed, TooManyAttempts
+from domain.security_event import NOWHERE, Origin
 from domain.user import User
 
 
@@ -15,6 +16,7 @@ class RegisterUserCommand:
     password: str
     full_name: str | None = None
     client_address: str | None = None
+    origin: Origin = NOWHERE
 
 
 class RegisterUser:
@@ -61,4 +63,5 @@ class RegisterUser:
             admin=False,
             common=self._common,
             before_work=count_attempt,
+            origin=command.origin,
         )

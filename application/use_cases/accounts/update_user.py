@@ -4,6 +4,7 @@ import copy
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
 from application.changes import UNSET, UserChanges, given_fields
 from application.ports import (
@@ -24,6 +25,7 @@ from domain.errors import UserNotFound, WrongCurrentPassword
 from domain.events import SessionsEnded, VerificationRequested
 from domain.password import check_password_policy
 from domain.role import Role
+from domain.security_event import NOWHERE, Origin, SecurityEvent, SecurityEventType
 from domain.user import User, UserBusy, normalise_full_name
 
 
@@ -34,6 +36,7 @@ class UpdateUserCommand:
     changes: UserChanges
     expected_versions: Collection[int] | None = None
     client_address: str | None = None
+    origin: Origin = NOWHERE
 
 
 class UpdateUser:
@@ -102,6 +105,9 @@ class UpdateUser:
                 uow.emit(SessionsEnded(user_id))
             if updated.email != current.email:
                 uow.emit(VerificationRequested(user_id, str(updated.email)))
+            await uow.security_events.add(
+                *self._trail(actor, current, updated, new_hash is not None, command.origin)
+            )
             return updated
 
         stored = await until_stored(self._uow_factory, attempt, UserBusy)
@@ -134,6 +140,33 @@ class UpdateUser:
             if not matches:
                 raise WrongCurrentPassword()
         return await self._hasher.hash(changes.password)
+
+    def _trail(
+        self, actor: User, before: User, after: User, new_password: bool, origin: Origin
+    ) -> list[SecurityEvent]:
+        """What the change did, as the trail tells it: judged on the account as stored
+        when the write was made, so a change that was already so records nothing."""
+        found: list[tuple[SecurityEventType, dict[str, Any]]] = []
+        if new_password:
+            found.append((SecurityEventType.PASSWORD_CHANGED, {}))
+        if after.roles != before.roles:
+            roles = {
+                "roles": sorted(role.value for role in after.roles),
+                "previous_roles": sorted(role.value for role in before.roles),
+            }
+            found.append((SecurityEventType.USER_ROLES_CHANGED, roles))
+        if after.is_active != before.is_active:
+            kind = SecurityEventType.USER_ACTIVATED
+            if not after.is_active:
+                kind = SecurityEventType.USER_DEACTIVATED
+            found.append((kind, {}))
+        now = after.updated_at
+        return [
+            SecurityEvent.record(
+                kind, user_id=after.id, actor_id=actor.id, origin=origin, at=now, details=details
+            )
+            for kind, details in found
+        ]
 
     def _apply(self, current: User, changes: UserChanges, new_hash: str | None) -> User:
         now = self._clock.now()

@@ -18,6 +18,7 @@ from domain.errors import InvalidToken
 from domain.events import LiveEvent, SessionsEnded
 from domain.one_time_token import TokenPurpose
 from domain.password import check_password_policy
+from domain.security_event import NOWHERE, Origin, SecurityEvent, SecurityEventType
 from domain.session import token_digest
 from domain.user import UserBusy
 
@@ -26,6 +27,7 @@ from domain.user import UserBusy
 class ConfirmPasswordResetCommand:
     token: str
     new_password: str
+    origin: Origin = NOWHERE
 
 
 class ConfirmPasswordReset:
@@ -74,6 +76,15 @@ class ConfirmPasswordReset:
                 return LOST  # rolled back, the token with it: tried again on the newer row
             # After the user's row: a login or rotation holding it has committed by now.
             await uow.sessions.revoke_user(user.id, now)
+            await uow.security_events.add(
+                SecurityEvent.record(
+                    SecurityEventType.PASSWORD_RESET,
+                    user_id=user.id,
+                    actor_id=user.id,
+                    origin=command.origin,
+                    at=now,
+                )
+            )
             ended[:] = [SessionsEnded(user.id)]
             uow.emit(ended[0])
             return None

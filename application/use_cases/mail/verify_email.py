@@ -8,6 +8,7 @@ from application.retries import LOST, Lost, until_stored
 from application.use_cases.mail.tokens import usable_token
 from domain.errors import InvalidToken
 from domain.one_time_token import TokenPurpose
+from domain.security_event import NOWHERE, Origin, SecurityEvent, SecurityEventType
 from domain.session import token_digest
 from domain.user import UserBusy
 
@@ -15,6 +16,7 @@ from domain.user import UserBusy
 @dataclass(frozen=True, slots=True)
 class VerifyEmailCommand:
     token: str
+    origin: Origin = NOWHERE
 
 
 class VerifyEmail:
@@ -41,6 +43,17 @@ class VerifyEmail:
             verified.is_verified = True
             verified.touch(now)
             # Only while the address is still the one the token was mailed to.
-            return None if await uow.users.update(user, verified) else LOST
+            if not await uow.users.update(user, verified):
+                return LOST
+            await uow.security_events.add(
+                SecurityEvent.record(
+                    SecurityEventType.EMAIL_VERIFIED,
+                    user_id=user.id,
+                    actor_id=user.id,
+                    origin=command.origin,
+                    at=now,
+                )
+            )
+            return None
 
         await until_stored(self._uow_factory, attempt, UserBusy)

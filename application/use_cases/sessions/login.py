@@ -6,10 +6,19 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from application.errors import HashingQueueFull, StorageUnavailable
-from application.ports import Clock, PasswordHasher, TokenService, UnitOfWork, UnitOfWorkFactory
-from application.throttling import LoginThrottle
+from application.ports import (
+    Clock,
+    PasswordHasher,
+    RateLimiter,
+    SecurityEventLog,
+    TokenService,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
+from application.throttling import LoginThrottle, account_key
 from domain.email import Email
-from domain.errors import AuthenticationFailed, EmailNotVerified, InvalidEmail
+from domain.errors import AuthenticationFailed, EmailNotVerified, InvalidEmail, TooManyAttempts
+from domain.security_event import NOWHERE, Origin, SecurityEvent, SecurityEventType
 from domain.session import RefreshSession
 from domain.user import User
 
@@ -22,6 +31,7 @@ class LoginCommand:
     email: str
     password: str
     client_address: str | None = None
+    origin: Origin = NOWHERE
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +45,15 @@ class TokenPair:
 class Login:
     """Exchange an email and password for tokens. Unknown email, wrong password and an
     inactive account fail alike, and take the same time. A hash made with older
-    parameters is replaced on success."""
+    parameters is replaced on success.
+
+    The security trail gets a ``login.succeeded`` with the new session, and a
+    ``login.failed`` (by itself: nothing else is stored) for each refused attempt on an
+    existing account. Attempts on an unknown email record nothing: there is no account to
+    tell, and the text given might be anything, a password typed in the wrong field too.
+    A throttled attempt is refused before any hash, so a flood of them costs little; its
+    ``login.throttled`` is recorded once per account and throttle window
+    (``throttled_once``), not once per request."""
 
     def __init__(
         self,
@@ -45,8 +63,12 @@ class Login:
         clock: Clock,
         throttle: LoginThrottle | None = None,
         require_verified_email: bool = False,
+        trail: SecurityEventLog | None = None,
+        throttled_once: RateLimiter | None = None,
     ) -> None:
         self._uow_factory = uow_factory
+        self._trail = trail
+        self._throttled_once = throttled_once
         self._require_verified_email = require_verified_email
         self._hasher = hasher
         self._tokens = tokens
@@ -59,7 +81,11 @@ class Login:
         before any password is checked; at a limit the caller waits (``TooManyAttempts``)."""
         if self._throttle is None:
             return await self._authenticate(command)
-        attempt = await self._throttle.count(command.email, command.client_address)
+        try:
+            attempt = await self._throttle.count(command.email, command.client_address)
+        except TooManyAttempts:
+            await self._record_throttled(command)
+            raise
         try:
             pair = await self._authenticate(command)
         except EmailNotVerified:
@@ -77,11 +103,14 @@ class Login:
             await self._hasher.verify(await self._dummy(), command.password)
             raise AuthenticationFailed()
         if not await self._hasher.verify(user.hashed_password, command.password):
+            await self._record_failed(user, command.origin, "password")
             raise AuthenticationFailed()
         if not user.is_active:
+            await self._record_failed(user, command.origin, "inactive")
             raise AuthenticationFailed()
         if self._require_verified_email and not user.is_verified:
             # Only after the right password: the answer tells nothing to a guesser.
+            await self._record_failed(user, command.origin, "email_not_verified")
             raise EmailNotVerified()
         if self._hasher.needs_rehash(user.hashed_password):
             await self._rehash(user, command.password)
@@ -89,8 +118,47 @@ class Login:
         # a password change, deactivation or end of sessions meanwhile makes this a 401.
         async with self._uow_factory() as uow:
             pair = await start_session(uow, self._tokens, self._clock, user)
+            await uow.security_events.add(
+                SecurityEvent.record(
+                    SecurityEventType.LOGIN_SUCCEEDED,
+                    user_id=user.id,
+                    actor_id=user.id,
+                    origin=command.origin,
+                    at=self._clock.now(),
+                )
+            )
             await uow.commit()
         return pair
+
+    async def _record_failed(self, user: User, origin: Origin, reason: str) -> None:
+        if self._trail is not None:
+            event = SecurityEvent.record(
+                SecurityEventType.LOGIN_FAILED,
+                user_id=user.id,
+                actor_id=None,
+                origin=origin,
+                at=self._clock.now(),
+                details={"reason": reason},
+            )
+            await self._trail.record(event)
+
+    async def _record_throttled(self, command: LoginCommand) -> None:
+        """Once per account and window: the first throttled attempt of a window records,
+        the rest of a flood costs one counter each and no row."""
+        if self._trail is None or self._throttled_once is None:
+            return
+        if await self._throttled_once.hit(f"audit:throttled:{account_key(command.email)}"):
+            return
+        user = await self._find(command.email)
+        if user is not None:
+            event = SecurityEvent.record(
+                SecurityEventType.LOGIN_THROTTLED,
+                user_id=user.id,
+                actor_id=None,
+                origin=command.origin,
+                at=self._clock.now(),
+            )
+            await self._trail.record(event)
 
     async def _find(self, raw_email: str) -> User | None:
         try:

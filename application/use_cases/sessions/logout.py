@@ -6,12 +6,14 @@ from application.ports import Clock, EventBus, TokenService, UnitOfWorkFactory
 from application.use_cases.realtime.publish_live_event import publish_quickly
 from domain.errors import AuthenticationFailed
 from domain.events import SessionsEnded
+from domain.security_event import NOWHERE, Origin, SecurityEvent, SecurityEventType
 from domain.session import token_digest
 
 
 @dataclass(frozen=True, slots=True)
 class LogoutCommand:
     refresh_token: str
+    origin: Origin = NOWHERE
 
 
 class Logout:
@@ -37,7 +39,19 @@ class Logout:
             session = await uow.sessions.get_by_token_hash(token_digest(refresh_token))
             if session is None:
                 raise AuthenticationFailed()
-            await uow.sessions.revoke_family(session.family_id, self._clock.now())
+            now = self._clock.now()
+            if await uow.sessions.revoke_family(session.family_id, now):
+                # Only the logout that ended it: one already over records nothing more.
+                await uow.security_events.add(
+                    SecurityEvent.record(
+                        SecurityEventType.SESSION_ENDED,
+                        user_id=session.user_id,
+                        actor_id=session.user_id,
+                        origin=command.origin,
+                        at=now,
+                        details={"session_id": str(session.family_id)},
+                    )
+                )
             # The user's live sockets check their tokens again: those of this session close.
             ended = SessionsEnded(session.user_id)
             uow.emit(ended)

@@ -8,12 +8,14 @@ from application.retries import LOST, Lost, until_stored
 from application.use_cases.realtime.publish_live_event import publish_quickly
 from domain.errors import AuthenticationFailed
 from domain.events import SessionsEnded
+from domain.security_event import NOWHERE, Origin, SecurityEvent, SecurityEventType
 from domain.user import User, UserBusy
 
 
 @dataclass(frozen=True, slots=True)
 class LogoutAllCommand:
     actor: User
+    origin: Origin = NOWHERE
 
 
 class LogoutAll:
@@ -41,6 +43,15 @@ class LogoutAll:
             # After the user's row: a login or rotation holding it has committed by now.
             await uow.sessions.revoke_user(user.id, now)
             uow.emit(SessionsEnded(user.id))
+            await uow.security_events.add(
+                SecurityEvent.record(
+                    SecurityEventType.SESSIONS_ENDED,
+                    user_id=user.id,
+                    actor_id=actor.id,
+                    origin=command.origin,
+                    at=now,
+                )
+            )
             return None
 
         await until_stored(self._uow_factory, attempt, UserBusy)

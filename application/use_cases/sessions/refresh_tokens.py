@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NoReturn
@@ -9,12 +8,14 @@ from application.ports import Clock, TokenService, UnitOfWork, UnitOfWorkFactory
 from application.use_cases.sessions.login import TokenPair, start_session
 from domain.errors import AuthenticationFailed
 from domain.events import SessionsEnded
-from domain.session import token_digest
+from domain.security_event import NOWHERE, Origin, SecurityEvent, SecurityEventType
+from domain.session import RefreshSession, token_digest
 
 
 @dataclass(frozen=True, slots=True)
 class RefreshTokensCommand:
     refresh_token: str
+    origin: Origin = NOWHERE
 
 
 class RefreshTokens:
@@ -37,7 +38,7 @@ class RefreshTokens:
             if session is None or session.user_id != claims.user_id:
                 raise AuthenticationFailed()
             if session.is_spent:
-                await self._end_family(uow, session.user_id, session.family_id, now)  # a replay
+                await self._end_family(uow, session, now, command.origin)  # a replay
             if not session.is_live(now):
                 raise AuthenticationFailed()  # expired or revoked
             user = await uow.users.get(session.user_id)
@@ -48,15 +49,35 @@ class RefreshTokens:
             pair = await start_session(uow, self._tokens, self._clock, user, session.family_id)
             if not await uow.sessions.spend(session.id, now):
                 # Two uses of one token at once: end the family, the session just added too.
-                await self._end_family(uow, session.user_id, session.family_id, now)
+                await self._end_family(uow, session, now, command.origin, added_one=True)
             await uow.commit()
         return pair
 
     @staticmethod
     async def _end_family(
-        uow: UnitOfWork, user_id: uuid.UUID, family_id: uuid.UUID, now: datetime
+        uow: UnitOfWork,
+        session: RefreshSession,
+        now: datetime,
+        origin: Origin,
+        *,
+        added_one: bool = False,
     ) -> NoReturn:
-        await uow.sessions.revoke_family(family_id, now)
-        uow.emit(SessionsEnded(user_id))
+        """Recorded by the replay that ended a live family: replaying a token of a family
+        that is over already (the attacker's next try, or the other losers of a race) adds
+        no row. ``added_one``: this transaction added a session to the family, which it
+        ends too and which does not count."""
+        ended = await uow.sessions.revoke_family(session.family_id, now)
+        if ended > (1 if added_one else 0):
+            await uow.security_events.add(
+                SecurityEvent.record(
+                    SecurityEventType.REFRESH_TOKEN_REUSED,
+                    user_id=session.user_id,
+                    actor_id=None,
+                    origin=origin,
+                    at=now,
+                    details={"session_id": str(session.family_id)},
+                )
+            )
+        uow.emit(SessionsEnded(session.user_id))
         await uow.commit()
         raise AuthenticationFailed()

@@ -28,6 +28,7 @@ from entrypoints.http.dependencies import (
     CheckMailTokenCase,
     ConfirmPasswordResetCase,
     VerifyEmailCase,
+    origin_of,
 )
 from entrypoints.http.error_table import ERRORS, HTTP_ERROR, INVALID_INPUT, Answer, answer_to
 from entrypoints.http.pages.render import NO_STORE, page, stylesheet
@@ -92,7 +93,7 @@ async def verify_email(request: Request, use_case: VerifyEmailCase) -> Response:
     try:
         fields = await _fields(request, "token")
         body = _parsed(VerifyEmailRequest, fields)
-        await use_case.execute(VerifyEmailCommand(body.token))
+        await use_case.execute(VerifyEmailCommand(body.token, origin=origin_of(request)))
     except _HANDLED as exc:
         return _failed("verify_email.html", _answer(exc), token=fields.get("token", ""))
     return page("verify_email.html", headers=NO_STORE, state="done")
@@ -113,7 +114,9 @@ async def reset_password(request: Request, use_case: ConfirmPasswordResetCase) -
         fields = await _fields(request, "token", "new_password")
         body = _parsed(PasswordResetConfirm, fields)
         await use_case.execute(
-            ConfirmPasswordResetCommand(token=body.token, new_password=body.new_password)
+            ConfirmPasswordResetCommand(
+                token=body.token, new_password=body.new_password, origin=origin_of(request)
+            )
         )
     except _HANDLED as exc:
         return _failed("reset_password.html", _answer(exc), token=fields.get("token", ""))

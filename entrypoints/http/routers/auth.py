@@ -32,6 +32,7 @@ from entrypoints.http.dependencies import (
     ResendVerificationCase,
     VerifyEmailCase,
     client_address,
+    origin_of,
 )
 from entrypoints.http.envelope import FieldError
 from entrypoints.http.forms import form_fields
@@ -109,7 +110,12 @@ async def login(
     With `REQUIRE_VERIFIED_EMAIL`, the right password on an unverified account is a 403."""
     try:
         pair = await use_case.execute(
-            LoginCommand(email=username, password=password, client_address=client_address(request))
+            LoginCommand(
+                email=username,
+                password=password,
+                client_address=client_address(request),
+                origin=origin_of(request),
+            )
         )
     except TooManyAttempts:
         metrics.login_throttled.inc()
@@ -133,10 +139,13 @@ async def login(
         links=links_from_token_pair(),
     ),
 )
-async def refresh(body: RefreshRequest, use_case: RefreshTokensCase) -> TokenPairOut:
+async def refresh(
+    request: Request, body: RefreshRequest, use_case: RefreshTokensCase
+) -> TokenPairOut:
     """The refresh token is spent: it works once. Presenting a spent one again ends its
     whole session, the newest token included. Every failure is the same 401."""
-    return _pair_out(await use_case.execute(RefreshTokensCommand(body.refresh_token)))
+    command = RefreshTokensCommand(body.refresh_token, origin=origin_of(request))
+    return _pair_out(await use_case.execute(command))
 
 
 @router.post(
@@ -152,11 +161,11 @@ async def refresh(body: RefreshRequest, use_case: RefreshTokensCase) -> TokenPai
         examples={422: NO_REFRESH_TOKEN},
     ),
 )
-async def logout(body: RefreshRequest, use_case: LogoutCase) -> None:
+async def logout(request: Request, body: RefreshRequest, use_case: LogoutCase) -> None:
     """End the session the refresh token belongs to; its refresh tokens stop working. Ending
     a session that was already ended is not an error; an expired or unknown refresh token
     is a 401."""
-    await use_case.execute(LogoutCommand(body.refresh_token))
+    await use_case.execute(LogoutCommand(body.refresh_token, origin=origin_of(request)))
 
 
 @router.post(
@@ -167,9 +176,9 @@ async def logout(body: RefreshRequest, use_case: LogoutCase) -> None:
     operation_id="logoutAll",
     responses=documented(204, "Every session is over", errors=(401, 503)),
 )
-async def logout_all(user: CurrentUser, use_case: LogoutAllCase) -> None:
+async def logout_all(request: Request, user: CurrentUser, use_case: LogoutAllCase) -> None:
     """End all of your sessions: every refresh token and every access token, at once."""
-    await use_case.execute(LogoutAllCommand(actor=user))
+    await use_case.execute(LogoutAllCommand(actor=user, origin=origin_of(request)))
 
 
 @router.post(
@@ -209,13 +218,15 @@ async def request_password_reset(
     ),
 )
 async def confirm_password_reset(
-    body: PasswordResetConfirm, use_case: ConfirmPasswordResetCase
+    request: Request, body: PasswordResetConfirm, use_case: ConfirmPasswordResetCase
 ) -> None:
     """The token works once; an unknown, spent or expired one is a 400 `INVALID_TOKEN`. Every
     session of the account ends, access tokens included. A password that breaks the policy
     is a 422 and leaves the token usable."""
     await use_case.execute(
-        ConfirmPasswordResetCommand(token=body.token, new_password=body.new_password)
+        ConfirmPasswordResetCommand(
+            token=body.token, new_password=body.new_password, origin=origin_of(request)
+        )
     )
 
 
@@ -232,10 +243,12 @@ async def confirm_password_reset(
         examples={400: INVALID_TOKEN},
     ),
 )
-async def verify_email(body: VerifyEmailRequest, use_case: VerifyEmailCase) -> None:
+async def verify_email(
+    request: Request, body: VerifyEmailRequest, use_case: VerifyEmailCase
+) -> None:
     """Mark the address the token was mailed to as verified. The token works once, and only
     while the account still has that address; otherwise 400 `INVALID_TOKEN`."""
-    await use_case.execute(VerifyEmailCommand(body.token))
+    await use_case.execute(VerifyEmailCommand(body.token, origin=origin_of(request)))
 
 
 @router.post(

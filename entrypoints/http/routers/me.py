@@ -22,6 +22,7 @@ from entrypoints.http.dependencies import (
     DeleteUserCase,
     UpdateUserCase,
     client_address,
+    origin_of,
 )
 from entrypoints.http.etags import IF_NONE_MATCH_PARAMETER, IfMatch
 from entrypoints.http.openapi import ETAG_HEADER, documented
@@ -85,6 +86,7 @@ async def update_me(
             changes=body.changes(),
             expected_versions=if_match,
             client_address=client_address(request),
+            origin=origin_of(request),
         )
     )
     return user_answer(updated)
@@ -103,10 +105,14 @@ async def update_me(
         examples={409: [LAST_ADMIN, USER_BUSY]},
     ),
 )
-async def delete_me(user: CurrentUser, use_case: DeleteUserCase, if_match: IfMatch) -> None:
+async def delete_me(
+    request: Request, user: CurrentUser, use_case: DeleteUserCase, if_match: IfMatch
+) -> None:
     """Delete your account and all your items. The last active administrator cannot (409).
     With `If-Match`, only while the account's `ETag` is one it names (or `*`): otherwise a
     412 and nothing is deleted."""
     await use_case.execute(
-        DeleteUserCommand(actor=user, user_id=user.id, expected_versions=if_match)
+        DeleteUserCommand(
+            actor=user, user_id=user.id, expected_versions=if_match, origin=origin_of(request)
+        )
     )

@@ -30,6 +30,7 @@ from entrypoints.http.dependencies import (
     RegisterUserCase,
     UpdateUserCase,
     client_address,
+    origin_of,
 )
 from entrypoints.http.envelope import FieldError
 from entrypoints.http.etags import (
@@ -91,6 +92,7 @@ async def register(request: Request, body: UserCreate, use_case: RegisterUserCas
             password=body.password,
             full_name=body.full_name,
             client_address=client_address(request),
+            origin=origin_of(request),
         )
     )
     return user_answer(user, status_code=201)
@@ -193,6 +195,7 @@ async def update_user(
             changes=body.changes(),
             expected_versions=if_match,
             client_address=client_address(request),
+            origin=origin_of(request),
         )
     )
     return user_answer(updated)
@@ -212,11 +215,17 @@ async def update_user(
     ),
 )
 async def delete_user(
-    user_id: uuid.UUID, user: CurrentUser, use_case: DeleteUserCase, if_match: IfMatch
+    request: Request,
+    user_id: uuid.UUID,
+    user: CurrentUser,
+    use_case: DeleteUserCase,
+    if_match: IfMatch,
 ) -> None:
     """Delete an account and its items: yourself, or anyone as an administrator (404
     otherwise). The last active administrator cannot be deleted (409). With `If-Match`,
     only while the account's `ETag` is one it names (or `*`): otherwise a 412."""
     await use_case.execute(
-        DeleteUserCommand(actor=user, user_id=user_id, expected_versions=if_match)
+        DeleteUserCommand(
+            actor=user, user_id=user_id, expected_versions=if_match, origin=origin_of(request)
+        )
     )

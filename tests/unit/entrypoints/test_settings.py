@@ -69,6 +69,8 @@ def test_every_bad_variable_is_named_in_one_line() -> None:
         ({"login_address_rate_limit": "0/minute"}, "LOGIN_ADDRESS_RATE_LIMIT"),
         ({"registration_rate_limit": "ten/hour"}, "REGISTRATION_RATE_LIMIT"),
         ({"password_hash_queue_size": -1}, "PASSWORD_HASH_QUEUE_SIZE"),
+        ({"audit_retention_days": 0}, "AUDIT_RETENTION_DAYS"),
+        ({"audit_retention_days": "a year"}, "AUDIT_RETENTION_DAYS"),
     ],
 )
 def test_invalid_values_name_their_variable(values: dict[str, Any], name: str) -> None:

@@ -18,11 +18,12 @@ from entrypoints.container import Container
 from entrypoints.http import envelope, error_table
 from entrypoints.http.app import create_app
 from entrypoints.http.dependencies import current_user
-from entrypoints.http.routers import auth, health, items, me, users
+from entrypoints.http.routers import auth, health, items, me, security_events, users
 from entrypoints.http.schemas import auth as auth_bodies
 from entrypoints.http.schemas import common as common_bodies
 from entrypoints.http.schemas import health as health_bodies
 from entrypoints.http.schemas import items as item_bodies
+from entrypoints.http.schemas import security_events as event_bodies
 from entrypoints.http.schemas import users as user_bodies
 from entrypoints.settings import Settings
 
@@ -38,7 +39,15 @@ READABLE_ID = re.compile(r"^[a-z][a-zA-Z]+$")
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 MODELS: dict[str, type[BaseModel]] = {
     name: value
-    for module in (auth_bodies, common_bodies, health_bodies, item_bodies, user_bodies, envelope)
+    for module in (
+        auth_bodies,
+        common_bodies,
+        event_bodies,
+        health_bodies,
+        item_bodies,
+        user_bodies,
+        envelope,
+    )
     for name, value in vars(module).items()
     if isinstance(value, type) and issubclass(value, BaseModel)
 }
@@ -230,7 +239,14 @@ def test_protected_operations_and_only_they_declare_the_bearer_scheme(
 
     protected = {
         f"{method} {route.path}"
-        for router in (auth.router, health.router, items.router, me.router, users.router)
+        for router in (
+            auth.router,
+            health.router,
+            items.router,
+            me.router,
+            security_events.router,
+            users.router,
+        )
         for route in router.routes
         if isinstance(route, APIRoute) and _needs_a_user(route.dependant)
         for method in route.methods or ()

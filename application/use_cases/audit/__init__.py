@@ -1,0 +1,1 @@
+"""Reading the security audit trail."""

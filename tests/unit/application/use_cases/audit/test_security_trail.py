@@ -227,6 +227,7 @@ async def test_pages_follow_their_cursor_newest_first(
         "x" * 500,
         Cursor(datetime.now(UTC), uuid.uuid4(), 2).encode()[:-3],
     ],
+    ids=["empty", "not-base64", "no-separator", "oversized", "truncated"],
 )
 def test_a_forged_cursor_is_invalid_input(cursor: str) -> None:
     with pytest.raises(ValidationFailed) as caught:

@@ -48,9 +48,10 @@ class Login:
     parameters is replaced on success.
 
     The security trail gets a ``login.succeeded`` with the new session, and a
-    ``login.failed`` (by itself: nothing else is stored) for each refused attempt on an
-    existing account. Attempts on an unknown email record nothing: there is no account to
-    tell, and the text given might be anything, a password typed in the wrong field too.
+    ``login.failed`` (by itself: nothing else is stored) for each refused attempt. One on an
+    unknown email names no account and keeps nothing of what was typed (a password typed in
+    the wrong field, perhaps); it is written all the same, so that a wrong password and an
+    unknown email cost the same and take as long.
     A throttled attempt is refused before any hash, so a flood of them costs little; its
     ``login.throttled`` is recorded once per account and throttle window
     (``throttled_once``), not once per request."""
@@ -101,6 +102,9 @@ class Login:
         user = await self._find(command.email)
         if user is None:
             await self._hasher.verify(await self._dummy(), command.password)
+            # Recorded too, with no account and nothing of what was typed (it may be a
+            # password): the same write as a wrong password, so the answer takes as long.
+            await self._record_failed(None, command.origin, "unknown_account")
             raise AuthenticationFailed()
         if not await self._hasher.verify(user.hashed_password, command.password):
             await self._record_failed(user, command.origin, "password")
@@ -130,11 +134,11 @@ class Login:
             await uow.commit()
         return pair
 
-    async def _record_failed(self, user: User, origin: Origin, reason: str) -> None:
+    async def _record_failed(self, user: User | None, origin: Origin, reason: str) -> None:
         if self._trail is not None:
             event = SecurityEvent.record(
                 SecurityEventType.LOGIN_FAILED,
-                user_id=user.id,
+                user_id=None if user is None else user.id,
                 actor_id=None,
                 origin=origin,
                 at=self._clock.now(),

@@ -68,10 +68,19 @@ async def test_login_success_and_failures_are_recorded_with_the_origin(
     await container.login().execute(LoginCommand("ada@example.com", PASSWORD, origin=HERE))
     with pytest.raises(AuthenticationFailed):
         await container.login().execute(LoginCommand("ada@example.com", "wrong-pass", origin=HERE))
-    with pytest.raises(AuthenticationFailed):  # no account: nothing to record
-        await container.login().execute(LoginCommand("nobody@example.com", "wrong-pass"))
+    with pytest.raises(AuthenticationFailed):
+        await container.login().execute(
+            LoginCommand("nobody@example.com", "typed-in-the-wrong-field", origin=HERE)
+        )
     [succeeded] = trail(store, T.LOGIN_SUCCEEDED)
-    [failed] = trail(store, T.LOGIN_FAILED)
+    failed, unknown = trail(store, T.LOGIN_FAILED)
+    # The same write as a wrong password (so the answer takes as long), naming no account
+    # and keeping nothing that was typed.
+    assert (unknown.user_id, unknown.actor_id, unknown.details) == (
+        None,
+        None,
+        {"reason": "unknown_account"},
+    )
     assert (succeeded.user_id, succeeded.actor_id) == (ada.id, ada.id)
     assert (failed.user_id, failed.actor_id, failed.details) == (
         ada.id,
@@ -79,7 +88,7 @@ async def test_login_success_and_failures_are_recorded_with_the_origin(
         {"reason": "password"},
     )
     assert (failed.address, failed.user_agent) == ("203.0.113.7", "Firefox/128")
-    no_secret_in(store, PASSWORD, "wrong-pass", ada.hashed_password)
+    no_secret_in(store, PASSWORD, "wrong-pass", ada.hashed_password, "typed-in", "nobody")
 
 
 async def test_a_flood_of_throttled_logins_records_one_event_per_window(

@@ -8,6 +8,7 @@ from application.ports.live import (
     EventBus,
     Notice,
     Reset,
+    SocketSlots,
     SubscriberTooSlow,
     Subscription,
 )
@@ -64,6 +65,7 @@ __all__ = [
     "RateLimiter",
     "Reset",
     "SessionStore",
+    "SocketSlots",
     "SubscriberTooSlow",
     "Subscription",
     "TokenService",

@@ -21,6 +21,7 @@ from application.ports import (
     EventBus,
     JobQueue,
     RateLimiter,
+    SocketSlots,
     UnitOfWorkFactory,
 )
 from application.use_cases.housekeeping.delete_expired import DeleteExpired, DeleteExpiredCommand
@@ -147,6 +148,20 @@ def event_bus(settings: Settings) -> EventBus:
     from adapters.live.memory import InMemoryEventBus
 
     return InMemoryEventBus()
+
+
+def socket_slots(settings: Settings) -> SocketSlots:
+    if settings.redis_url:
+        from adapters.live.redis_slots import RedisSocketSlots
+
+        return RedisSocketSlots(
+            settings.redis_url,
+            limit=settings.ws_max_connections_per_user,
+            ttl_seconds=settings.ws_connection_ttl_seconds,
+        )
+    from adapters.live.slots import InMemorySocketSlots
+
+    return InMemorySocketSlots(settings.ws_max_connections_per_user)
 
 
 def rate_limit_store(settings: Settings) -> RedisRateLimitStore | None:

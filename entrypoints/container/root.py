@@ -124,6 +124,8 @@ class Container(containers.DeclarativeContainer):
 
     # Live events: in this process's memory, or through Redis when REDIS_URL is set.
     event_bus = providers.Singleton(factories.event_bus, settings)
+    # The cap on a user's sockets: per process, or across every worker through Redis.
+    socket_slots = providers.Singleton(factories.socket_slots, settings)
 
     register_user = providers.Singleton(
         RegisterUser,
@@ -262,6 +264,7 @@ async def shutdown_container(container: Container) -> None:
     try:
         container.password_hasher().close()
         await container.event_bus().close()
+        await container.socket_slots().close()
         store = container.rate_limit_store()  # the Redis client, when there is one
         if store is not None:
             await store.close()

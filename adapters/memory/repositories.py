@@ -146,6 +146,14 @@ class InMemoryItemRepository:
             if item.owner_id == owner_id:
                 self._table.delete(item.id)
 
+    async def delete_some_owned_by(
+        self, owner_id: uuid.UUID, limit: int
+    ) -> list[tuple[uuid.UUID, int]]:
+        some = [item for item in self._table.rows() if item.owner_id == owner_id][:limit]
+        for item in some:
+            self._table.delete(item.id)
+        return [(item.id, item.version) for item in some]
+
 
 class InMemorySessionStore:
     def __init__(self, table: Staged[RefreshSession], users: Staged[User]) -> None:

@@ -134,3 +134,12 @@ class SqlAlchemyItemRepository:
     async def delete_owned_by(self, owner_id: uuid.UUID) -> None:
         with translate_errors():
             await self._connection.execute(delete(items).where(items.c.owner_id == owner_id))
+
+    async def delete_some_owned_by(
+        self, owner_id: uuid.UUID, limit: int
+    ) -> list[tuple[uuid.UUID, int]]:
+        some = select(items.c.id).where(items.c.owner_id == owner_id).limit(limit)
+        statement = delete(items).where(items.c.id.in_(some)).returning(items.c.id, items.c.version)
+        with translate_errors():
+            result = await self._connection.execute(statement)
+            return [(row.id, row.version) for row in result]

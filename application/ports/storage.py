@@ -84,6 +84,13 @@ class ItemRepository(Protocol):
 
     async def delete_owned_by(self, owner_id: uuid.UUID) -> None: ...
 
+    async def delete_some_owned_by(
+        self, owner_id: uuid.UUID, limit: int
+    ) -> list[tuple[uuid.UUID, int]]:
+        """Delete up to ``limit`` of the owner's items; their ids and last versions (none
+        left: an empty list)."""
+        ...
+
 
 class SessionStore(Protocol):
     async def start(self, session: RefreshSession, *, sessions_valid_after: datetime) -> bool:

@@ -39,7 +39,10 @@ from application.use_cases.mail.send_reset_link import SendResetLink
 from application.use_cases.mail.send_verification_link import SendVerificationLink
 from application.use_cases.mail.send_welcome_mail import SendWelcomeMail
 from application.use_cases.mail.verify_email import VerifyEmail
-from application.use_cases.realtime.publish_live_event import PublishLiveEvent
+from application.use_cases.realtime.publish_live_event import (
+    PublishItemsDeleted,
+    PublishLiveEvent,
+)
 from application.use_cases.sessions.get_current_user import GetCurrentUser
 from application.use_cases.sessions.login import Login
 from application.use_cases.sessions.logout import Logout
@@ -49,6 +52,7 @@ from domain.events import (
     ItemCreated,
     ItemDeleted,
     ItemUpdated,
+    OwnerItemsDeleted,
     PasswordResetRequested,
     SessionsEnded,
     UserRegistered,
@@ -176,7 +180,9 @@ class Container(containers.DeclarativeContainer):
         throttle=login_throttle,
         live=event_bus,
     )
-    delete_user = providers.Singleton(DeleteUser, uow_factory=unit_of_work.provider, live=event_bus)
+    delete_user = providers.Singleton(
+        DeleteUser, uow_factory=unit_of_work.provider, clock=clock, live=event_bus
+    )
 
     create_item = providers.Singleton(
         CreateItem, uow_factory=unit_of_work.provider, clock=clock, live=event_bus
@@ -223,6 +229,7 @@ class Container(containers.DeclarativeContainer):
         SendResetLink, uow_factory=unit_of_work.provider, clock=clock, sender=email_sender
     )
     publish_live_event = providers.Singleton(PublishLiveEvent, bus=event_bus)
+    publish_items_deleted = providers.Singleton(PublishItemsDeleted, bus=event_bus)
     job_handlers = providers.Dict(
         {
             UserRegistered: send_welcome_mail,
@@ -231,6 +238,7 @@ class Container(containers.DeclarativeContainer):
             ItemCreated: publish_live_event,
             ItemUpdated: publish_live_event,
             ItemDeleted: publish_live_event,
+            OwnerItemsDeleted: publish_items_deleted,
             SessionsEnded: publish_live_event,
         }
     )

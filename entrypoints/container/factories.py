@@ -150,6 +150,12 @@ def event_bus(settings: Settings) -> EventBus:
     return InMemoryEventBus()
 
 
+def quick_publisher(bus: EventBus) -> EventBus:
+    from adapters.live.quick import QuickPublisher
+
+    return QuickPublisher(bus)
+
+
 def socket_slots(settings: Settings) -> SocketSlots:
     if settings.redis_url:
         from adapters.live.redis_slots import RedisSocketSlots

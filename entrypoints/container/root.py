@@ -130,6 +130,8 @@ class Container(containers.DeclarativeContainer):
     event_bus = providers.Singleton(factories.event_bus, settings)
     # The cap on a user's sockets: per process, or across every worker through Redis.
     socket_slots = providers.Singleton(factories.socket_slots, settings)
+    # What a use case publishes right after its commit, off the request's path.
+    quick_publisher = providers.Singleton(factories.quick_publisher, event_bus)
 
     register_user = providers.Singleton(
         RegisterUser,
@@ -162,10 +164,14 @@ class Container(containers.DeclarativeContainer):
         RefreshTokens, uow_factory=unit_of_work.provider, tokens=token_service, clock=clock
     )
     logout = providers.Singleton(
-        Logout, uow_factory=unit_of_work.provider, tokens=token_service, clock=clock, live=event_bus
+        Logout,
+        uow_factory=unit_of_work.provider,
+        tokens=token_service,
+        clock=clock,
+        live=quick_publisher,
     )
     logout_all = providers.Singleton(
-        LogoutAll, uow_factory=unit_of_work.provider, clock=clock, live=event_bus
+        LogoutAll, uow_factory=unit_of_work.provider, clock=clock, live=quick_publisher
     )
 
     get_user = providers.Singleton(GetUser, users=user_reader)
@@ -178,22 +184,22 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         common_passwords=common_passwords,
         throttle=login_throttle,
-        live=event_bus,
+        live=quick_publisher,
     )
     delete_user = providers.Singleton(
-        DeleteUser, uow_factory=unit_of_work.provider, clock=clock, live=event_bus
+        DeleteUser, uow_factory=unit_of_work.provider, clock=clock, live=quick_publisher
     )
 
     create_item = providers.Singleton(
-        CreateItem, uow_factory=unit_of_work.provider, clock=clock, live=event_bus
+        CreateItem, uow_factory=unit_of_work.provider, clock=clock, live=quick_publisher
     )
     get_item = providers.Singleton(GetItem, items=item_reader)
     list_items = providers.Singleton(ListItems, items=item_reader)
     update_item = providers.Singleton(
-        UpdateItem, uow_factory=unit_of_work.provider, clock=clock, live=event_bus
+        UpdateItem, uow_factory=unit_of_work.provider, clock=clock, live=quick_publisher
     )
     delete_item = providers.Singleton(
-        DeleteItem, uow_factory=unit_of_work.provider, clock=clock, live=event_bus
+        DeleteItem, uow_factory=unit_of_work.provider, clock=clock, live=quick_publisher
     )
 
     request_password_reset = providers.Singleton(
@@ -205,7 +211,7 @@ class Container(containers.DeclarativeContainer):
         hasher=password_hasher,
         clock=clock,
         common_passwords=common_passwords,
-        live=event_bus,
+        live=quick_publisher,
     )
     resend_verification = providers.Singleton(
         ResendVerification, uow_factory=unit_of_work.provider, limiter=mail_limiter
@@ -271,6 +277,7 @@ async def shutdown_container(container: Container) -> None:
     database pool. The pool is closed even when releasing the rest fails."""
     try:
         container.password_hasher().close()
+        await container.quick_publisher().close()
         await container.event_bus().close()
         await container.socket_slots().close()
         store = container.rate_limit_store()  # the Redis client, when there is one

@@ -3,17 +3,26 @@ its last version, through the outbox: a deletion that is rolled back tells nothi
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
+from adapters.sqlalchemy.migrations import AlembicMigrator
 from adapters.sqlalchemy.repositories import SqlAlchemyUserRepository
 from application.use_cases.accounts import delete_user
+from domain.events import ItemDeleted
+from entrypoints.http.app import create_app
+from tests.e2e.http_support import PASSWORD, access_token, make_settings, serving
 from tests.e2e.live_support import LiveWorld, live_world
 
 WS = "/api/v1/ws"
+TRIALS = 8  # a race that hits one time in five shows
 
 
 @pytest.fixture
@@ -119,3 +128,65 @@ def wait_for_jobs(
             return counts
         assert time.monotonic() < deadline, counts
         time.sleep(0.1)
+
+
+@pytest.mark.postgres
+async def test_every_item_created_while_its_owner_is_deleted_is_told_deleted(
+    postgres_url: str,
+) -> None:
+    """Items added while the account is being deleted either fail (the owner is gone) or
+    are deleted with it and told of: none is removed by the cascade unannounced."""
+    await asyncio.to_thread(AlembicMigrator(postgres_url).upgrade, "head")
+    app = create_app(
+        make_settings(
+            postgres_url, database_pool_size=30, database_max_overflow=40, password_hash_threads=4
+        )
+    )
+    async with serving(app) as client:
+        bus = app.state.container.event_bus()
+        for trial in range(TRIALS):
+            owner_id, headers = await add_user(client, f"ada{trial}@example.com")
+            # Some before, so that the deletion takes a few chunks' time.
+            for n in range(30):
+                made = await client.post("/api/v1/items", json={"title": f"{n}"}, headers=headers)
+                assert made.status_code == 201
+            admin = await bus.subscribe(uuid.uuid4(), everyone=True, after=None, capacity=10_000)
+            try:
+
+                async def create(n: int, headers: dict[str, str] = headers) -> httpx.Response:
+                    await asyncio.sleep(n * 0.001)
+                    return await client.post(
+                        "/api/v1/items", json={"title": f"late {n}"}, headers=headers
+                    )
+
+                deletion, *creations = await asyncio.gather(
+                    client.delete("/api/v1/users/me", headers=headers),
+                    *(create(n) for n in range(30)),
+                )
+                assert deletion.status_code == 204, deletion.text
+                created = {r.json()["id"] for r in creations if r.status_code == 201}
+                assert all(r.status_code in (201, 401, 404) for r in creations)
+                told = await deletions_of(admin, owner_id, created)
+                assert created <= told, (trial, len(created), len(told), len(created - told))
+            finally:
+                admin.close()
+
+
+async def deletions_of(subscription: Any, owner_id: str, expected: set[str]) -> set[str]:
+    """The items of ``owner_id`` told deleted, until ``expected`` are or 15 s pass."""
+    told: set[str] = set()
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(15):
+            while not expected <= told:
+                notice = await subscription.receive()
+                event = getattr(notice, "event", None)
+                if isinstance(event, ItemDeleted) and str(event.owner_id) == owner_id:
+                    told.add(str(event.item_id))
+    return told
+
+
+async def add_user(client: httpx.AsyncClient, email: str) -> tuple[str, dict[str, str]]:
+    made = await client.post("/api/v1/users", json={"email": email, "password": PASSWORD})
+    assert made.status_code == 201, made.text
+    token = await access_token(client, email)
+    return made.json()["id"], {"Authorization": f"Bearer {token}"}

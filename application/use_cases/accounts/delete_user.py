@@ -55,6 +55,9 @@ class DeleteUser:
                 raise UserNotFound()
             target.ensure_version_in(expected_versions)
             policies.ensure_an_admin_remains(target, None, admins)
+            # An item being added from now waits, then finds its owner gone: every item
+            # deleted with the account is one told of, none removed by the cascade unseen.
+            await uow.users.lock_for_deletion(user_id)
             quick.clear()
             quick.extend(await self._delete_items(uow, user_id))
             # As read: a user promoted meanwhile is counted again on the next attempt.
@@ -75,10 +78,8 @@ class DeleteUser:
         at = iso(self._clock.now())
         chunks = 0
         last: OwnerItemsDeleted | None = None
-        while deleted := await uow.items.delete_some_owned_by(owner_id, ITEMS_PER_EVENT):
+        async for deleted in uow.items.delete_owned_by_in_chunks(owner_id, ITEMS_PER_EVENT):
             last = OwnerItemsDeleted(owner_id, at, [(str(i), v) for i, v in deleted])
             await uow.outbox.add([encode(last)], self._clock.now())
             chunks += 1
-            if len(deleted) < ITEMS_PER_EVENT:
-                break
         return list(last.each()) if chunks == 1 and last is not None else []

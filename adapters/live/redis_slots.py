@@ -40,14 +40,16 @@ return 1
 """
 )
 
-# KEYS[1]: the user's set; ARGV: time to live (ms), then the slots to renew. XX: a slot
-# released (or dropped as expired) meanwhile is not brought back.
+# KEYS[1]: the user's set; ARGV: time to live (ms), then the slots to renew. Added back
+# when missing: the sockets are open, and a Redis that restarted empty (or an outage longer
+# than the time to live) must count them again. A slot released while its renewal was on
+# the way may so come back, and counts until it expires unrenewed.
 _RENEW = (
     _NOW_MS
     + """
 local ttl = tonumber(ARGV[1])
-for i = 2, #ARGV do redis.call('ZADD', KEYS[1], 'XX', now + ttl, ARGV[i]) end
-if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('PEXPIRE', KEYS[1], ttl) end
+for i = 2, #ARGV do redis.call('ZADD', KEYS[1], now + ttl, ARGV[i]) end
+redis.call('PEXPIRE', KEYS[1], ttl)
 return 0
 """
 )
@@ -74,18 +76,16 @@ class RedisSocketSlots:
     async def take(self, user_id: uuid.UUID) -> str | None:
         self._start_renewing()
         slot = f"{self._worker}:{next(self._numbers)}"
-        # Held before the script runs: a renewal racing the admission keeps it alive.
-        self._held.setdefault(user_id, set()).add(slot)
         try:
             taken = await self._take(
                 keys=[self._key(user_id)], args=[self._limit, slot, self._ttl_ms]
             )
         except (RedisError, OSError) as exc:
-            self._forget(user_id, slot)
             raise StorageUnavailable("the socket count is unavailable") from exc
         if not taken:
-            self._forget(user_id, slot)
             return None
+        # Renewed from now on (a renewal is due well before the time to live has passed).
+        self._held.setdefault(user_id, set()).add(slot)
         return slot
 
     async def release(self, user_id: uuid.UUID, slot: str) -> None:

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
+from redis.asyncio import Redis
 
 from adapters.live.redis_slots import RedisSocketSlots
 from adapters.live.slots import InMemorySocketSlots
@@ -60,3 +61,23 @@ async def test_an_unreachable_redis_refuses_and_a_release_does_not_raise() -> No
         await slots.release(uuid.uuid4(), "gone")
     finally:
         await slots.close()
+
+
+@pytest.mark.redis
+async def test_open_sockets_count_again_once_renewed_after_redis_lost_them(
+    redis_url: str, key_prefix: str
+) -> None:
+    slots = RedisSocketSlots(redis_url, limit=LIMIT, ttl_seconds=30, prefix=key_prefix)
+    other = RedisSocketSlots(redis_url, limit=LIMIT, ttl_seconds=30, prefix=key_prefix)
+    client = Redis.from_url(redis_url)
+    try:
+        user = uuid.uuid4()
+        taken = [await slots.take(user) for _ in range(LIMIT)]
+        assert None not in taken
+        await client.delete(f"{key_prefix}{user}")  # a Redis restarted empty
+        await slots.renew()
+        assert await other.take(user) is None
+    finally:
+        await client.aclose()
+        await slots.close()
+        await other.close()

@@ -11,6 +11,7 @@ from domain.events import (
     ItemCreated,
     ItemDeleted,
     ItemUpdated,
+    OwnerItemsDeleted,
     PasswordResetRequested,
     SessionsEnded,
     UserRegistered,
@@ -62,6 +63,7 @@ RETRIES_BY_EVENT: dict[type[object], RetryPolicy] = {
     ItemCreated: LIVE_EVENT_RETRIES,
     ItemUpdated: LIVE_EVENT_RETRIES,
     ItemDeleted: LIVE_EVENT_RETRIES,
+    OwnerItemsDeleted: LIVE_EVENT_RETRIES,
     SessionsEnded: LIVE_EVENT_RETRIES,
 }
 

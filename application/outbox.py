@@ -12,6 +12,7 @@ from domain.events import (
     ItemCreated,
     ItemDeleted,
     ItemUpdated,
+    OwnerItemsDeleted,
     PasswordResetRequested,
     SessionsEnded,
     UserRegistered,
@@ -25,6 +26,7 @@ KINDS: dict[str, type[Event]] = {
     "item_created": ItemCreated,
     "item_updated": ItemUpdated,
     "item_deleted": ItemDeleted,
+    "owner_items_deleted": OwnerItemsDeleted,
     "sessions_ended": SessionsEnded,
 }
 _KIND_OF = {cls: kind for kind, cls in KINDS.items()}

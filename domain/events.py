@@ -4,6 +4,7 @@ transaction, and handled afterwards, at least once."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -75,6 +76,22 @@ class ItemDeleted:
 
 
 @dataclass(frozen=True, slots=True)
+class OwnerItemsDeleted:
+    """Items deleted with their owner's account, one bounded chunk of them: each is heard
+    of as an ``ItemDeleted`` with its last version. In chunks, so that an owner of 100,000
+    items costs a hundred outbox rows and a chunk in memory, not 100,000 of each.
+    ``items``: ``(item id, last version)`` pairs."""
+
+    owner_id: uuid.UUID
+    at: str
+    items: Sequence[tuple[str, int]]
+
+    def each(self) -> Iterator[ItemDeleted]:
+        for item_id, version in self.items:
+            yield ItemDeleted(uuid.UUID(item_id), self.owner_id, int(version), self.at)
+
+
+@dataclass(frozen=True, slots=True)
 class SessionsEnded:
     """The user's sessions ended (a logout, a password change, a deactivation...): every
     live connection of theirs that the ended sessions authorised must close."""
@@ -91,6 +108,7 @@ Event = (
     | ItemCreated
     | ItemUpdated
     | ItemDeleted
+    | OwnerItemsDeleted
     | SessionsEnded
 )
 

@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     forwarded_header: Literal["x-forwarded-for", "forwarded"] = "x-forwarded-for"
     max_request_body_bytes: int = Field(1_048_576, ge=1024, le=104_857_600)
     ws_max_connections_per_user: int = Field(10, ge=1, le=1000)
+    ws_connection_ttl_seconds: float = Field(30.0, ge=0.5, le=3600)
     ws_ping_seconds: float = Field(20.0, gt=0, le=3600)
     ws_pong_timeout_seconds: float = Field(20.0, gt=0, le=3600)
     http_head_timeout_seconds: float = Field(10.0, gt=0, le=300)

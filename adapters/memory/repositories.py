@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import datetime
 from typing import Generic, TypeVar
 
@@ -107,6 +107,10 @@ class InMemoryUserRepository:
     async def count_admins(self) -> int:
         return sum(1 for u in self._table.rows() if u.is_active_admin)
 
+    async def lock_for_deletion(self, user_id: uuid.UUID) -> None:
+        # One event loop, and no await between the deletion's reads and its commit.
+        return None
+
     async def lock_active_admins(self) -> int:
         # One event loop, and no await between this count and the commit: nothing to lock.
         return await self.count_admins()
@@ -145,6 +149,14 @@ class InMemoryItemRepository:
         for item in list(self._table.rows()):
             if item.owner_id == owner_id:
                 self._table.delete(item.id)
+
+    async def delete_owned_by_in_chunks(
+        self, owner_id: uuid.UUID, size: int
+    ) -> AsyncIterator[list[tuple[uuid.UUID, int]]]:
+        while some := [item for item in self._table.rows() if item.owner_id == owner_id][:size]:
+            for item in some:
+                self._table.delete(item.id)
+            yield [(item.id, item.version) for item in some]
 
 
 class InMemorySessionStore:

@@ -25,6 +25,7 @@ from domain.role import Role
 
 USER_BY_ID = select(users).where(users.c.id == bindparam("id"))
 USER_BY_ID_FOR_UPDATE = USER_BY_ID.with_for_update(key_share=True)
+USER_LOCKED_FOR_DELETION = select(users.c.id).where(users.c.id == bindparam("id")).with_for_update()
 # A request's caller: the user, while the session its token names has not ended. One read.
 SIGNED_IN_USER = USER_BY_ID.where(
     exists().where(

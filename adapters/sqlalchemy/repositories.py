@@ -4,9 +4,10 @@ entities (``rows``), changes written compare-and-set."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
-from sqlalchemy import Select, delete, func, insert, select, update
+from sqlalchemy import Select, delete, func, insert, select, tuple_, update
 
 from adapters.sqlalchemy.connection import Connection
 from adapters.sqlalchemy.errors import translate_errors
@@ -16,6 +17,7 @@ from adapters.sqlalchemy.queries import (
     USER_BY_EMAIL,
     USER_BY_ID,
     USER_BY_ID_FOR_UPDATE,
+    USER_LOCKED_FOR_DELETION,
     has_role,
 )
 from adapters.sqlalchemy.rows import item_values, to_item, to_user, user_values
@@ -33,6 +35,12 @@ class SqlAlchemyUserRepository:
 
     async def get(self, user_id: uuid.UUID, *, for_update: bool = False) -> User | None:
         return await self._one(USER_BY_ID_FOR_UPDATE if for_update else USER_BY_ID, {"id": user_id})
+
+    async def lock_for_deletion(self, user_id: uuid.UUID) -> None:
+        # FOR UPDATE, not the FOR NO KEY UPDATE of other changes: it conflicts with the
+        # FOR KEY SHARE an item's insert takes on its owner. (SQLite serialises writers.)
+        with translate_errors():
+            await self._connection.execute(USER_LOCKED_FOR_DELETION, {"id": user_id})
 
     async def get_by_email(self, email: Email) -> User | None:
         return await self._one(USER_BY_EMAIL, {"email": email.value})
@@ -134,3 +142,36 @@ class SqlAlchemyItemRepository:
     async def delete_owned_by(self, owner_id: uuid.UUID) -> None:
         with translate_errors():
             await self._connection.execute(delete(items).where(items.c.owner_id == owner_id))
+
+    async def delete_owned_by_in_chunks(
+        self, owner_id: uuid.UUID, size: int
+    ) -> AsyncIterator[list[tuple[uuid.UUID, int]]]:
+        # Ranges along the owner's index, each after the last: two index range scans a
+        # chunk, never a scan of the table, nor of the rows deleted already (they stay in
+        # the index until the transaction ends).
+        key = tuple_(items.c.created_at, items.c.id)
+        place: Any = None
+        while True:
+            after = [items.c.owner_id == owner_id]
+            if place is not None:
+                after.append(key > tuple_(*place))
+            last_of_chunk = (
+                select(items.c.created_at, items.c.id)
+                .where(*after)
+                .order_by(items.c.created_at, items.c.id)
+                .offset(size - 1)
+                .limit(1)
+            )
+            with translate_errors():
+                bound = (await self._connection.execute(last_of_chunk)).first()
+                statement = delete(items).where(*after)
+                if bound is not None:
+                    statement = statement.where(key <= tuple_(*bound))
+                rows = (
+                    await self._connection.execute(statement.returning(items.c.id, items.c.version))
+                ).all()
+            if rows:
+                yield [(row.id, row.version) for row in rows]
+            if bound is None:
+                return
+            place = tuple(bound)

@@ -16,6 +16,7 @@ from application.ports.live import (
     EventBus,
     Notice,
     Reset,
+    SocketSlots,
     SubscriberTooSlow,
     Subscription,
 )
@@ -78,6 +79,7 @@ __all__ = [
     "SecurityEventReader",
     "SecurityEventStore",
     "SessionStore",
+    "SocketSlots",
     "SubscriberTooSlow",
     "Subscription",
     "TokenService",

@@ -64,3 +64,23 @@ class EventBus(Protocol):
     async def close(self) -> None:
         """Release connections and stop reading; the process is stopping."""
         ...
+
+
+class SocketSlots(Protocol):
+    """The cap on one user's open live-event sockets, counted wherever they are open: in
+    this process, or across every worker and machine that shares the count."""
+
+    async def take(self, user_id: uuid.UUID) -> str | None:
+        """A slot for one more socket of ``user_id``, taken atomically, or ``None`` when the
+        user already holds the limit. Raises ``StorageUnavailable`` when the count cannot
+        be read: the socket is then refused, never let past the limit."""
+        ...
+
+    async def release(self, user_id: uuid.UUID, slot: str) -> None:
+        """The socket holding ``slot`` closed. Never raises: a slot that could not be given
+        back stops counting once it is no longer renewed."""
+        ...
+
+    async def close(self) -> None:
+        """Stop renewing and release connections; the process is stopping."""
+        ...

@@ -4,7 +4,7 @@ work (one transaction), and the outbox its commit stores events in."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -56,6 +56,11 @@ class UserRepository(Protocol):
         counts what this one left. Call it before reading the user about to change."""
         ...
 
+    async def lock_for_deletion(self, user_id: uuid.UUID) -> None:
+        """Hold the user's row against every other writer until the transaction ends, the
+        addition of an item of theirs included: it waits, then finds its owner gone."""
+        ...
+
 
 class ItemRepository(Protocol):
     """Writes are compare-and-set on ``Item.version``: a change made from a stale read
@@ -84,6 +89,13 @@ class ItemRepository(Protocol):
         ...
 
     async def delete_owned_by(self, owner_id: uuid.UUID) -> None: ...
+
+    def delete_owned_by_in_chunks(
+        self, owner_id: uuid.UUID, size: int
+    ) -> AsyncIterator[list[tuple[uuid.UUID, int]]]:
+        """Delete the owner's items ``size`` at a time, giving each chunk's ids and last
+        versions as it goes: never more than a chunk of them in memory."""
+        ...
 
 
 class SessionStore(Protocol):

@@ -21,6 +21,7 @@ from application.ports import (
     EventBus,
     JobQueue,
     RateLimiter,
+    SocketSlots,
     UnitOfWorkFactory,
 )
 from application.ports.blobs import BlobStore
@@ -169,6 +170,26 @@ async def close_blob_store(store: BlobStore) -> None:
     close = getattr(store, "close", None)
     if close is not None:
         await close()
+
+
+def quick_publisher(bus: EventBus) -> EventBus:
+    from adapters.live.quick import QuickPublisher
+
+    return QuickPublisher(bus)
+
+
+def socket_slots(settings: Settings) -> SocketSlots:
+    if settings.redis_url:
+        from adapters.live.redis_slots import RedisSocketSlots
+
+        return RedisSocketSlots(
+            settings.redis_url,
+            limit=settings.ws_max_connections_per_user,
+            ttl_seconds=settings.ws_connection_ttl_seconds,
+        )
+    from adapters.live.slots import InMemorySocketSlots
+
+    return InMemorySocketSlots(settings.ws_max_connections_per_user)
 
 
 def rate_limit_store(settings: Settings) -> RedisRateLimitStore | None:

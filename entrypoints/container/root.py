@@ -45,7 +45,10 @@ from application.use_cases.mail.send_reset_link import SendResetLink
 from application.use_cases.mail.send_verification_link import SendVerificationLink
 from application.use_cases.mail.send_welcome_mail import SendWelcomeMail
 from application.use_cases.mail.verify_email import VerifyEmail
-from application.use_cases.realtime.publish_live_event import PublishLiveEvent
+from application.use_cases.realtime.publish_live_event import (
+    PublishItemsDeleted,
+    PublishLiveEvent,
+)
 from application.use_cases.sessions.get_current_user import GetCurrentUser
 from application.use_cases.sessions.login import Login
 from application.use_cases.sessions.logout import Logout
@@ -55,6 +58,7 @@ from domain.events import (
     ItemCreated,
     ItemDeleted,
     ItemUpdated,
+    OwnerItemsDeleted,
     PasswordResetRequested,
     SessionsEnded,
     UserRegistered,
@@ -144,6 +148,10 @@ class Container(containers.DeclarativeContainer):
     # Live events: in this process's memory, or through Redis when REDIS_URL is set.
     event_bus = providers.Singleton(factories.event_bus, settings)
     blob_store = providers.Singleton(factories.blob_store, settings)
+    # The cap on a user's sockets: per process, or across every worker through Redis.
+    socket_slots = providers.Singleton(factories.socket_slots, settings)
+    # What a use case publishes right after its commit, off the request's path.
+    quick_publisher = providers.Singleton(factories.quick_publisher, event_bus)
 
     register_user = providers.Singleton(
         RegisterUser,
@@ -178,10 +186,14 @@ class Container(containers.DeclarativeContainer):
         RefreshTokens, uow_factory=unit_of_work.provider, tokens=token_service, clock=clock
     )
     logout = providers.Singleton(
-        Logout, uow_factory=unit_of_work.provider, tokens=token_service, clock=clock, live=event_bus
+        Logout,
+        uow_factory=unit_of_work.provider,
+        tokens=token_service,
+        clock=clock,
+        live=quick_publisher,
     )
     logout_all = providers.Singleton(
-        LogoutAll, uow_factory=unit_of_work.provider, clock=clock, live=event_bus
+        LogoutAll, uow_factory=unit_of_work.provider, clock=clock, live=quick_publisher
     )
 
     get_user = providers.Singleton(GetUser, users=user_reader)
@@ -194,10 +206,10 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         common_passwords=common_passwords,
         throttle=login_throttle,
-        live=event_bus,
+        live=quick_publisher,
     )
     delete_user = providers.Singleton(
-        DeleteUser, uow_factory=unit_of_work.provider, clock=clock, live=event_bus
+        DeleteUser, uow_factory=unit_of_work.provider, clock=clock, live=quick_publisher
     )
     list_security_events = providers.Singleton(ListSecurityEvents, events=security_event_reader)
     account_trail = providers.Singleton(
@@ -205,15 +217,15 @@ class Container(containers.DeclarativeContainer):
     )
 
     create_item = providers.Singleton(
-        CreateItem, uow_factory=unit_of_work.provider, clock=clock, live=event_bus
+        CreateItem, uow_factory=unit_of_work.provider, clock=clock, live=quick_publisher
     )
     get_item = providers.Singleton(GetItem, items=item_reader)
     list_items = providers.Singleton(ListItems, items=item_reader)
     update_item = providers.Singleton(
-        UpdateItem, uow_factory=unit_of_work.provider, clock=clock, live=event_bus
+        UpdateItem, uow_factory=unit_of_work.provider, clock=clock, live=quick_publisher
     )
     delete_item = providers.Singleton(
-        DeleteItem, uow_factory=unit_of_work.provider, clock=clock, live=event_bus
+        DeleteItem, uow_factory=unit_of_work.provider, clock=clock, live=quick_publisher
     )
 
     request_password_reset = providers.Singleton(
@@ -225,7 +237,7 @@ class Container(containers.DeclarativeContainer):
         hasher=password_hasher,
         clock=clock,
         common_passwords=common_passwords,
-        live=event_bus,
+        live=quick_publisher,
     )
     resend_verification = providers.Singleton(
         ResendVerification, uow_factory=unit_of_work.provider, limiter=mail_limiter
@@ -249,6 +261,7 @@ class Container(containers.DeclarativeContainer):
         SendResetLink, uow_factory=unit_of_work.provider, clock=clock, sender=email_sender
     )
     publish_live_event = providers.Singleton(PublishLiveEvent, bus=event_bus)
+    publish_items_deleted = providers.Singleton(PublishItemsDeleted, bus=event_bus)
     job_handlers = providers.Dict(
         {
             UserRegistered: send_welcome_mail,
@@ -257,6 +270,7 @@ class Container(containers.DeclarativeContainer):
             ItemCreated: publish_live_event,
             ItemUpdated: publish_live_event,
             ItemDeleted: publish_live_event,
+            OwnerItemsDeleted: publish_items_deleted,
             SessionsEnded: publish_live_event,
         }
     )
@@ -292,8 +306,10 @@ async def shutdown_container(container: Container) -> None:
     client and the database pool. The pool is closed even when releasing the rest fails."""
     try:
         container.password_hasher().close()
+        await container.quick_publisher().close()
         await container.event_bus().close()
         await factories.close_blob_store(container.blob_store())
+        await container.socket_slots().close()
         store = container.rate_limit_store()  # the Redis client, when there is one
         if store is not None:
             await store.close()

@@ -99,7 +99,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.state.container = container
     app.state.settings = settings
     app.state.readiness = readiness
-    app.state.live_connections = ConnectionCounter(settings.ws_max_connections_per_user)
+    app.state.live_connections = ConnectionCounter()
 
     # /users/me before /users/{user_id}, which would take "me" for an id.
     routers = (

@@ -7,7 +7,7 @@ import asyncio
 import logging
 
 from application.ports import EventBus
-from domain.events import LiveEvent
+from domain.events import LiveEvent, OwnerItemsDeleted
 
 logger = logging.getLogger("keel.live")
 
@@ -25,6 +25,19 @@ class PublishLiveEvent:
 
     async def __call__(self, event: LiveEvent) -> None:
         await self._bus.publish(event)
+
+
+class PublishItemsDeleted:
+    """Hand the deletions of one chunk of a deleted owner's items to the event bus, one
+    ``item.deleted`` each. Run again after a failure, the chunk's events already published
+    are dropped as repeats."""
+
+    def __init__(self, bus: EventBus) -> None:
+        self._bus = bus
+
+    async def __call__(self, chunk: OwnerItemsDeleted) -> None:
+        for event in chunk.each():
+            await self._bus.publish(event)
 
 
 async def publish_quickly(bus: EventBus | None, events: list[LiveEvent]) -> None:

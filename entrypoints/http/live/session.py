@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import logging
 import time
-import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -17,7 +16,14 @@ import anyio
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from application.errors import StorageUnavailable
-from application.ports import Clock, Delivery, EventBus, Reset, SubscriberTooSlow
+from application.ports import (
+    Clock,
+    Delivery,
+    EventBus,
+    Reset,
+    SocketSlots,
+    SubscriberTooSlow,
+)
 from application.use_cases.sessions.get_current_user import (
     GetCurrentUser,
     GetCurrentUserCommand,
@@ -36,11 +42,10 @@ class Disconnected(Exception):
 
 
 class ConnectionCounter:
-    """Sockets per user in this worker, and the worker's stop, which ends each of them."""
+    """The sockets open in this worker, and the worker's stop, which ends each of them. (The
+    cap per user is the ``SocketSlots`` port's: it may count across workers.)"""
 
-    def __init__(self, limit: int) -> None:
-        self._limit = limit
-        self._open: dict[uuid.UUID, int] = {}
+    def __init__(self) -> None:
         self._on_stop: set[Callable[[], None]] = set()
         self.total = 0
         self.stopping = False
@@ -70,22 +75,14 @@ class ConnectionCounter:
     async def all_closed(self) -> None:
         await self._idle.wait()
 
-    def enter(self, user_id: uuid.UUID) -> bool:
-        count = self._open.get(user_id, 0)
-        if count >= self._limit:
-            return False
-        self._open[user_id] = count + 1
+    def enter(self) -> None:
         self.total += 1
         self._idle.clear()
-        return True
 
-    def leave(self, user_id: uuid.UUID) -> None:
+    def leave(self) -> None:
         self.total -= 1
         if self.total == 0:
             self._idle.set()
-        count = self._open.pop(user_id, 1) - 1
-        if count > 0:
-            self._open[user_id] = count
 
 
 class LiveSession:
@@ -97,6 +94,7 @@ class LiveSession:
         bus: EventBus,
         clock: Clock,
         counter: ConnectionCounter,
+        slots: SocketSlots,
         metrics: Metrics,
     ) -> None:
         self._ws = websocket
@@ -104,6 +102,7 @@ class LiveSession:
         self._bus = bus
         self._clock = clock
         self._counter = counter
+        self._slots = slots
         self._metrics = metrics
         self._received: deque[float] = deque()
 
@@ -129,8 +128,14 @@ class LiveSession:
         if signed is None:
             return p.UNAUTHORISED
         user = signed.user
-        if not self._counter.enter(user.id):
+        try:
+            slot = await self._slots.take(user.id)
+        except StorageUnavailable:
+            # Like the rate limits: a count that cannot be read refuses, never lets past.
+            return p.TRY_AGAIN_LATER
+        if slot is None:
             return p.TOO_MANY_CONNECTIONS
+        self._counter.enter()
         self._metrics.live_sockets.inc()
         try:
             try:
@@ -153,7 +158,10 @@ class LiveSession:
                 subscription.close()
         finally:
             self._metrics.live_sockets.dec()
-            self._counter.leave(user.id)
+            self._counter.leave()
+            # Given back even when the socket's task is being cancelled.
+            with anyio.CancelScope(shield=True):
+                await self._slots.release(user.id, slot)
 
     async def _signed_in(self, token: str) -> SignedIn | None:
         try:

@@ -30,6 +30,7 @@ async def live_events(websocket: WebSocket) -> None:
         bus=container.event_bus(),
         clock=container.clock(),
         counter=counter,
+        slots=container.socket_slots(),
         metrics=container.metrics(),
     ).run()
 

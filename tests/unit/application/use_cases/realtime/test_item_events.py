@@ -57,9 +57,12 @@ async def test_a_refused_change_records_and_publishes_nothing(
     container: Container, store: InMemoryStore
 ) -> None:
     alice = await account(container, "alice@example.com")
-    item = await container.create_item().execute(CreateItemCommand(actor=alice, title="milk"))
     bus: EventBus = container.event_bus()
     subscription = await bus.subscribe(alice.id, everyone=False, after=None, capacity=10)
+    item = await container.create_item().execute(CreateItemCommand(actor=alice, title="milk"))
+    created = await subscription.receive()
+    assert isinstance(created, Delivery)
+    assert isinstance(created.event, ItemCreated)
     store.outbox.clear()
 
     with pytest.raises(ItemChanged):

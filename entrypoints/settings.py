@@ -16,6 +16,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from domain.attachment import MIB
+from domain.sniffing import KNOWN_TYPES
 from entrypoints import settings_values as values
 from entrypoints.settings_values import EMBEDDED_DATABASE_URL, MIN_SECRET_BYTES
 
@@ -92,6 +94,11 @@ class Settings(BaseSettings):
     housekeeping_cron: str = Field("*/10 * * * *", min_length=9, max_length=100)
     worker_metrics_port: int | None = Field(None, ge=1, le=65535)
     storage_url: str = Field(values.EMBEDDED_STORAGE_URL, min_length=1, max_length=2000)
+    attachment_max_bytes: int = Field(10 * MIB, ge=1, le=values.MAX_ATTACHMENT_BYTES)
+    attachment_quota_bytes: int = Field(100 * MIB, ge=0, le=2**62)
+    attachment_types: Annotated[list[str], NoDecode] = Field(
+        list(KNOWN_TYPES), validate_default=True
+    )
     # Set: unhandled errors (the 500s, jobs out of tries) are reported to Sentry.
     sentry_dsn: SecretStr | None = None
 
@@ -122,6 +129,16 @@ class Settings(BaseSettings):
     @classmethod
     def _storage_url(cls, value: str) -> str:
         return values.storage_url(value)
+
+    @field_validator("attachment_types", mode="before")
+    @classmethod
+    def _types_list(cls, value: object) -> object:
+        return values.comma_list(value)
+
+    @field_validator("attachment_types")
+    @classmethod
+    def _types(cls, value: list[str]) -> list[str]:
+        return values.attachment_types(value)
 
     @field_validator("housekeeping_cron")
     @classmethod

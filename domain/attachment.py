@@ -64,3 +64,10 @@ class Attachment:
 def storage_key(item_id: uuid.UUID, attachment_id: uuid.UUID) -> str:
     """Ids only: nothing a client sent ever reaches a path or an object name."""
     return f"attachments/{item_id.hex}/{attachment_id.hex}"
+
+
+class UploadAbandoned(DomainError):
+    """The upload took so long that the clean-up removed it as left behind by a crash."""
+
+    def __init__(self) -> None:
+        super().__init__("The upload took too long and was abandoned: send it again")

@@ -2,8 +2,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from application.ports import OutboxEntry
+from application.ports.attachments import PendingUpload
+from domain.attachment import Attachment
 from domain.item import Item
 from domain.one_time_token import OneTimeToken
 from domain.session import RefreshSession
@@ -19,3 +22,6 @@ class InMemoryStore:
     sessions: dict[uuid.UUID, RefreshSession] = field(default_factory=dict)
     one_time_tokens: dict[uuid.UUID, OneTimeToken] = field(default_factory=dict)
     outbox: dict[uuid.UUID, OutboxEntry] = field(default_factory=dict)
+    attachments: dict[uuid.UUID, Attachment] = field(default_factory=dict)
+    uploads: dict[uuid.UUID, tuple[PendingUpload, datetime]] = field(default_factory=dict)
+    usage: dict[uuid.UUID, int] = field(default_factory=dict)

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Self
 
+from adapters.memory.attachments import InMemoryAttachmentRepository
 from adapters.memory.outbox import InMemoryOutboxStore
 from adapters.memory.repositories import (
     InMemoryItemRepository,
@@ -41,6 +42,7 @@ class InMemoryUnitOfWork:
         self._tokens: Staged[OneTimeToken] = Staged(self._store.one_time_tokens)
         self.one_time_tokens = InMemoryOneTimeTokenStore(self._tokens)
         self.outbox = InMemoryOutboxStore(self._store.outbox)
+        self.attachments = InMemoryAttachmentRepository(self._store, self._items)
         self.committed = False
         self._events = []
         return self
@@ -62,6 +64,7 @@ class InMemoryUnitOfWork:
         self._sessions.apply()
         self._tokens.apply()
         self.outbox.commit()
+        self.attachments.commit()
         events, self._events = self._events, []
         if events:
             await self.outbox.add([encode(event) for event in events], self._now())
@@ -73,6 +76,7 @@ class InMemoryUnitOfWork:
         self._sessions.discard()
         self._tokens.discard()
         self.outbox.rollback()
+        self.attachments.rollback()
         self._events = []
 
 

@@ -10,6 +10,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from application.ports.attachments import AttachmentRepository
 from domain.email import Email
 from domain.events import Event
 from domain.item import Item
@@ -169,6 +170,7 @@ class UnitOfWork(Protocol):
     sessions: SessionStore
     one_time_tokens: OneTimeTokenStore
     outbox: OutboxStore
+    attachments: AttachmentRepository
 
     def emit(self, event: Event) -> None: ...
 

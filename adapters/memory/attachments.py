@@ -54,10 +54,12 @@ class InMemoryAttachmentRepository:
         self._undo.append(undo)
         return True
 
-    async def end_upload(self, upload_id: uuid.UUID) -> None:
+    async def end_upload(self, upload_id: uuid.UUID) -> bool:
         pending = self._store.uploads.pop(upload_id, None)
-        if pending is not None:
-            self._undo.append(lambda: self._store.uploads.__setitem__(upload_id, pending))
+        if pending is None:
+            return False
+        self._undo.append(lambda: self._store.uploads.__setitem__(upload_id, pending))
+        return True
 
     async def get(self, item_id: uuid.UUID, attachment_id: uuid.UUID) -> Attachment | None:
         found = self._store.attachments.get(attachment_id)

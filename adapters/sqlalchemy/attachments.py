@@ -96,11 +96,12 @@ class SqlAlchemyAttachmentRepository:
             )
         return bool(counted.rowcount == 1)
 
-    async def end_upload(self, upload_id: uuid.UUID) -> None:
+    async def end_upload(self, upload_id: uuid.UUID) -> bool:
         with translate_errors():
-            await self._connection.execute(
+            ended = await self._connection.execute(
                 delete(attachment_uploads).where(attachment_uploads.c.id == upload_id)
             )
+        return bool(ended.rowcount == 1)
 
     async def get(self, item_id: uuid.UUID, attachment_id: uuid.UUID) -> Attachment | None:
         with translate_errors():

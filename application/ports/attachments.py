@@ -33,8 +33,10 @@ class AttachmentRepository(Protocol):
         is gone and ``UploadAbandoned`` when the clean-up took the upload for dead."""
         ...
 
-    async def end_upload(self, upload_id: uuid.UUID) -> None:
-        """Forget a pending upload whose bytes were removed."""
+    async def end_upload(self, upload_id: uuid.UUID) -> bool:
+        """Forget a pending upload (its bytes are to be removed); False when it was not
+        pending (finished, or ended by someone else). Holds the row until the end of the
+        transaction, so a finishing upload waits and then finds it gone."""
         ...
 
     async def get(self, item_id: uuid.UUID, attachment_id: uuid.UUID) -> Attachment | None: ...

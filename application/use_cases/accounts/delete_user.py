@@ -9,7 +9,7 @@ from application.retries import LOST, Lost, until_stored
 from application.use_cases.realtime.publish_live_event import publish_quickly
 from domain import policies
 from domain.errors import UserNotFound
-from domain.events import SessionsEnded
+from domain.events import SessionsEnded, attachments_removed
 from domain.user import User, UserBusy
 
 
@@ -21,9 +21,10 @@ class DeleteUserCommand:
 
 
 class DeleteUser:
-    """Delete an account and every item it owns. Yourself, or anyone as an administrator;
-    never the last active administrator. With ``expected_versions`` (the client's
-    ``If-Match``) only while the account is at one of those versions."""
+    """Delete an account and every item it owns, with their attachments. Yourself, or
+    anyone as an administrator; never the last active administrator. With
+    ``expected_versions`` (the client's ``If-Match``) only while the account is at one of
+    those versions."""
 
     def __init__(self, uow_factory: UnitOfWorkFactory, live: EventBus | None = None) -> None:
         self._uow_factory = uow_factory
@@ -46,6 +47,10 @@ class DeleteUser:
                 raise UserNotFound()
             target.ensure_version_in(expected_versions)
             policies.ensure_an_admin_remains(target, None, admins)
+            # The attachments' keys, read in the deleting transaction: their bytes are
+            # removed by jobs committed with it.
+            for removal in attachments_removed(await uow.attachments.release_owner(user_id)):
+                uow.emit(removal)
             await uow.items.delete_owned_by(user_id)
             # As read: a user promoted meanwhile is counted again on the next attempt.
             if not await uow.users.delete(user_id, expected_version=target.version):

@@ -187,3 +187,36 @@ async def test_a_50_mib_upload_and_download_do_not_grow_the_worker(
         growth_mib = (max(sampler) - before) / 1024
         print(f"worker RSS {before / 1024:.1f} MiB before, grew {growth_mib:.1f} MiB at most")
         assert growth_mib < 8, f"RSS grew by {growth_mib:.1f} MiB during 50 MiB each way"
+
+
+async def test_a_client_closing_mid_upload_leaves_nothing(
+    database_url: str, blob_storage: BlobStorage, tmp_path: Path
+) -> None:
+    await asyncio.to_thread(AlembicMigrator(database_url).upgrade, "head")
+    env = keel_env(tmp_path, database_url, **blob_storage.env)
+    with keel_server(env=env, cwd=tmp_path) as server:
+        headers, item_id = await signed_in_item(server.base_url)
+        body, kind = multipart(PNG + bytes(2 * MIB))
+        port = int(server.base_url.rsplit(":", 1)[1])
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        head = (
+            f"POST /api/v1/items/{item_id}/attachments HTTP/1.1\r\n"
+            f"Host: 127.0.0.1\r\nAuthorization: {headers['Authorization']}\r\n"
+            f"Content-Type: {kind}\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        writer.write(head + body[:MIB])
+        await writer.drain()
+        for _ in range(100):  # under way: its record is committed, its bytes arriving
+            if await count(database_url, attachment_uploads) == 1 and blob_storage.stored():
+                break
+            await asyncio.sleep(0.05)
+        writer.close()
+        await writer.wait_closed()
+        for _ in range(200):
+            if not blob_storage.stored() and await count(database_url, attachment_uploads) == 0:
+                break
+            await asyncio.sleep(0.05)
+        assert blob_storage.stored() == []
+        assert await count(database_url, attachment_uploads) == 0
+        assert await count(database_url, attachments) == 0
+        del reader

@@ -56,12 +56,14 @@ UPLOAD_BODY = {
                 "type": "object",
                 "required": ["file"],
                 "properties": {"file": {"type": "string", "format": "binary"}},
+                "additionalProperties": False,
             },
             "example": {"file": "(the file's bytes)"},
         }
     },
 }
-BINARY = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+# Any of ATTACHMENT_TYPES, as sniffed when the file was stored.
+BINARY = {"*/*": {"schema": {"type": "string", "format": "binary"}}}
 DOWNLOAD_HEADERS = {
     name: {"description": description, "required": True, "schema": {"type": "string"}}
     for name, description in (
@@ -156,7 +158,7 @@ async def list_attachments(
                 "name": "Range",
                 "in": "header",
                 "required": False,
-                "schema": {"type": "string"},
+                "schema": {"type": "string", "pattern": r"^bytes=(\d{1,15}-\d{0,15}|-\d{1,15})$"},
                 "description": "One range of bytes: `bytes=0-99`, `bytes=100-`, `bytes=-100`",
             },
         ]

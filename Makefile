@@ -89,6 +89,7 @@ bench: install servers
 	bench/ensure-wrk.sh
 	$(VENV)/python -m bench
 	$(VENV)/python -m bench.live
+	$(VENV)/python -m bench.attachments
 
 # pip-audit over uv.lock (scripts/audit.py): fails when the advisory database cannot be
 # reached rather than reporting packages it never checked as clean.

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from domain.events import (
+    AttachmentsRemoved,
     ItemCreated,
     ItemDeleted,
     ItemUpdated,
@@ -56,6 +57,10 @@ LIVE_EVENT_RETRIES = RetryPolicy(
     first=timedelta(seconds=1), longest=timedelta(seconds=30), attempts=12
 )
 
+# Stored bytes whose rows are gone: tried until the store takes the deletion, 10 s, 20 s ...
+# then hourly for about two days, so an outage of the store leaves nothing behind.
+BLOB_RETRIES = RetryPolicy(first=timedelta(seconds=10), longest=timedelta(hours=1), attempts=56)
+
 RETRIES_BY_EVENT: dict[type[object], RetryPolicy] = {
     UserRegistered: MAIL_RETRIES,
     VerificationRequested: MAIL_RETRIES,
@@ -65,6 +70,7 @@ RETRIES_BY_EVENT: dict[type[object], RetryPolicy] = {
     ItemDeleted: LIVE_EVENT_RETRIES,
     OwnerItemsDeleted: LIVE_EVENT_RETRIES,
     SessionsEnded: LIVE_EVENT_RETRIES,
+    AttachmentsRemoved: BLOB_RETRIES,
 }
 
 # The key of the job being run (its outbox entry's id), while its handler runs: a job run

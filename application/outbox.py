@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 from domain.events import (
+    AttachmentsRemoved,
     Event,
     ItemCreated,
     ItemDeleted,
@@ -28,6 +29,7 @@ KINDS: dict[str, type[Event]] = {
     "item_deleted": ItemDeleted,
     "owner_items_deleted": OwnerItemsDeleted,
     "sessions_ended": SessionsEnded,
+    "attachments_removed": AttachmentsRemoved,
 }
 _KIND_OF = {cls: kind for kind, cls in KINDS.items()}
 

@@ -99,6 +99,30 @@ class SessionsEnded:
     user_id: uuid.UUID
 
 
+@dataclass(frozen=True, slots=True)
+class AttachmentsRemoved:
+    """Attachments' rows are gone (deleted one by one, or with their item or owner): their
+    bytes are removed from storage under these keys, however many tries that takes."""
+
+    keys: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        # Read back from the outbox's JSON as a list.
+        object.__setattr__(self, "keys", tuple(self.keys))
+
+
+# Keys per job when many attachments go at once (a user with thousands): each job stays
+# small enough to finish well within one try.
+KEYS_PER_JOB = 500
+
+
+def attachments_removed(keys: list[str]) -> list[AttachmentsRemoved]:
+    return [
+        AttachmentsRemoved(tuple(keys[start : start + KEYS_PER_JOB]))
+        for start in range(0, len(keys), KEYS_PER_JOB)
+    ]
+
+
 ItemEvent = ItemCreated | ItemUpdated | ItemDeleted
 LiveEvent = ItemEvent | SessionsEnded
 Event = (
@@ -110,6 +134,7 @@ Event = (
     | ItemDeleted
     | OwnerItemsDeleted
     | SessionsEnded
+    | AttachmentsRemoved
 )
 
 

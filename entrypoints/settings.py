@@ -16,6 +16,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from domain.attachment import MIB
+from domain.sniffing import KNOWN_TYPES
 from entrypoints import settings_values as values
 from entrypoints.settings_values import EMBEDDED_DATABASE_URL, MIN_SECRET_BYTES
 
@@ -98,6 +100,11 @@ class Settings(BaseSettings):
     # An S3-compatible server for an s3:// STORAGE_URL; unset: AWS's own endpoints. The
     # credentials and region come from the standard AWS_* variables, read by the client.
     s3_endpoint_url: str | None = Field(None, max_length=2000)
+    attachment_max_bytes: int = Field(10 * MIB, ge=1, le=values.MAX_ATTACHMENT_BYTES)
+    attachment_quota_bytes: int = Field(100 * MIB, ge=0, le=2**62)
+    attachment_types: Annotated[list[str], NoDecode] = Field(
+        list(KNOWN_TYPES), validate_default=True
+    )
     # Set: unhandled errors (the 500s, jobs out of tries) are reported to Sentry.
     sentry_dsn: SecretStr | None = None
 
@@ -133,6 +140,16 @@ class Settings(BaseSettings):
     @classmethod
     def _s3_endpoint_url(cls, value: str | None) -> str | None:
         return values.s3_endpoint_url(value)
+
+    @field_validator("attachment_types", mode="before")
+    @classmethod
+    def _types_list(cls, value: object) -> object:
+        return values.comma_list(value)
+
+    @field_validator("attachment_types")
+    @classmethod
+    def _types(cls, value: list[str]) -> list[str]:
+        return values.attachment_types(value)
 
     @field_validator("housekeeping_cron")
     @classmethod

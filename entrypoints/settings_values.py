@@ -12,6 +12,8 @@ from pathlib import Path
 
 EMBEDDED_DATABASE_URL = "sqlite+aiosqlite:///./keel.db"
 EMBEDDED_STORAGE_URL = "file://./keel-blobs"
+# One attachment's bytes are counted in a 64-bit column; 5 TiB is S3's largest object.
+MAX_ATTACHMENT_BYTES = 5 * 1024**4
 MIN_SECRET_BYTES = 32
 _RATE = re.compile(r"^\s*([1-9]\d{0,8})\s*/\s*(second|minute|hour|day)\s*$")
 _RATE_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
@@ -66,6 +68,21 @@ def storage_url(value: str) -> str:
             "by a bucket and an optional prefix (s3://keel-blobs/attachments)"
         )
     return url
+
+
+def attachment_types(value: list[str]) -> list[str]:
+    """Types the service can sniff, at least one; each once, in lower case."""
+    from domain.sniffing import KNOWN_TYPES
+
+    types = list(dict.fromkeys(part.strip().lower() for part in value if part.strip()))
+    if not types:
+        raise ValueError(f"must name at least one of {', '.join(KNOWN_TYPES)}")
+    unknown = [kind for kind in types if kind not in KNOWN_TYPES]
+    if unknown:
+        raise ValueError(
+            f"{', '.join(unknown)} cannot be recognised; choose from {', '.join(KNOWN_TYPES)}"
+        )
+    return types
 
 
 def storage_directory(url: str) -> Path:

@@ -2,8 +2,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from application.ports import OutboxEntry
+from application.ports.attachments import PendingUpload
+from domain.attachment import Attachment
 from domain.item import Item
 from domain.one_time_token import OneTimeToken
 from domain.security_event import SecurityEvent
@@ -21,3 +24,6 @@ class InMemoryStore:
     one_time_tokens: dict[uuid.UUID, OneTimeToken] = field(default_factory=dict)
     outbox: dict[uuid.UUID, OutboxEntry] = field(default_factory=dict)
     security_events: list[SecurityEvent] = field(default_factory=list)
+    attachments: dict[uuid.UUID, Attachment] = field(default_factory=dict)
+    uploads: dict[uuid.UUID, tuple[PendingUpload, datetime]] = field(default_factory=dict)
+    usage: dict[uuid.UUID, int] = field(default_factory=dict)

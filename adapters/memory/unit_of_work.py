@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Self
 
+from adapters.memory.attachments import InMemoryAttachmentRepository
 from adapters.memory.outbox import InMemoryOutboxStore
 from adapters.memory.repositories import (
     InMemoryItemRepository,
@@ -43,6 +44,7 @@ class InMemoryUnitOfWork:
         self.one_time_tokens = InMemoryOneTimeTokenStore(self._tokens)
         self.outbox = InMemoryOutboxStore(self._store.outbox)
         self.security_events = InMemorySecurityEventStore(self._store.security_events)
+        self.attachments = InMemoryAttachmentRepository(self._store, self._items)
         self.committed = False
         self._events = []
         return self
@@ -65,6 +67,7 @@ class InMemoryUnitOfWork:
         self._tokens.apply()
         self.outbox.commit()
         self.security_events.commit()
+        self.attachments.commit()
         events, self._events = self._events, []
         if events:
             await self.outbox.add([encode(event) for event in events], self._now())
@@ -77,6 +80,7 @@ class InMemoryUnitOfWork:
         self._tokens.discard()
         self.outbox.rollback()
         self.security_events.rollback()
+        self.attachments.rollback()
         self._events = []
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -163,3 +164,45 @@ for _by in ("user_id", "actor_id", "type"):
         security_events.c.id,
     )
 Index("ix_security_events_at_id", security_events.c.at, security_events.c.id)
+
+# Attachments' metadata; the bytes are in blob storage under ``storage_key``. ``owner_id`` is
+# the item's owner, whose quota the size counts against.
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("item_id", Uuid, ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    Column("owner_id", Uuid, nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("storage_key", String(512), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+Index(
+    "ix_attachments_item_id_created_at_id",
+    attachments.c.item_id,
+    attachments.c.created_at,
+    attachments.c.id,
+)
+Index("ix_attachments_owner_id", attachments.c.owner_id)
+
+# Uploads begun and not yet finished: committed before the first byte is stored, removed
+# with the attachment's row. What a crash leaves here the clean-up removes, bytes first.
+attachment_uploads = Table(
+    "attachment_uploads",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("storage_key", String(512), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+)
+Index("ix_attachment_uploads_started_at", attachment_uploads.c.started_at)
+
+# The bytes each user's attachments take, changed only by conditional increments.
+attachment_usage = Table(
+    "attachment_usage",
+    metadata,
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("used_bytes", BigInteger, nullable=False),
+)

@@ -9,6 +9,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.sqlalchemy.attachments import SqlAlchemyAttachmentRepository
 from adapters.sqlalchemy.connection import Connection
 from adapters.sqlalchemy.errors import translate_errors
 from adapters.sqlalchemy.one_time_tokens import SqlAlchemyOneTimeTokenStore
@@ -31,6 +32,7 @@ class SqlAlchemyUnitOfWork:
     one_time_tokens: SqlAlchemyOneTimeTokenStore
     outbox: SqlAlchemyOutboxStore
     security_events: SqlAlchemySecurityEventStore
+    attachments: SqlAlchemyAttachmentRepository
 
     def __init__(
         self,
@@ -54,6 +56,9 @@ class SqlAlchemyUnitOfWork:
         self.one_time_tokens = SqlAlchemyOneTimeTokenStore(self._connection)
         self.outbox = SqlAlchemyOutboxStore(self._connection)
         self.security_events = SqlAlchemySecurityEventStore(self._connection)
+        self.attachments = SqlAlchemyAttachmentRepository(
+            self._connection, self._engine.dialect.name
+        )
         self._events = []
         return self
 

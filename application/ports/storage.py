@@ -10,6 +10,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from application.ports.attachments import AttachmentRepository
 from application.ports.audit import SecurityEventStore
 from domain.email import Email
 from domain.events import Event
@@ -184,6 +185,7 @@ class UnitOfWork(Protocol):
     one_time_tokens: OneTimeTokenStore
     outbox: OutboxStore
     security_events: SecurityEventStore
+    attachments: AttachmentRepository
 
     def emit(self, event: Event) -> None: ...
 

@@ -25,6 +25,7 @@ from application.ports import (
     UnitOfWorkFactory,
 )
 from application.ports.blobs import BlobStore
+from application.use_cases.attachments.remove_blobs import RemoveAbandonedUploads
 from application.use_cases.housekeeping.delete_expired import DeleteExpired, DeleteExpiredCommand
 from entrypoints import settings_values as values
 from entrypoints.container.tracing import instrument_engine
@@ -82,18 +83,25 @@ def job_app(
     handlers: dict[type[object], object],
     delete_expired: DeleteExpired,
     metrics: Metrics,
+    remove_abandoned_uploads: RemoveAbandonedUploads | None = None,
 ) -> procrastinate.App:
     from adapters.jobs.app import build_job_app
     from adapters.jobs.tasks import no_report
     from entrypoints.error_reporting import report_job_failure
 
     metrics.job_kinds(KINDS)
+
+    async def housekeeping() -> None:
+        await delete_expired.execute(DeleteExpiredCommand())
+        if remove_abandoned_uploads is not None:
+            await remove_abandoned_uploads.execute()
+
     return build_job_app(
         database_url=settings.database_url,
         handlers=handlers,  # type: ignore[arg-type]
         policies=RETRIES_BY_EVENT,
         housekeeping_cron=settings.housekeeping_cron,
-        delete_expired=lambda: delete_expired.execute(DeleteExpiredCommand()),
+        delete_expired=housekeeping,
         on_outcome=metrics.job_outcome,
         # Jobs that fail for good go to Sentry when a DSN is set (the process started it).
         on_failure=report_job_failure if settings.sentry_dsn is not None else no_report,

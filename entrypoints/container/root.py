@@ -11,6 +11,7 @@ from adapters.argon2.hasher import Argon2PasswordHasher, prepare_process_for_has
 from adapters.clock import SystemClock
 from adapters.jwt.token_service import PyJwtTokenService
 from adapters.passwords.common import ZxcvbnCommonPasswords
+from adapters.sqlalchemy.attachments import SqlAlchemyAttachmentReader
 from adapters.sqlalchemy.engine import close_engine
 from adapters.sqlalchemy.events import SqlAlchemyEventRecorder
 from adapters.sqlalchemy.health import SqlAlchemyHealthProbe
@@ -28,6 +29,10 @@ from application.use_cases.accounts.get_user import GetUser
 from application.use_cases.accounts.list_users import ListUsers
 from application.use_cases.accounts.register_user import RegisterUser
 from application.use_cases.accounts.update_user import UpdateUser
+from application.use_cases.attachments.delete_attachment import DeleteAttachment
+from application.use_cases.attachments.read_attachments import GetAttachment, ListAttachments
+from application.use_cases.attachments.remove_blobs import RemoveAbandonedUploads, RemoveBlobs
+from application.use_cases.attachments.upload_attachment import AttachmentLimits, UploadAttachment
 from application.use_cases.audit.account_trail import AccountTrail
 from application.use_cases.audit.list_security_events import ListSecurityEvents
 from application.use_cases.housekeeping.delete_expired import DeleteExpired
@@ -55,6 +60,7 @@ from application.use_cases.sessions.logout import Logout
 from application.use_cases.sessions.logout_all import LogoutAll
 from application.use_cases.sessions.refresh_tokens import RefreshTokens
 from domain.events import (
+    AttachmentsRemoved,
     ItemCreated,
     ItemDeleted,
     ItemUpdated,
@@ -84,6 +90,7 @@ class Container(containers.DeclarativeContainer):
     reads = providers.Singleton(reads_for, engine)
     user_reader = providers.Singleton(SqlAlchemyUserReader, reads)
     item_reader = providers.Singleton(SqlAlchemyItemReader, reads)
+    attachment_reader = providers.Singleton(SqlAlchemyAttachmentReader, reads)
     event_recorder = providers.Singleton(
         SqlAlchemyEventRecorder, engine, clock=clock, on_events=outbox_wakeup.provided.set
     )
@@ -228,6 +235,28 @@ class Container(containers.DeclarativeContainer):
         DeleteItem, uow_factory=unit_of_work.provider, clock=clock, live=quick_publisher
     )
 
+    attachment_limits = providers.Singleton(
+        AttachmentLimits,
+        max_bytes=settings.provided.attachment_max_bytes,
+        quota_bytes=settings.provided.attachment_quota_bytes,
+        types=settings.provided.attachment_types,
+    )
+    upload_attachment = providers.Singleton(
+        UploadAttachment,
+        uow_factory=unit_of_work.provider,
+        items=item_reader,
+        blobs=blob_store,
+        clock=clock,
+        limits=attachment_limits,
+    )
+    list_attachments = providers.Singleton(
+        ListAttachments, items=item_reader, attachments=attachment_reader
+    )
+    get_attachment = providers.Singleton(
+        GetAttachment, items=item_reader, attachments=attachment_reader, blobs=blob_store
+    )
+    delete_attachment = providers.Singleton(DeleteAttachment, uow_factory=unit_of_work.provider)
+
     request_password_reset = providers.Singleton(
         RequestPasswordReset, events=event_recorder, limiter=mail_limiter
     )
@@ -262,6 +291,7 @@ class Container(containers.DeclarativeContainer):
     )
     publish_live_event = providers.Singleton(PublishLiveEvent, bus=event_bus)
     publish_items_deleted = providers.Singleton(PublishItemsDeleted, bus=event_bus)
+    remove_blobs = providers.Singleton(RemoveBlobs, blobs=blob_store)
     job_handlers = providers.Dict(
         {
             UserRegistered: send_welcome_mail,
@@ -272,6 +302,7 @@ class Container(containers.DeclarativeContainer):
             ItemDeleted: publish_live_event,
             OwnerItemsDeleted: publish_items_deleted,
             SessionsEnded: publish_live_event,
+            AttachmentsRemoved: remove_blobs,
         }
     )
     delete_expired = providers.Singleton(
@@ -280,10 +311,18 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         audit_retention_days=settings.provided.audit_retention_days,
     )
+    remove_abandoned_uploads = providers.Singleton(
+        RemoveAbandonedUploads, uow_factory=unit_of_work.provider, blobs=blob_store, clock=clock
+    )
     # The job queue (procrastinate) is loaded only by what runs or retries jobs: a serving
     # process that leaves its jobs to `keel worker` never imports it.
     job_app = providers.Singleton(
-        factories.job_app, settings, job_handlers, delete_expired, metrics
+        factories.job_app,
+        settings,
+        job_handlers,
+        delete_expired,
+        metrics,
+        remove_abandoned_uploads=remove_abandoned_uploads,
     )
     job_runner = providers.Factory(
         factories.job_runner,

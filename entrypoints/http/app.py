@@ -27,8 +27,10 @@ from entrypoints.http.middleware.tracing import request_span_middleware
 from entrypoints.http.middleware.trusted_hosts import TrustedHostMiddleware
 from entrypoints.http.middleware.unhandled_errors import UnhandledErrorMiddleware
 from entrypoints.http.pages import routes as pages
+from entrypoints.http.paths import ATTACHMENTS_PATH
 from entrypoints.http.readiness import Readiness
 from entrypoints.http.routers import (
+    attachments,
     auth,
     health,
     items,
@@ -43,6 +45,8 @@ from entrypoints.metrics import Metrics
 from entrypoints.settings import Settings, load_settings
 
 GZIP_MINIMUM_BYTES = 1024
+# Room for the multipart framing around an upload's bytes: boundaries and part headers.
+MULTIPART_FRAMING_BYTES = 64 * 1024
 DESCRIPTION = """Accounts and items. Every error answer uses one envelope:
 `{"error": {"code", "message", "details", "request_id"}}`."""
 
@@ -108,6 +112,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         users.router,
         auth.router,
         items.router,
+        attachments.router,
         health.router,
         metrics.router,
         realtime.router,
@@ -134,7 +139,12 @@ def install_middleware(app: FastAPI, settings: Settings, app_metrics: Metrics) -
     app.add_middleware(CompressionMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=6)
     # Outside compression, so that HEAD's headers are those of the GET a client would get.
     app.add_middleware(MethodsMiddleware)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_body_bytes)
+    upload_limit = settings.attachment_max_bytes + MULTIPART_FRAMING_BYTES
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_request_body_bytes,
+        streamed=("POST", ATTACHMENTS_PATH, upload_limit),
+    )
     if "*" not in settings.trusted_hosts:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
     # The 500s go to Sentry when a DSN is set (``start_error_reporting`` in each worker).

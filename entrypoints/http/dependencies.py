@@ -20,6 +20,9 @@ from application.use_cases.accounts.get_user import GetUser
 from application.use_cases.accounts.list_users import ListUsers
 from application.use_cases.accounts.register_user import RegisterUser
 from application.use_cases.accounts.update_user import UpdateUser
+from application.use_cases.attachments.delete_attachment import DeleteAttachment
+from application.use_cases.attachments.read_attachments import GetAttachment, ListAttachments
+from application.use_cases.attachments.upload_attachment import UploadAttachment
 from application.use_cases.audit.list_security_events import ListSecurityEvents
 from application.use_cases.items.create_item import CreateItem
 from application.use_cases.items.delete_item import DeleteItem
@@ -127,6 +130,16 @@ GetItemCase = Annotated[GetItem, Depends(_use_case(lambda c: c.get_item()))]
 ListItemsCase = Annotated[ListItems, Depends(_use_case(lambda c: c.list_items()))]
 UpdateItemCase = Annotated[UpdateItem, Depends(_use_case(lambda c: c.update_item()))]
 DeleteItemCase = Annotated[DeleteItem, Depends(_use_case(lambda c: c.delete_item()))]
+
+# Attachments
+UploadAttachmentCase = Annotated[
+    UploadAttachment, Depends(_use_case(lambda c: c.upload_attachment()))
+]
+ListAttachmentsCase = Annotated[ListAttachments, Depends(_use_case(lambda c: c.list_attachments()))]
+GetAttachmentCase = Annotated[GetAttachment, Depends(_use_case(lambda c: c.get_attachment()))]
+DeleteAttachmentCase = Annotated[
+    DeleteAttachment, Depends(_use_case(lambda c: c.delete_attachment()))
+]
 
 # Mail: password reset and address verification
 RequestPasswordResetCase = Annotated[

@@ -14,8 +14,16 @@ from typing import Any
 
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
+from starlette.requests import ClientDisconnect
 
 from application.errors import HashingQueueFull, StorageUnavailable
+from application.ports.blobs import BlobStoreUnavailable
+from domain.attachment import (
+    AttachmentTooLarge,
+    QuotaExceeded,
+    UnsupportedMediaType,
+    UploadAbandoned,
+)
 from domain.errors import (
     AuthenticationFailed,
     Conflict,
@@ -29,6 +37,8 @@ from domain.errors import (
 from domain.item import ItemChanged
 from entrypoints.http.envelope import ErrorCode, ErrorEnvelope, ValidationErrorEnvelope
 from entrypoints.http.forms import FormExpected
+from entrypoints.http.multipart import MultipartRefused
+from entrypoints.http.ranges import RangeNotSatisfiable
 
 Details = dict[str, Any]
 
@@ -66,6 +76,22 @@ def _field_errors(error: ValidationFailed) -> Details:
     return {"errors": [{"field": error.field, "message": error.message, "type": error.kind}]}
 
 
+def _max_bytes(error: AttachmentTooLarge) -> Details:
+    return {"max_bytes": error.max_bytes}
+
+
+def _quota(error: QuotaExceeded) -> Details:
+    return {"quota_bytes": error.quota_bytes}
+
+
+def _allowed(error: UnsupportedMediaType) -> Details:
+    return {"allowed": list(error.allowed)}
+
+
+def _whole_size(error: RangeNotSatisfiable) -> dict[str, str]:
+    return {"Content-Range": f"bytes */{error.size}"}
+
+
 def _retry_after(error: TooManyAttempts) -> Details:
     return {"retry_after": error.retry_after}
 
@@ -95,6 +121,7 @@ ERRORS: dict[type[Exception], ErrorKind] = {
     ),
     # Its own message: "Invalid input" would hide what the client has to change.
     FormExpected: ErrorKind(422, ErrorCode.VALIDATION_ERROR, details_of=_field_errors),
+    MultipartRefused: ErrorKind(422, ErrorCode.VALIDATION_ERROR, details_of=_field_errors),
     NotFound: ErrorKind(404, ErrorCode.NOT_FOUND),
     Conflict: ErrorKind(409, ErrorCode.CONFLICT),
     PreconditionFailed: ErrorKind(412, ErrorCode.PRECONDITION_FAILED),
@@ -105,6 +132,14 @@ ERRORS: dict[type[Exception], ErrorKind] = {
         429, ErrorCode.RATE_LIMITED, details_of=_retry_after, headers_of=_retry_after_header
     ),
     StorageUnavailable: UNAVAILABLE,
+    BlobStoreUnavailable: UNAVAILABLE,
+    AttachmentTooLarge: ErrorKind(413, ErrorCode.PAYLOAD_TOO_LARGE, details_of=_max_bytes),
+    QuotaExceeded: ErrorKind(413, ErrorCode.QUOTA_EXCEEDED, details_of=_quota),
+    UnsupportedMediaType: ErrorKind(415, ErrorCode.UNSUPPORTED_MEDIA_TYPE, details_of=_allowed),
+    UploadAbandoned: ErrorKind(409, ErrorCode.CONFLICT),
+    # Framework-level answers with the service's envelope.
+    RangeNotSatisfiable: ErrorKind(416, ErrorCode.HTTP_ERROR, headers_of=_whole_size),
+    ClientDisconnect: ErrorKind(400, ErrorCode.HTTP_ERROR, "The client closed the connection"),
     HashingQueueFull: ErrorKind(
         503,
         ErrorCode.SERVICE_UNAVAILABLE,
@@ -120,12 +155,13 @@ CROSS_ORIGIN_REFUSED = ErrorKind(400, HTTP_ERROR, "Cross-origin request not allo
 PAYLOAD_TOO_LARGE = ErrorKind(413, ErrorCode.PAYLOAD_TOO_LARGE)
 INTERNAL_ERROR = ErrorKind(500, ErrorCode.INTERNAL_ERROR, "Internal server error")
 
-# The code the service itself gives each status (HTTP_ERROR aside, the framework's).
-CODES_BY_STATUS: dict[int, str] = {
-    kind.status: kind.code.value
-    for kind in (*ERRORS.values(), PAYLOAD_TOO_LARGE, INTERNAL_ERROR)
-    if kind.code is not HTTP_ERROR
-}
+# The codes the service itself gives each status (HTTP_ERROR aside, the framework's).
+CODES_BY_STATUS: dict[int, frozenset[str]] = {}
+for _kind in (*ERRORS.values(), PAYLOAD_TOO_LARGE, INTERNAL_ERROR):
+    if _kind.code is not HTTP_ERROR:
+        CODES_BY_STATUS[_kind.status] = CODES_BY_STATUS.get(_kind.status, frozenset()) | {
+            _kind.code.value
+        }
 
 
 def kind_of(error: Exception) -> ErrorKind:
@@ -206,6 +242,16 @@ STATUSES: dict[int, DocumentedStatus] = {
             too_large_message(EXAMPLE_MAX_BYTES),
             {"max_bytes": EXAMPLE_MAX_BYTES},
         ),
+    ),
+    415: DocumentedStatus(
+        "The file's content, as sniffed from its first bytes (never the client's header), "
+        "is not one of `ATTACHMENT_TYPES` (`details.allowed`). Nothing was stored",
+        answer_to(UnsupportedMediaType(("image/png", "text/plain"))),
+    ),
+    416: DocumentedStatus(
+        "`Range` is malformed, names several ranges, or starts past the end; "
+        "`Content-Range: bytes */SIZE` gives the size",
+        answer_to(RangeNotSatisfiable(1024)),
     ),
     422: DocumentedStatus(
         "Invalid input: `details.errors` names each fault as `{field, message, type}`",

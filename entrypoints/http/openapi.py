@@ -50,6 +50,13 @@ def _documented_header(name: str, value: str) -> dict[str, Any]:
             "schema": {"type": "string", "pattern": f"^{value}"},
             "example": value,
         }
+    if name == "Content-Range":
+        return {
+            "description": "The size of the content: `bytes */SIZE`",
+            "required": True,
+            "schema": {"type": "string"},
+            "example": value,
+        }
     raise LookupError(f"{name} has no documentation")
 
 

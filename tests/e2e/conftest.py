@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
 
 from adapters.sqlalchemy.migrations import AlembicMigrator
 from entrypoints.http.app import create_app
+from tests.e2e.attachments_support import BlobStorage, local_storage
 from tests.e2e.http_support import World, make_settings, serving
 
 
@@ -34,3 +36,10 @@ async def world(migrated_url: str) -> AsyncIterator[World]:
             await world.add(name)
         await world.add("root", admin=True)
         yield world
+
+
+@pytest.fixture
+def blob_storage(tmp_path: Path) -> BlobStorage:
+    """The storage attachments go to: the local directory adapter (a fixture, so that the
+    same tests can run on any other adapter)."""
+    return local_storage(tmp_path / "blobs")

@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from adapters.sqlalchemy.migrations import AlembicMigrator
 from entrypoints.http.app import create_app
+from tests.e2e.attachments_support import BlobStorage, upload
 from tests.e2e.cli_support import keel_env, keel_server, sqlite_url_for
 from tests.e2e.http_support import World, assert_envelope, make_settings, serving
 
@@ -28,10 +29,10 @@ HOSTILE_HOSTS = {"Host": "evil.example", "X-Forwarded-Host": "evil.example"}
 
 
 @pytest.fixture
-async def world(sqlite_url: str) -> AsyncIterator[World]:
+async def world(sqlite_url: str, blob_storage: BlobStorage) -> AsyncIterator[World]:
     """Nothing here depends on the database: SQLite is enough."""
     await asyncio.to_thread(AlembicMigrator(sqlite_url).upgrade, "head")
-    app = create_app(make_settings(sqlite_url))
+    app = create_app(make_settings(sqlite_url, **blob_storage.settings))
     async with serving(app) as client:
         world = World(client, app)
         for name in ("alice", "bob"):
@@ -64,6 +65,8 @@ async def path_values(world: World) -> None:
     page = await world.get("alice", "/api/v1/items")
     world.ids["path:item_id"] = page.json()["items"][0]["id"]
     world.ids["path:user_id"] = world.ids["alice"]
+    attached = await upload(world, "alice", world.ids["path:item_id"], b"some text", "a.txt")
+    world.ids["path:attachment_id"] = attached.json()["id"]
 
 
 def expected_allow(methods: set[str]) -> set[str]:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from dependency_injector import providers
 
 from adapters.argon2.hasher import Argon2PasswordHasher
+from adapters.blobs.local import LocalBlobStore
+from adapters.memory.attachments import InMemoryAttachmentReader
 from adapters.memory.readers import InMemoryEventRecorder, InMemoryItemReader, InMemoryUserReader
 from adapters.memory.security_events import (
     InMemorySecurityEventLog,
@@ -48,11 +51,15 @@ def settings(unit_settings: Settings) -> Settings:
 
 
 @pytest.fixture
-def container(settings: Settings, store: InMemoryStore, clock: FixedClock) -> Iterator[Container]:
+def container(
+    settings: Settings, store: InMemoryStore, clock: FixedClock, tmp_path: Path
+) -> Iterator[Container]:
     container = build_container(settings)
     container.unit_of_work.override(providers.Factory(InMemoryUnitOfWork, store, clock=clock))
     container.user_reader.override(providers.Object(InMemoryUserReader(store)))
     container.item_reader.override(providers.Object(InMemoryItemReader(store)))
+    container.attachment_reader.override(providers.Object(InMemoryAttachmentReader(store)))
+    container.blob_store.override(providers.Object(LocalBlobStore(tmp_path / "blobs")))
     container.event_recorder.override(providers.Object(InMemoryEventRecorder(store, clock=clock)))
     events = store.security_events
     container.security_event_log.override(providers.Object(InMemorySecurityEventLog(events)))

@@ -10,7 +10,7 @@ from application.retries import LOST, Lost, until_stored
 from application.use_cases.realtime.publish_live_event import publish_quickly
 from domain import policies
 from domain.errors import UserNotFound
-from domain.events import LiveEvent, OwnerItemsDeleted, SessionsEnded, iso
+from domain.events import LiveEvent, OwnerItemsDeleted, SessionsEnded, attachments_removed, iso
 from domain.security_event import NOWHERE, Origin, SecurityEvent, SecurityEventType
 from domain.user import User, UserBusy
 
@@ -28,10 +28,11 @@ class DeleteUserCommand:
 
 
 class DeleteUser:
-    """Delete an account and every item it owns. Yourself, or anyone as an administrator;
-    never the last active administrator. With ``expected_versions`` (the client's
-    ``If-Match``) only while the account is at one of those versions. Each deleted item is
-    an ``item.deleted`` live event with its last version, committed with the deletion."""
+    """Delete an account and every item it owns, with their attachments. Yourself, or
+    anyone as an administrator; never the last active administrator. With
+    ``expected_versions`` (the client's ``If-Match``) only while the account is at one of
+    those versions. Each deleted item is an ``item.deleted`` live event with its last
+    version, committed with the deletion."""
 
     def __init__(
         self, uow_factory: UnitOfWorkFactory, clock: Clock, live: EventBus | None = None
@@ -60,6 +61,10 @@ class DeleteUser:
             # An item being added from now waits, then finds its owner gone: every item
             # deleted with the account is one told of, none removed by the cascade unseen.
             await uow.users.lock_for_deletion(user_id)
+            # The attachments' keys, read in the deleting transaction: their bytes are
+            # removed by jobs committed with it.
+            for removal in attachments_removed(await uow.attachments.release_owner(user_id)):
+                uow.emit(removal)
             quick.clear()
             quick.extend(await self._delete_items(uow, user_id))
             # As read: a user promoted meanwhile is counted again on the next attempt.

@@ -8,7 +8,7 @@ from application.ports import Clock, EventBus, UnitOfWorkFactory
 from application.retries import ATTEMPTS
 from application.use_cases.realtime.publish_live_event import publish_quickly
 from domain import policies
-from domain.events import ItemDeleted, iso
+from domain.events import ItemDeleted, attachments_removed, iso
 from domain.item import ItemChanged, ItemNotFound
 from domain.user import User
 
@@ -21,8 +21,9 @@ class DeleteItemCommand:
 
 
 class DeleteItem:
-    """Delete an item you own (or any, as an administrator); with ``expected_versions``
-    (the client's ``If-Match``) only while it is at one of those versions."""
+    """Delete an item you own (or any, as an administrator), and its attachments; with
+    ``expected_versions`` (the client's ``If-Match``) only while it is at one of those
+    versions."""
 
     def __init__(
         self, uow_factory: UnitOfWorkFactory, clock: Clock, live: EventBus | None = None
@@ -50,6 +51,11 @@ class DeleteItem:
                 # still takes as the deletion of the item.
                 event = ItemDeleted(item.id, item.owner_id, item.version, iso(self._clock.now()))
                 uow.emit(event)
+                # Read and deleted in this transaction: the job removing their bytes is
+                # committed with the deletion, and an upload finishing meanwhile waits.
+                keys = await uow.attachments.release_item(item.id, item.owner_id)
+                for removal in attachments_removed(keys):
+                    uow.emit(removal)
                 if await uow.items.delete(item_id, expected_version=version):
                     await uow.commit()
                     await publish_quickly(self._live, [event])

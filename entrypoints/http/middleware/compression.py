@@ -5,6 +5,8 @@ from __future__ import annotations
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from entrypoints.http.paths import ATTACHMENT_PATH
+
 _VARY = b"vary"
 _ACCEPT_ENCODING = b"Accept-Encoding"
 
@@ -21,7 +23,13 @@ class CompressionMiddleware:
         self._gzip = GZipMiddleware(app, minimum_size=minimum_size, compresslevel=compresslevel)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or _accepts_gzip(scope):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if ATTACHMENT_PATH.fullmatch(scope["path"]):
+            await self.app(scope, receive, send)  # stored bytes, ranges: sent as they are
+            return
+        if _accepts_gzip(scope):
             await self._gzip(scope, receive, send)
             return
         held: Message | None = None

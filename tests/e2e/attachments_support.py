@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import urllib.request
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import httpx
 
@@ -39,6 +41,27 @@ def local_storage(root: Path) -> BlobStorage:
         )
 
     return BlobStorage({"storage_url": url}, {"STORAGE_URL": url}, stored)
+
+
+def s3_storage(endpoint: str, bucket: str, environment: dict[str, str]) -> BlobStorage:
+    """A bucket on the tests' S3 stand-in (moto), under a prefix: what Keel is told, and
+    what the bucket holds, the uploads begun and never finished included."""
+    url = f"s3://{bucket}/attachments"
+
+    def listing(query: str, tag: str) -> list[str]:
+        # The tests' own loopback server, answering S3's XML.
+        address = f"{endpoint}/{bucket}?{query}"
+        with urllib.request.urlopen(address, timeout=10) as answer:  # noqa: S310
+            tree = ElementTree.fromstring(answer.read())  # noqa: S314
+        return [node.text or "" for node in tree.iter() if node.tag.endswith(tag)]
+
+    def stored() -> list[str]:
+        objects = listing("list-type=2&prefix=attachments/", "}Key")
+        unfinished = listing("uploads&prefix=attachments/", "}UploadId")
+        return sorted(objects) + [f"(unfinished upload {u})" for u in unfinished]
+
+    settings = {"storage_url": url, "s3_endpoint_url": endpoint}
+    return BlobStorage(settings, {"STORAGE_URL": url, **environment}, stored)
 
 
 def multipart(

@@ -5,13 +5,39 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from adapters.sqlalchemy.migrations import AlembicMigrator
-from tests.e2e.attachments_support import PNG, BlobStorage, attachment_world, multipart, upload
+from tests.e2e.attachments_support import (
+    PNG,
+    BlobStorage,
+    attachment_world,
+    local_storage,
+    multipart,
+    s3_storage,
+    upload,
+)
 from tests.e2e.http_support import World, assert_envelope
+from tests.support.s3 import S3Server
+
+
+@pytest.fixture(params=["local", "s3"])
+def blob_storage(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> BlobStorage:
+    """Every rule on both adapters: the local directory, and S3 (moto's server standing in
+    for the real service)."""
+    if request.param == "local":
+        return local_storage(tmp_path / "blobs")
+    server: S3Server = request.getfixturevalue("s3_server")
+    bucket: str = request.getfixturevalue("s3_bucket")
+    environment = server.environment()
+    for name, value in environment.items():  # the in-process app's S3 client reads these
+        monkeypatch.setenv(name, value)
+    return s3_storage(server.endpoint, bucket, environment)
 
 
 @pytest.fixture

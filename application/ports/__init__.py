@@ -19,7 +19,13 @@ from application.ports.live import (
     SubscriberTooSlow,
     Subscription,
 )
-from application.ports.reads import ItemFilter, ItemReader, UserFilter, UserReader
+from application.ports.reads import (
+    CredentialReader,
+    ItemFilter,
+    ItemReader,
+    UserFilter,
+    UserReader,
+)
 from application.ports.security import (
     AccessClaims,
     CommonPasswords,
@@ -42,6 +48,7 @@ from application.ports.storage import (
     OneTimeTokenStore,
     OutboxEntry,
     OutboxStore,
+    PersonalTokenStore,
     SessionStore,
     UnitOfWork,
     UnitOfWorkFactory,
@@ -52,6 +59,7 @@ __all__ = [
     "AccessClaims",
     "Clock",
     "CommonPasswords",
+    "CredentialReader",
     "Delivery",
     "EmailSender",
     "EventBus",
@@ -71,6 +79,7 @@ __all__ = [
     "OutboxEntry",
     "OutboxStore",
     "PasswordHasher",
+    "PersonalTokenStore",
     "RateLimiter",
     "Reset",
     "SecurityEventFilter",

@@ -30,6 +30,7 @@ from entrypoints.http.pages import routes as pages
 from entrypoints.http.readiness import Readiness
 from entrypoints.http.routers import (
     auth,
+    credentials,
     health,
     items,
     me,
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         me.router,
         users.router,
         auth.router,
+        credentials.router,
         items.router,
         health.router,
         metrics.router,

@@ -8,6 +8,7 @@ import pytest
 from dependency_injector import providers
 
 from adapters.argon2.hasher import Argon2PasswordHasher
+from adapters.memory.credentials import InMemoryCredentialReader
 from adapters.memory.readers import InMemoryEventRecorder, InMemoryItemReader, InMemoryUserReader
 from adapters.memory.security_events import (
     InMemorySecurityEventLog,
@@ -53,6 +54,7 @@ def container(settings: Settings, store: InMemoryStore, clock: FixedClock) -> It
     container.unit_of_work.override(providers.Factory(InMemoryUnitOfWork, store, clock=clock))
     container.user_reader.override(providers.Object(InMemoryUserReader(store)))
     container.item_reader.override(providers.Object(InMemoryItemReader(store)))
+    container.credential_reader.override(providers.Object(InMemoryCredentialReader(store)))
     container.event_recorder.override(providers.Object(InMemoryEventRecorder(store, clock=clock)))
     events = store.security_events
     container.security_event_log.override(providers.Object(InMemorySecurityEventLog(events)))

@@ -18,14 +18,14 @@ from domain.user import User
 _s = refresh_sessions.c
 _STARTED = func.coalesce(_s.started_at, _s.created_at)
 # A family's live row is its one token neither spent nor revoked: the newest, issued by the
-# last login or refresh.
+# last login or refresh. Expiry is checked on the rows read (a time parameter would keep the
+# statement off asyncpg's path).
 LIVE_SESSIONS = (
-    select(_s.family_id, _STARTED, _s.created_at, _s.user_agent, _s.address)
+    select(_s.family_id, _STARTED, _s.created_at, _s.user_agent, _s.address, _s.expires_at)
     .where(
         _s.user_id == bindparam("user_id"),
         _s.replaced_at.is_(None),
         _s.revoked_at.is_(None),
-        _s.expires_at > bindparam("now"),
     )
     .order_by(_STARTED.desc(), _s.family_id.desc())
 )
@@ -49,7 +49,7 @@ class SqlAlchemyCredentialReader:
         self._reads = reads
 
     async def live_sessions(self, user_id: uuid.UUID, now: datetime) -> list[DeviceSession]:
-        rows = await self._reads.rows(LIVE_SESSIONS, {"user_id": user_id, "now": now})
+        rows = await self._reads.rows(LIVE_SESSIONS, {"user_id": user_id})
         return [
             DeviceSession(
                 id=plain_uuid(row[0]),
@@ -59,6 +59,7 @@ class SqlAlchemyCredentialReader:
                 address=row[4],
             )
             for row in rows
+            if row[5] > now
         ]
 
     async def personal_tokens(self, user_id: uuid.UUID) -> list[PersonalToken]:

@@ -213,13 +213,13 @@ async def test_a_session_ended_from_the_list_during_a_rotation_ends_its_new_toke
                     following, sessions_valid_after=user.sessions_valid_after
                 )
 
-                async def end(family: uuid.UUID) -> int:
+                async def end(family: uuid.UUID, owner: uuid.UUID) -> int:
                     async with factory() as uow:
-                        ended = await uow.sessions.revoke_family(family, NOW, of_user=user.id)
+                        ended = await uow.sessions.revoke_family(family, NOW, of_user=owner)
                         await uow.commit()
                         return ended
 
-                ending = asyncio.create_task(end(spent.family_id))
+                ending = asyncio.create_task(end(spent.family_id, user.id))
                 await asyncio.sleep(0.2)  # waits on the rotation's row
                 assert not ending.done()
                 await rotation.commit()

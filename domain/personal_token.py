@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from domain.errors import ValidationFailed
 from domain.session import token_digest
+from domain.text import check_text
 
 PREFIX = "keel_pat_"
 SHOWN_CHARACTERS = 4  # after the prefix: enough to recognise a token in a list
@@ -60,9 +61,7 @@ class PersonalToken:
         now: datetime,
     ) -> tuple[PersonalToken, str]:
         """The stored token and the text of the token, which is never stored."""
-        name = name.strip()
-        if not 1 <= len(name) <= MAX_NAME_LENGTH:
-            raise ValidationFailed("name", f"A name of 1 to {MAX_NAME_LENGTH} characters")
+        name = check_text("name", name.strip(), min_length=1, max_length=MAX_NAME_LENGTH)
         if not scopes:
             raise ValidationFailed("scopes", "At least one scope")
         if not 1 <= days <= MAX_DAYS:

@@ -12,7 +12,8 @@ from domain.personal_token import DEFAULT_DAYS, MAX_DAYS, MAX_NAME_LENGTH, Scope
 from entrypoints.http.schemas.common import (
     EXAMPLE_CREATED_AT,
     EXAMPLE_UPDATED_AT,
-    StorableText,
+    NOT_BLANK_ONE_LINE,
+    documented_pattern,
     examples,
 )
 
@@ -59,7 +60,17 @@ class PersonalTokenCreate(BaseModel):
         },
     )
 
-    name: Annotated[StorableText, Field(min_length=1, max_length=MAX_NAME_LENGTH)]
+    name: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=MAX_NAME_LENGTH,
+            description=f"One line of 1 to {MAX_NAME_LENGTH} characters once trimmed, "
+            "no control characters",
+            examples=["backup script"],
+        ),
+        documented_pattern(NOT_BLANK_ONE_LINE),
+    ]
     scopes: list[Scope] = Field(min_length=1, max_length=len(Scope))
     expires_in_days: int = Field(
         DEFAULT_DAYS, ge=1, le=MAX_DAYS, description=f"Default {DEFAULT_DAYS}"

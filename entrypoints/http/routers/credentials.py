@@ -137,7 +137,7 @@ async def create_token(
     when it expires, and when your sessions end (a password change or reset, a logout of
     every session, a deactivation or a change of roles)."""
     command = CreatePersonalTokenCommand(
-        user_id=user.id,
+        actor=user,
         name=body.name,
         scopes=frozenset(body.scopes),
         expires_in_days=body.expires_in_days,

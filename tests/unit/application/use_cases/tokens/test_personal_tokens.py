@@ -14,6 +14,7 @@ from adapters.memory.store import InMemoryStore
 from application.mail import Mail, MailKind
 from application.use_cases.mail.confirm_password_reset import ConfirmPasswordResetCommand
 from application.use_cases.mail.request_password_reset import RequestPasswordResetCommand
+from application.use_cases.sessions.logout_all import LogoutAllCommand
 from application.use_cases.tokens.authenticate_personal_token import (
     AuthenticatePersonalTokenCommand,
     OutsideScopes,
@@ -41,7 +42,7 @@ WRITE = frozenset({Scope.ITEMS_WRITE})
 async def issue(
     container: Container, user: User, scopes: frozenset[Scope] = READ, days: int = 30
 ) -> str:
-    command = CreatePersonalTokenCommand(user.id, "script", scopes, days)
+    command = CreatePersonalTokenCommand(user, "script", scopes, days)
     return (await container.create_personal_token().execute(command)).text
 
 
@@ -95,7 +96,7 @@ async def test_bad_requests_store_nothing(
 ) -> None:
     ada = await register(container)
     with pytest.raises(ValidationFailed):
-        command = CreatePersonalTokenCommand(ada.id, name, scopes, days)
+        command = CreatePersonalTokenCommand(ada, name, scopes, days)
         await container.create_personal_token().execute(command)
     assert store.personal_tokens == {}
 
@@ -177,3 +178,14 @@ async def test_a_password_reset_ends_the_tokens(
     )
     with pytest.raises(AuthenticationFailed):
         await use(container, token)
+
+
+async def test_no_token_is_made_for_a_caller_whose_sessions_ended_meanwhile(
+    container: Container, store: InMemoryStore, clock: FixedClock
+) -> None:
+    ada = await register(container)  # as the request read her
+    clock.advance(timedelta(seconds=1))
+    await container.logout_all().execute(LogoutAllCommand(actor=ada))
+    with pytest.raises(AuthenticationFailed):
+        await issue(container, ada)
+    assert store.personal_tokens == {}

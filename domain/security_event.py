@@ -37,6 +37,8 @@ class SecurityEventType(enum.StrEnum):
     USER_DELETED = "user.deleted"
     USER_REGISTERED = "user.registered"
     EMAIL_VERIFIED = "email.verified"
+    TOKEN_CREATED = "token.created"  # noqa: S105 (an event name)
+    TOKEN_REVOKED = "token.revoked"  # noqa: S105 (an event name)
 
 
 @dataclass(frozen=True, slots=True)

@@ -183,8 +183,12 @@ class InMemorySessionStore:
         self._table.put(session.id, session)
         return True
 
-    async def revoke_family(self, family_id: uuid.UUID, now: datetime) -> int:
-        return self._revoke(lambda s: s.family_id == family_id, now)
+    async def revoke_family(
+        self, family_id: uuid.UUID, now: datetime, *, of_user: uuid.UUID | None = None
+    ) -> int:
+        return self._revoke(
+            lambda s: s.family_id == family_id and of_user in (None, s.user_id), now
+        )
 
     async def revoke_user(self, user_id: uuid.UUID, now: datetime) -> None:
         self._revoke(lambda s: s.user_id == user_id, now)

@@ -9,6 +9,7 @@ from application.ports.attachments import PendingUpload
 from domain.attachment import Attachment
 from domain.item import Item
 from domain.one_time_token import OneTimeToken
+from domain.personal_token import PersonalToken
 from domain.security_event import SecurityEvent
 from domain.session import RefreshSession
 from domain.user import User
@@ -22,6 +23,7 @@ class InMemoryStore:
     items: dict[uuid.UUID, Item] = field(default_factory=dict)
     sessions: dict[uuid.UUID, RefreshSession] = field(default_factory=dict)
     one_time_tokens: dict[uuid.UUID, OneTimeToken] = field(default_factory=dict)
+    personal_tokens: dict[uuid.UUID, PersonalToken] = field(default_factory=dict)
     outbox: dict[uuid.UUID, OutboxEntry] = field(default_factory=dict)
     security_events: list[SecurityEvent] = field(default_factory=list)
     attachments: dict[uuid.UUID, Attachment] = field(default_factory=dict)

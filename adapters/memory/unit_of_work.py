@@ -5,6 +5,7 @@ from types import TracebackType
 from typing import Self
 
 from adapters.memory.attachments import InMemoryAttachmentRepository
+from adapters.memory.credentials import InMemoryPersonalTokenStore
 from adapters.memory.outbox import InMemoryOutboxStore
 from adapters.memory.repositories import (
     InMemoryItemRepository,
@@ -40,6 +41,7 @@ class InMemoryUnitOfWork:
         self.users = InMemoryUserRepository(self._users)
         self.items = InMemoryItemRepository(self._items)
         self.sessions = InMemorySessionStore(self._sessions, self._users)
+        self.personal_tokens = InMemoryPersonalTokenStore(self._store.personal_tokens)
         self._tokens: Staged[OneTimeToken] = Staged(self._store.one_time_tokens)
         self.one_time_tokens = InMemoryOneTimeTokenStore(self._tokens)
         self.outbox = InMemoryOutboxStore(self._store.outbox)
@@ -64,6 +66,7 @@ class InMemoryUnitOfWork:
         self._users.apply()
         self._items.apply()
         self._sessions.apply()
+        self.personal_tokens.apply()
         self._tokens.apply()
         self.outbox.commit()
         self.security_events.commit()
@@ -77,6 +80,7 @@ class InMemoryUnitOfWork:
         self._users.discard()
         self._items.discard()
         self._sessions.discard()
+        self.personal_tokens.discard()
         self._tokens.discard()
         self.outbox.rollback()
         self.security_events.rollback()

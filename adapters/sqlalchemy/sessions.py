@@ -27,6 +27,9 @@ class SqlAlchemySessionStore:
             "token_hash": session.token_hash,
             "created_at": session.created_at,
             "expires_at": session.expires_at,
+            "started_at": session.started_at,
+            "user_agent": session.user_agent,
+            "address": session.address,
         }
         # One statement: the row is inserted from the user's row, found only while the user
         # is as the caller read it. FOR SHARE holds that row until the transaction ends, so a
@@ -65,14 +68,19 @@ class SqlAlchemySessionStore:
             result = await self._connection.execute(statement)
         return bool(result.rowcount == 1)
 
-    async def revoke_family(self, family_id: uuid.UUID, now: datetime) -> int:
+    async def revoke_family(
+        self, family_id: uuid.UUID, now: datetime, *, of_user: uuid.UUID | None = None
+    ) -> int:
         # Lock the family first: a rotation in flight holds the token it spends, so this
         # waits for it to commit; the UPDATE that follows (a statement of its own, with a
         # newer view) then sees the token the rotation added, and ends it as well.
-        lock = select(table.c.id).where(table.c.family_id == family_id).with_for_update()
+        which = table.c.family_id == family_id
+        if of_user is not None:
+            which = which & (table.c.user_id == of_user)
+        lock = select(table.c.id).where(which).with_for_update()
         with translate_errors():
             await self._connection.execute(lock)
-        return await self._revoke(table.c.family_id == family_id, now)
+        return await self._revoke(which, now)
 
     async def revoke_user(self, user_id: uuid.UUID, now: datetime) -> None:
         await self._revoke(table.c.user_id == user_id, now)
@@ -99,4 +107,7 @@ def _to_session(row: Row[Any]) -> RefreshSession:
         expires_at=row.expires_at,
         replaced_at=row.replaced_at,
         revoked_at=row.revoked_at,
+        started_at=row.started_at,
+        user_agent=row.user_agent,
+        address=row.address,
     )

@@ -103,9 +103,32 @@ refresh_sessions = Table(
     Column("expires_at", UTCDateTime, nullable=False),
     Column("replaced_at", UTCDateTime, nullable=True),
     Column("revoked_at", UTCDateTime, nullable=True),
+    # The family's login (None on rows stored before it was kept: their own created_at).
+    Column("started_at", UTCDateTime, nullable=True),
+    Column("user_agent", String(256), nullable=True),
+    Column("address", String(64), nullable=True),
 )
 Index("ix_refresh_sessions_user_id", refresh_sessions.c.user_id)
 Index("ix_refresh_sessions_family_id", refresh_sessions.c.family_id)
+
+# Personal access tokens: the digest only (unique, so a lookup is one index probe).
+personal_tokens = Table(
+    "personal_tokens",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("scopes", String(200), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("shown", String(8), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+)
+Index(
+    "ix_personal_tokens_user_id_created_at", personal_tokens.c.user_id, personal_tokens.c.created_at
+)
 
 one_time_tokens = Table(
     "one_time_tokens",

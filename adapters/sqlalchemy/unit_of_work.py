@@ -14,6 +14,7 @@ from adapters.sqlalchemy.connection import Connection
 from adapters.sqlalchemy.errors import translate_errors
 from adapters.sqlalchemy.one_time_tokens import SqlAlchemyOneTimeTokenStore
 from adapters.sqlalchemy.outbox import SqlAlchemyOutboxStore
+from adapters.sqlalchemy.personal_tokens import SqlAlchemyPersonalTokenStore
 from adapters.sqlalchemy.repositories import SqlAlchemyItemRepository, SqlAlchemyUserRepository
 from adapters.sqlalchemy.security_events import SqlAlchemySecurityEventStore
 from adapters.sqlalchemy.sessions import SqlAlchemySessionStore
@@ -29,6 +30,7 @@ class SqlAlchemyUnitOfWork:
     users: SqlAlchemyUserRepository
     items: SqlAlchemyItemRepository
     sessions: SqlAlchemySessionStore
+    personal_tokens: SqlAlchemyPersonalTokenStore
     one_time_tokens: SqlAlchemyOneTimeTokenStore
     outbox: SqlAlchemyOutboxStore
     security_events: SqlAlchemySecurityEventStore
@@ -53,6 +55,7 @@ class SqlAlchemyUnitOfWork:
         self.users = SqlAlchemyUserRepository(self._connection)
         self.items = SqlAlchemyItemRepository(self._connection)
         self.sessions = SqlAlchemySessionStore(self._connection)
+        self.personal_tokens = SqlAlchemyPersonalTokenStore(self._connection)
         self.one_time_tokens = SqlAlchemyOneTimeTokenStore(self._connection)
         self.outbox = SqlAlchemyOutboxStore(self._connection)
         self.security_events = SqlAlchemySecurityEventStore(self._connection)

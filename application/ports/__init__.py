@@ -20,7 +20,13 @@ from application.ports.live import (
     SubscriberTooSlow,
     Subscription,
 )
-from application.ports.reads import ItemFilter, ItemReader, UserFilter, UserReader
+from application.ports.reads import (
+    CredentialReader,
+    ItemFilter,
+    ItemReader,
+    UserFilter,
+    UserReader,
+)
 from application.ports.security import (
     AccessClaims,
     CommonPasswords,
@@ -43,6 +49,7 @@ from application.ports.storage import (
     OneTimeTokenStore,
     OutboxEntry,
     OutboxStore,
+    PersonalTokenStore,
     SessionStore,
     UnitOfWork,
     UnitOfWorkFactory,
@@ -53,6 +60,7 @@ __all__ = [
     "AccessClaims",
     "Clock",
     "CommonPasswords",
+    "CredentialReader",
     "Delivery",
     "EmailSender",
     "EventBus",
@@ -72,6 +80,7 @@ __all__ = [
     "OutboxEntry",
     "OutboxStore",
     "PasswordHasher",
+    "PersonalTokenStore",
     "RateLimiter",
     "Reset",
     "SecurityEventFilter",

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from domain.email import Email
 from domain.item import Item
 from domain.pagination import Page, PageRequest
+from domain.personal_token import PersonalToken
 from domain.role import Role
+from domain.session import DeviceSession
 from domain.user import User
 
 
@@ -50,4 +53,20 @@ class ItemReader(Protocol):
 
     async def list(self, where: ItemFilter, page: PageRequest) -> Page[Item]:
         """Newest first (ties by id), at most one page of rows loaded."""
+        ...
+
+
+class CredentialReader(Protocol):
+    """A user's sessions and personal tokens, and the holder of a personal token."""
+
+    async def live_sessions(self, user_id: uuid.UUID, now: datetime) -> list[DeviceSession]:
+        """The user's sessions that have not ended or expired, newest first."""
+        ...
+
+    async def personal_tokens(self, user_id: uuid.UUID) -> list[PersonalToken]:
+        """The user's tokens not revoked (expired ones included), newest first."""
+        ...
+
+    async def token_holder(self, token_hash: str) -> tuple[User, PersonalToken] | None:
+        """The token with that digest and its user, in one read; None when there is none."""
         ...

@@ -16,6 +16,7 @@ from domain.email import Email
 from domain.events import Event
 from domain.item import Item
 from domain.one_time_token import OneTimeToken, TokenPurpose
+from domain.personal_token import PersonalToken
 from domain.session import RefreshSession
 from domain.user import User
 
@@ -114,10 +115,13 @@ class SessionStore(Protocol):
         concurrent refreshes with one token cannot both succeed)."""
         ...
 
-    async def revoke_family(self, family_id: uuid.UUID, now: datetime) -> int:
+    async def revoke_family(
+        self, family_id: uuid.UUID, now: datetime, *, of_user: uuid.UUID | None = None
+    ) -> int:
         """End every session of the family, including one a concurrent rotation is
         adding: it waits for that rotation to commit, then ends what it stored. How many
-        sessions this call ended (0: the family was over already)."""
+        sessions this call ended (0: the family was over already, or, with ``of_user``,
+        is not that user's)."""
         ...
 
     async def revoke_user(self, user_id: uuid.UUID, now: datetime) -> None: ...
@@ -125,6 +129,20 @@ class SessionStore(Protocol):
     async def delete_expired(self, now: datetime) -> int:
         """Delete the sessions that expired by ``now`` (spent and revoked ones are kept until
         then, so that a replayed refresh token is still recognised); how many."""
+        ...
+
+
+class PersonalTokenStore(Protocol):
+    async def add(self, token: PersonalToken) -> None: ...
+
+    async def revoke(self, token_id: uuid.UUID, user_id: uuid.UUID, now: datetime) -> bool:
+        """Revoke the user's live token; False when there is none by that id (another
+        user's, or revoked already)."""
+        ...
+
+    async def touch(self, token_id: uuid.UUID, now: datetime) -> None:
+        """Set ``last_used_at`` to ``now`` unless it was set within the last
+        ``LAST_USED_PRECISION``: a conditional write, so a burst of requests writes once."""
         ...
 
 
@@ -182,6 +200,7 @@ class UnitOfWork(Protocol):
     users: UserRepository
     items: ItemRepository
     sessions: SessionStore
+    personal_tokens: PersonalTokenStore
     one_time_tokens: OneTimeTokenStore
     outbox: OutboxStore
     security_events: SecurityEventStore

@@ -12,6 +12,7 @@ from adapters.clock import SystemClock
 from adapters.jwt.token_service import PyJwtTokenService
 from adapters.passwords.common import ZxcvbnCommonPasswords
 from adapters.sqlalchemy.attachments import SqlAlchemyAttachmentReader
+from adapters.sqlalchemy.credentials import SqlAlchemyCredentialReader
 from adapters.sqlalchemy.engine import close_engine
 from adapters.sqlalchemy.events import SqlAlchemyEventRecorder
 from adapters.sqlalchemy.health import SqlAlchemyHealthProbe
@@ -54,11 +55,17 @@ from application.use_cases.realtime.publish_live_event import (
     PublishItemsDeleted,
     PublishLiveEvent,
 )
+from application.use_cases.sessions.end_session import EndSession
 from application.use_cases.sessions.get_current_user import GetCurrentUser
+from application.use_cases.sessions.list_sessions import ListSessions
 from application.use_cases.sessions.login import Login
 from application.use_cases.sessions.logout import Logout
 from application.use_cases.sessions.logout_all import LogoutAll
 from application.use_cases.sessions.refresh_tokens import RefreshTokens
+from application.use_cases.tokens.authenticate_personal_token import AuthenticatePersonalToken
+from application.use_cases.tokens.create_personal_token import CreatePersonalToken
+from application.use_cases.tokens.list_personal_tokens import ListPersonalTokens
+from application.use_cases.tokens.revoke_personal_token import RevokePersonalToken
 from domain.events import (
     AttachmentsRemoved,
     ItemCreated,
@@ -91,6 +98,7 @@ class Container(containers.DeclarativeContainer):
     user_reader = providers.Singleton(SqlAlchemyUserReader, reads)
     item_reader = providers.Singleton(SqlAlchemyItemReader, reads)
     attachment_reader = providers.Singleton(SqlAlchemyAttachmentReader, reads)
+    credential_reader = providers.Singleton(SqlAlchemyCredentialReader, reads)
     event_recorder = providers.Singleton(
         SqlAlchemyEventRecorder, engine, clock=clock, on_events=outbox_wakeup.provided.set
     )
@@ -201,6 +209,24 @@ class Container(containers.DeclarativeContainer):
     )
     logout_all = providers.Singleton(
         LogoutAll, uow_factory=unit_of_work.provider, clock=clock, live=quick_publisher
+    )
+
+    list_sessions = providers.Singleton(ListSessions, credentials=credential_reader, clock=clock)
+    end_session = providers.Singleton(
+        EndSession, uow_factory=unit_of_work.provider, clock=clock, live=event_bus
+    )
+    create_personal_token = providers.Singleton(
+        CreatePersonalToken, uow_factory=unit_of_work.provider, clock=clock
+    )
+    list_personal_tokens = providers.Singleton(ListPersonalTokens, credentials=credential_reader)
+    revoke_personal_token = providers.Singleton(
+        RevokePersonalToken, uow_factory=unit_of_work.provider, clock=clock
+    )
+    authenticate_personal_token = providers.Singleton(
+        AuthenticatePersonalToken,
+        credentials=credential_reader,
+        uow_factory=unit_of_work.provider,
+        clock=clock,
     )
 
     get_user = providers.Singleton(GetUser, users=user_reader)

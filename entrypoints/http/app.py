@@ -32,6 +32,7 @@ from entrypoints.http.readiness import Readiness
 from entrypoints.http.routers import (
     attachments,
     auth,
+    credentials,
     health,
     items,
     me,
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         me.router,
         users.router,
         auth.router,
+        credentials.router,
         items.router,
         attachments.router,
         health.router,

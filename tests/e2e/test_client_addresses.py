@@ -100,3 +100,22 @@ async def test_the_access_log_shows_the_resolved_address(
     lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.strip()]
     access = [line["client"] for line in lines if line.get("logger") == "keel.access"]
     assert access == ["198.51.100.7", STRANGER]
+
+
+async def test_the_sessions_list_shows_the_resolved_address(migrated_url: str) -> None:
+    async with peers(migrated_url) as client:
+        await register(client[PROXY])
+        tokens = {}
+        for peer in (PROXY, STRANGER):
+            response = await client[peer].post(
+                "/api/v1/auth/login",
+                data={"username": "ada@example.com", "password": "correct horse battery"},
+                headers={"X-Forwarded-For": "1.1.1.1, 198.51.100.7"},
+            )
+            assert response.status_code == 200, response.text
+            tokens[peer] = response.json()["access_token"]
+        listed = await client[PROXY].get(
+            "/api/v1/auth/sessions", headers={"Authorization": f"Bearer {tokens[PROXY]}"}
+        )
+    # Behind the trusted proxy, its client; a stranger's header is not believed.
+    assert [s["address"] for s in listed.json()["items"]] == [STRANGER, "198.51.100.7"]

@@ -79,3 +79,22 @@ async def test_access_lines_follow_the_level_the_format_and_the_redaction(
     assert "trace-44" in err
     assert "/health/live" in err
     assert not err.lstrip().startswith("{")
+
+
+async def test_personal_tokens_leave_no_trace_in_the_logs(
+    client: httpx.AsyncClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging("DEBUG", "json")
+    await register(client)
+    access = bearer(await access_token(client))
+    created = await client.post(
+        "/api/v1/auth/tokens", json={"name": "script", "scopes": ["items:read"]}, headers=access
+    )
+    assert created.status_code == 201
+    token = created.json()["token"]
+    assert (await client.get("/api/v1/items", headers=bearer(token))).status_code == 200
+    assert (await client.post("/api/v1/items", json={}, headers=bearer(token))).status_code == 403
+    assert (await client.get("/api/v1/items", headers=bearer(token + "x"))).status_code == 401
+    text = capsys.readouterr().err
+    assert "request" in text
+    assert token[len("keel_pat_") :] not in text

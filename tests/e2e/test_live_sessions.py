@@ -131,3 +131,37 @@ def test_the_socket_closes_when_its_token_expires(world: LiveWorld) -> None:
     with world.client.websocket_connect(WS) as ws:
         ready(ws, token)
         closed_after(ws, 3.0)
+
+
+def test_a_session_ended_from_the_list_closes_its_sockets_only(world: LiveWorld) -> None:
+    access, _ = world.session("alice")
+    sessions = world.client.get(
+        "/api/v1/auth/sessions", headers={"Authorization": f"Bearer {access}"}
+    )
+    [ended_id] = [s["id"] for s in sessions.json()["items"] if s["current"]]
+    with world.client.websocket_connect(WS) as ended, world.client.websocket_connect(WS) as other:
+        ready(ended, access)
+        ready(other, world.tokens["alice"])
+
+        def end_from_another_device() -> None:
+            answer = world.client.delete(
+                f"/api/v1/auth/sessions/{ended_id}", headers=world.headers("alice")
+            )
+            assert answer.status_code == 204
+
+        closed_within_a_second(ended, end_from_another_device)
+        still_open(world, other, "alice")
+
+
+def test_a_personal_access_token_never_opens_the_socket(world: LiveWorld) -> None:
+    created = world.client.post(
+        "/api/v1/auth/tokens",
+        json={"name": "script", "scopes": ["items:read", "items:write", "account:read"]},
+        headers=world.headers("alice"),
+    )
+    assert created.status_code == 201, created.text
+    with world.client.websocket_connect(WS) as ws:
+        ws.send_json({"type": "auth", "token": created.json()["token"]})
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+        assert closed.value.code == 4401

@@ -185,3 +185,48 @@ async def test_a_family_ended_while_a_rotation_is_in_flight_ends_its_new_token(
             assert stored.revoked_at == NOW
     finally:
         await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_session_ended_from_the_list_during_a_rotation_ends_its_new_token(
+    postgres_url: str,
+) -> None:
+    """As a logout, ending a session of one's own by its id (``of_user``) waits for a
+    rotation in flight and ends the token it adds; another user's id ends nothing."""
+    await migrated(postgres_url)
+    engine = create_engine(postgres_url, pool_size=5)
+    try:
+        factory = lambda: SqlAlchemyUnitOfWork(engine)  # noqa: E731
+        for _ in range(3):
+            user, [spent] = await user_with_sessions(factory, 1)
+            following = a_session(
+                user, now=NOW, lifetime=timedelta(days=1), family_id=spent.family_id
+            )
+            async with factory() as uow:
+                assert (
+                    await uow.sessions.revoke_family(spent.family_id, NOW, of_user=uuid.uuid4())
+                    == 0
+                )
+            async with factory() as rotation:
+                assert await rotation.sessions.spend(spent.id, NOW)
+                assert await rotation.sessions.start(
+                    following, sessions_valid_after=user.sessions_valid_after
+                )
+
+                async def end(family: uuid.UUID, owner: uuid.UUID) -> int:
+                    async with factory() as uow:
+                        ended = await uow.sessions.revoke_family(family, NOW, of_user=owner)
+                        await uow.commit()
+                        return ended
+
+                ending = asyncio.create_task(end(spent.family_id, user.id))
+                await asyncio.sleep(0.2)  # waits on the rotation's row
+                assert not ending.done()
+                await rotation.commit()
+            assert await ending == 2
+            async with factory() as uow:
+                stored = await uow.sessions.get_by_token_hash(following.token_hash)
+            assert stored is not None
+            assert stored.revoked_at == NOW
+    finally:
+        await engine.dispose()

@@ -11,6 +11,7 @@ from dependency_injector import providers
 from adapters.argon2.hasher import Argon2PasswordHasher
 from adapters.blobs.local import LocalBlobStore
 from adapters.memory.attachments import InMemoryAttachmentReader
+from adapters.memory.credentials import InMemoryCredentialReader
 from adapters.memory.readers import InMemoryEventRecorder, InMemoryItemReader, InMemoryUserReader
 from adapters.memory.security_events import (
     InMemorySecurityEventLog,
@@ -60,6 +61,7 @@ def container(
     container.item_reader.override(providers.Object(InMemoryItemReader(store)))
     container.attachment_reader.override(providers.Object(InMemoryAttachmentReader(store)))
     container.blob_store.override(providers.Object(LocalBlobStore(tmp_path / "blobs")))
+    container.credential_reader.override(providers.Object(InMemoryCredentialReader(store)))
     container.event_recorder.override(providers.Object(InMemoryEventRecorder(store, clock=clock)))
     events = store.security_events
     container.security_event_log.override(providers.Object(InMemorySecurityEventLog(events)))

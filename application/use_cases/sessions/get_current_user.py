@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,6 +18,7 @@ class GetCurrentUserCommand:
 class SignedIn:
     user: User
     expires_at: datetime | None
+    session_id: uuid.UUID | None = None
 
 
 class GetCurrentUser:
@@ -44,4 +46,4 @@ class GetCurrentUser:
             raise AuthenticationFailed()
         if claims.issued_at < user.sessions_valid_after:
             raise AuthenticationFailed()
-        return SignedIn(user, claims.expires_at)
+        return SignedIn(user, claims.expires_at, claims.session_id)

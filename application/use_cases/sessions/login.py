@@ -3,7 +3,7 @@ from __future__ import annotations
 import copy
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from application.errors import HashingQueueFull, StorageUnavailable
 from application.ports import (
@@ -121,7 +121,7 @@ class Login:
         # Stored only while the account is as it was read before the password was checked:
         # a password change, deactivation or end of sessions meanwhile makes this a 401.
         async with self._uow_factory() as uow:
-            pair = await start_session(uow, self._tokens, self._clock, user)
+            pair = await start_session(uow, self._tokens, self._clock, user, origin=command.origin)
             await uow.security_events.add(
                 SecurityEvent.record(
                     SecurityEventType.LOGIN_SUCCEEDED,
@@ -197,11 +197,15 @@ async def start_session(
     clock: Clock,
     user: User,
     family_id: uuid.UUID | None = None,
+    *,
+    origin: Origin = NOWHERE,
+    started_at: datetime | None = None,
 ) -> TokenPair:
     """Issue an access and a refresh token, and store the refresh token's session (in a new
-    family for a login, in the same family for a rotation), while ``user`` is still active
-    and has not had its sessions ended since it was read; ``AuthenticationFailed``
-    otherwise. The access token names the session (the family). The caller commits."""
+    family for a login, in the same family for a rotation, which passes the family's
+    ``started_at``), while ``user`` is still active and has not had its sessions ended since
+    it was read; ``AuthenticationFailed`` otherwise. The access token names the session (the
+    family). ``origin``: the device, as the list of sessions shows it. The caller commits."""
     refresh = tokens.issue_refresh(user.id)
     now = clock.now()
     session = RefreshSession.start(
@@ -210,6 +214,9 @@ async def start_session(
         now=now,
         expires_at=now + timedelta(seconds=refresh.expires_in),
         family_id=family_id,
+        started_at=started_at,
+        user_agent=origin.user_agent,
+        address=origin.address,
     )
     if not await uow.sessions.start(session, sessions_valid_after=user.sessions_valid_after):
         raise AuthenticationFailed()

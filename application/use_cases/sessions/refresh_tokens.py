@@ -46,7 +46,15 @@ class RefreshTokens:
                 raise AuthenticationFailed()
             # The next session first: storing it share-locks the user's row, which every
             # change that ends sessions locks before it ends them. One order, no deadlock.
-            pair = await start_session(uow, self._tokens, self._clock, user, session.family_id)
+            pair = await start_session(
+                uow,
+                self._tokens,
+                self._clock,
+                user,
+                session.family_id,
+                origin=command.origin,
+                started_at=session.started_at or session.created_at,
+            )
             if not await uow.sessions.spend(session.id, now):
                 # Two uses of one token at once: end the family, the session just added too.
                 await self._end_family(uow, session, now, command.origin, added_one=True)

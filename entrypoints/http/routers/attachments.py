@@ -25,9 +25,10 @@ from domain.item import ItemNotFound
 from domain.sniffing import KNOWN_TYPES
 from entrypoints.http.bodies import json_body
 from entrypoints.http.dependencies import (
-    CurrentUser,
     DeleteAttachmentCase,
     GetAttachmentCase,
+    ItemsReader,
+    ItemsWriter,
     ListAttachmentsCase,
     UploadAttachmentCase,
 )
@@ -110,7 +111,7 @@ DOWNLOAD_RESPONSES[206] = {
     openapi_extra={"requestBody": UPLOAD_BODY},
 )
 async def upload_attachment(
-    request: Request, item_id: uuid.UUID, user: CurrentUser, use_case: UploadAttachmentCase
+    request: Request, item_id: uuid.UUID, user: ItemsWriter, use_case: UploadAttachmentCase
 ) -> Response:
     """The owner of the item or an administrator; 404 for anyone else. One multipart field,
     `file`, streamed to storage as it arrives. Its type is sniffed from the first bytes and
@@ -138,7 +139,7 @@ async def upload_attachment(
     ),
 )
 async def list_attachments(
-    item_id: uuid.UUID, user: CurrentUser, use_case: ListAttachmentsCase, page: PageParams
+    item_id: uuid.UUID, user: ItemsReader, use_case: ListAttachmentsCase, page: PageParams
 ) -> Response:
     """The owner of the item or an administrator; 404 for anyone else. Newest first."""
     found = await use_case.execute(ListAttachmentsCommand(actor=user, item_id=item_id, page=page))
@@ -168,7 +169,7 @@ async def download_attachment(
     request: Request,
     item_id: uuid.UUID,
     attachment_id: uuid.UUID,
-    user: CurrentUser,
+    user: ItemsReader,
     use_case: GetAttachmentCase,
 ) -> Response:
     """The owner of the item or an administrator; 404 for anyone else. Always a download
@@ -221,7 +222,7 @@ def _streamed(
     ),
 )
 async def delete_attachment(
-    item_id: uuid.UUID, attachment_id: uuid.UUID, user: CurrentUser, use_case: DeleteAttachmentCase
+    item_id: uuid.UUID, attachment_id: uuid.UUID, user: ItemsWriter, use_case: DeleteAttachmentCase
 ) -> None:
     """The owner of the item or an administrator; 404 for anyone else. The bytes are
     removed from storage by a background job committed with the deletion."""

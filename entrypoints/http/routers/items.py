@@ -14,9 +14,10 @@ from domain.item import ItemBusy, ItemNotFound
 from entrypoints.http.bodies import json_body
 from entrypoints.http.dependencies import (
     CreateItemCase,
-    CurrentUser,
     DeleteItemCase,
     GetItemCase,
+    ItemsReader,
+    ItemsWriter,
     ListItemsCase,
     UpdateItemCase,
 )
@@ -56,13 +57,13 @@ EMPTY_TITLE = FieldError(
     responses=documented(
         201,
         "The new item",
-        errors=(400, 401, 413, 422, 503),
+        errors=(400, 401, 403, 413, 422, 503),
         examples={422: EMPTY_TITLE},
         links=links_from_created("Item", "item_id", etag=True),
         headers=ETAG_HEADER,
     ),
 )
-async def create_item(body: ItemCreate, user: CurrentUser, use_case: CreateItemCase) -> Response:
+async def create_item(body: ItemCreate, user: ItemsWriter, use_case: CreateItemCase) -> Response:
     """A new item owned by the caller. Title 1 to 200 characters, description up to 10,000.
     The `ETag` answered is the one to send in `If-Match` when changing it."""
     item = await use_case.execute(
@@ -91,7 +92,7 @@ async def create_item(body: ItemCreate, user: CurrentUser, use_case: CreateItemC
     ),
 )
 async def list_items(
-    user: CurrentUser,
+    user: ItemsReader,
     use_case: ListItemsCase,
     page: PageParams,
     q: Annotated[
@@ -117,7 +118,7 @@ async def list_items(
     responses=documented(
         200,
         "The item",
-        errors=(401, 404, 422, 503),
+        errors=(401, 403, 404, 422, 503),
         examples={404: NOT_FOUND, 422: BAD_ITEM_ID},
         headers=ETAG_HEADER,
         not_modified=True,
@@ -125,7 +126,7 @@ async def list_items(
     openapi_extra={"parameters": [IF_NONE_MATCH_PARAMETER]},
 )
 async def read_item(
-    request: Request, item_id: uuid.UUID, user: CurrentUser, use_case: GetItemCase
+    request: Request, item_id: uuid.UUID, user: ItemsReader, use_case: GetItemCase
 ) -> Response:
     """The owner or an administrator; 404 for anyone else. With `If-None-Match` naming the
     current `ETag` (or `*`), a 304 with no body."""
@@ -144,7 +145,7 @@ async def read_item(
     responses=documented(
         200,
         "The item as changed",
-        errors=(400, 401, 404, 409, 412, 413, 422, 503),
+        errors=(400, 401, 403, 404, 409, 412, 413, 422, 503),
         examples={404: NOT_FOUND, 409: ItemBusy(), 422: [EMPTY_TITLE, BAD_ITEM_ID]},
         headers=ETAG_HEADER,
     ),
@@ -152,7 +153,7 @@ async def read_item(
 async def update_item(
     item_id: uuid.UUID,
     body: ItemUpdate,
-    user: CurrentUser,
+    user: ItemsWriter,
     use_case: UpdateItemCase,
     if_match: IfMatch,
 ) -> Response:
@@ -176,12 +177,12 @@ async def update_item(
     responses=documented(
         204,
         "Deleted",
-        errors=(401, 404, 412, 422, 503),
+        errors=(401, 403, 404, 412, 422, 503),
         examples={404: NOT_FOUND, 422: BAD_ITEM_ID},
     ),
 )
 async def delete_item(
-    item_id: uuid.UUID, user: CurrentUser, use_case: DeleteItemCase, if_match: IfMatch
+    item_id: uuid.UUID, user: ItemsWriter, use_case: DeleteItemCase, if_match: IfMatch
 ) -> None:
     """The owner or an administrator; 404 for anyone else. With `If-Match`, only while the
     item's `ETag` is one it names (or `*`): otherwise a 412 and the item stays."""

@@ -18,6 +18,7 @@ from entrypoints.http.account_answers import (
     user_answer,
 )
 from entrypoints.http.dependencies import (
+    AccountReader,
     CurrentUser,
     DeleteUserCase,
     UpdateUserCase,
@@ -38,11 +39,11 @@ router = APIRouter(prefix=f"{API_PREFIX}/users", tags=["users"])
     summary="Read your own account",
     operation_id="getCurrentUser",
     responses=documented(
-        200, "Your account", errors=(401, 503), headers=ETAG_HEADER, not_modified=True
+        200, "Your account", errors=(401, 403, 503), headers=ETAG_HEADER, not_modified=True
     ),
     openapi_extra={"parameters": [IF_NONE_MATCH_PARAMETER]},
 )
-async def read_me(request: Request, user: CurrentUser) -> Response:
+async def read_me(request: Request, user: AccountReader) -> Response:
     """The account the bearer token belongs to. Its `ETag` is the one to send in `If-Match`
     when changing it; with `If-None-Match` naming it (or `*`), a 304 with no body."""
     return read_answer(user, request)

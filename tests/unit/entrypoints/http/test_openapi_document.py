@@ -18,10 +18,20 @@ from entrypoints.container import Container
 from entrypoints.http import envelope, error_table
 from entrypoints.http.app import create_app
 from entrypoints.http.dependencies import current_user
-from entrypoints.http.routers import attachments, auth, health, items, me, security_events, users
+from entrypoints.http.routers import (
+    attachments,
+    auth,
+    credentials,
+    health,
+    items,
+    me,
+    security_events,
+    users,
+)
 from entrypoints.http.schemas import attachments as attachment_bodies
 from entrypoints.http.schemas import auth as auth_bodies
 from entrypoints.http.schemas import common as common_bodies
+from entrypoints.http.schemas import credentials as credential_bodies
 from entrypoints.http.schemas import health as health_bodies
 from entrypoints.http.schemas import items as item_bodies
 from entrypoints.http.schemas import security_events as event_bodies
@@ -44,6 +54,7 @@ MODELS: dict[str, type[BaseModel]] = {
         attachment_bodies,
         auth_bodies,
         common_bodies,
+        credential_bodies,
         event_bodies,
         health_bodies,
         item_bodies,
@@ -246,6 +257,7 @@ def test_protected_operations_and_only_they_declare_the_bearer_scheme(
         for router in (
             attachments.router,
             auth.router,
+            credentials.router,
             health.router,
             items.router,
             me.router,
@@ -259,7 +271,12 @@ def test_protected_operations_and_only_they_declare_the_bearer_scheme(
     assert "GET /api/v1/users/me" in protected
     for name, operation in operations(document):
         if name in protected:
-            assert operation.get("security") == [{BEARER_SCHEME: []}], name
+            security = operation.get("security")
+            assert security is not None, name
+            assert len(security) == 1, name
+            assert set(security[0]) == {BEARER_SCHEME}, name
+            # A scope is declared only where a personal access token may go.
+            assert set(security[0][BEARER_SCHEME]) <= set(scheme["flows"]["password"]["scopes"])
             assert {"401", "503"} <= set(operation["responses"]), name
         else:
             assert "security" not in operation, name

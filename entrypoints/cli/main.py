@@ -116,6 +116,7 @@ def _one_secret_for_all_workers(settings: Settings) -> None:
     development, the random one of ``ENVIRONMENT=test``) is made here, once, and handed to
     every worker in its environment: a token one worker signs, the others accept."""
     os.environ["JWT_SECRET"] = settings.jwt_secret_value()
+    os.environ["ENCRYPTION_KEY"] = settings.encryption_key_value()
 
 
 def _exit_on_sigterm(_signum: int, _frame: FrameType | None) -> None:

@@ -507,6 +507,7 @@ async def test_docs_enabled_overrides_the_environment(
         environment=environment,
         database_url="sqlite+aiosqlite:///:memory:",
         jwt_secret="production-grade-secret-" + "x" * 24,
+        encryption_key="IupzHTMrOXaFMRE85WOTEYIcs3NDLK0WVQIWfYBM1Jc=",
         trusted_hosts="keel.test",
         docs_enabled=docs_enabled,
     )

@@ -37,6 +37,13 @@ class SecurityEventType(enum.StrEnum):
     USER_DELETED = "user.deleted"
     USER_REGISTERED = "user.registered"
     EMAIL_VERIFIED = "email.verified"
+    MFA_SETUP_STARTED = "mfa.setup_started"
+    MFA_ENABLED = "mfa.enabled"
+    MFA_DISABLED = "mfa.disabled"
+    MFA_FAILED = "mfa.failed"
+    MFA_THROTTLED = "mfa.throttled"
+    MFA_RECOVERY_CODE_USED = "mfa.recovery_code_used"
+    MFA_RECOVERY_CODES_RENEWED = "mfa.recovery_codes_renewed"
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from application.ports import OutboxEntry
 from domain.item import Item
+from domain.mfa import RecoveryCode, TotpCredential
 from domain.one_time_token import OneTimeToken
 from domain.security_event import SecurityEvent
 from domain.session import RefreshSession
@@ -21,3 +22,5 @@ class InMemoryStore:
     one_time_tokens: dict[uuid.UUID, OneTimeToken] = field(default_factory=dict)
     outbox: dict[uuid.UUID, OutboxEntry] = field(default_factory=dict)
     security_events: list[SecurityEvent] = field(default_factory=list)
+    totp_credentials: dict[uuid.UUID, TotpCredential] = field(default_factory=dict)
+    recovery_codes: dict[uuid.UUID, RecoveryCode] = field(default_factory=dict)

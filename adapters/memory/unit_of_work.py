@@ -12,6 +12,7 @@ from adapters.memory.repositories import (
     InMemoryUserRepository,
     Staged,
 )
+from adapters.memory.second_factor import InMemorySecondFactorStore
 from adapters.memory.security_events import InMemorySecurityEventStore
 from adapters.memory.store import InMemoryStore
 from application.outbox import encode
@@ -43,6 +44,9 @@ class InMemoryUnitOfWork:
         self.one_time_tokens = InMemoryOneTimeTokenStore(self._tokens)
         self.outbox = InMemoryOutboxStore(self._store.outbox)
         self.security_events = InMemorySecurityEventStore(self._store.security_events)
+        self.second_factor = InMemorySecondFactorStore(
+            self._store.totp_credentials, self._store.recovery_codes
+        )
         self.committed = False
         self._events = []
         return self
@@ -65,6 +69,7 @@ class InMemoryUnitOfWork:
         self._tokens.apply()
         self.outbox.commit()
         self.security_events.commit()
+        self.second_factor.commit()
         events, self._events = self._events, []
         if events:
             await self.outbox.add([encode(event) for event in events], self._now())
@@ -77,6 +82,8 @@ class InMemoryUnitOfWork:
         self._tokens.discard()
         self.outbox.rollback()
         self.security_events.rollback()
+        if hasattr(self, "second_factor"):
+            self.second_factor.rollback()
         self._events = []
 
 

@@ -14,6 +14,7 @@ from adapters.sqlalchemy.errors import translate_errors
 from adapters.sqlalchemy.one_time_tokens import SqlAlchemyOneTimeTokenStore
 from adapters.sqlalchemy.outbox import SqlAlchemyOutboxStore
 from adapters.sqlalchemy.repositories import SqlAlchemyItemRepository, SqlAlchemyUserRepository
+from adapters.sqlalchemy.second_factor import SqlAlchemySecondFactorStore
 from adapters.sqlalchemy.security_events import SqlAlchemySecurityEventStore
 from adapters.sqlalchemy.sessions import SqlAlchemySessionStore
 from application.outbox import encode
@@ -31,6 +32,7 @@ class SqlAlchemyUnitOfWork:
     one_time_tokens: SqlAlchemyOneTimeTokenStore
     outbox: SqlAlchemyOutboxStore
     security_events: SqlAlchemySecurityEventStore
+    second_factor: SqlAlchemySecondFactorStore
 
     def __init__(
         self,
@@ -54,6 +56,7 @@ class SqlAlchemyUnitOfWork:
         self.one_time_tokens = SqlAlchemyOneTimeTokenStore(self._connection)
         self.outbox = SqlAlchemyOutboxStore(self._connection)
         self.security_events = SqlAlchemySecurityEventStore(self._connection)
+        self.second_factor = SqlAlchemySecondFactorStore(self._connection)
         self._events = []
         return self
 

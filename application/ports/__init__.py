@@ -19,6 +19,7 @@ from application.ports.live import (
     SubscriberTooSlow,
     Subscription,
 )
+from application.ports.mfa import SecondFactorStore, SecretCipher, TotpAlgorithm
 from application.ports.reads import ItemFilter, ItemReader, UserFilter, UserReader
 from application.ports.security import (
     AccessClaims,
@@ -73,6 +74,8 @@ __all__ = [
     "PasswordHasher",
     "RateLimiter",
     "Reset",
+    "SecondFactorStore",
+    "SecretCipher",
     "SecurityEventFilter",
     "SecurityEventLog",
     "SecurityEventReader",
@@ -81,6 +84,7 @@ __all__ = [
     "SubscriberTooSlow",
     "Subscription",
     "TokenService",
+    "TotpAlgorithm",
     "UnitOfWork",
     "UnitOfWorkFactory",
     "UserFilter",

@@ -11,6 +11,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from application.ports.audit import SecurityEventStore
+from application.ports.mfa import SecondFactorStore
 from domain.email import Email
 from domain.events import Event
 from domain.item import Item
@@ -172,6 +173,7 @@ class UnitOfWork(Protocol):
     one_time_tokens: OneTimeTokenStore
     outbox: OutboxStore
     security_events: SecurityEventStore
+    second_factor: SecondFactorStore
 
     def emit(self, event: Event) -> None: ...
 

@@ -1,0 +1,40 @@
+"""`keel users`: an operator's help with accounts."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from entrypoints.cli.errors import readable_errors
+
+if TYPE_CHECKING:
+    from entrypoints.container import Container
+
+users_cli = typer.Typer(help="Help users with their accounts", no_args_is_help=True)
+
+
+@users_cli.command("disable-mfa")
+def disable_mfa(email: Annotated[str, typer.Option(help="The account's email")]) -> None:
+    """Turn a locked-out user's second factor off: the TOTP secret and every recovery code
+    are deleted, and the security trail records it (the actor: the system). The user logs
+    in with the password alone until they set a second factor up again (at once, when
+    their role requires one)."""
+    from entrypoints.container import build_container
+    from entrypoints.settings import load_settings
+
+    with readable_errors():
+        settings = load_settings()
+        asyncio.run(_disable(build_container(settings), email))
+    typer.echo(f"second factor turned off for {email.strip()}")
+
+
+async def _disable(container: Container, email: str) -> None:
+    from application.use_cases.mfa.operator_disable import OperatorDisableMfaCommand
+    from entrypoints.container import shutdown_container
+
+    try:
+        await container.operator_disable_mfa().execute(OperatorDisableMfaCommand(email))
+    finally:
+        await shutdown_container(container)

@@ -1,0 +1,39 @@
+"""`keel users disable-mfa` end to end: the real console script in a subprocess, on a
+database where a user turned TOTP on over HTTP (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+from tests.e2e.cli_support import assert_error, assert_ok, keel_env, run_keel
+from tests.e2e.mfa_support import mfa_world
+from tests.support.sql import rows
+
+
+async def test_an_operator_turns_a_users_second_factor_off(
+    tmp_path: Path, database_url: str
+) -> None:
+    async with mfa_world(database_url) as world:
+        await world.user_with_totp("ada@example.com")
+        assert (await world.login("ada@example.com"))["mfa_required"] is True
+    env = keel_env(tmp_path, database_url)
+    command = ["users", "disable-mfa", "--email", "ADA@example.com"]
+    result = await asyncio.to_thread(run_keel, command, env=env, cwd=tmp_path)
+    assert_ok(result)
+    assert await rows(database_url, "SELECT * FROM totp_credentials") == []
+    assert await rows(database_url, "SELECT * FROM recovery_codes") == []
+    [(actor, details)] = await rows(
+        database_url, "SELECT actor_id, details FROM security_events WHERE type = 'mfa.disabled'"
+    )
+    assert actor is None
+    assert json.loads(details) == {"by": "operator"}
+    async with mfa_world(database_url) as world:
+        assert "access_token" in await world.login("ada@example.com")
+    # Nothing left to turn off, and an unknown account: one error line each, exit 1.
+    again = await asyncio.to_thread(run_keel, command, env=env, cwd=tmp_path)
+    assert "not on" in assert_error(again)
+    unknown = ["users", "disable-mfa", "--email", "nobody@example.com"]
+    missing = await asyncio.to_thread(run_keel, unknown, env=env, cwd=tmp_path)
+    assert "not found" in assert_error(missing).lower()

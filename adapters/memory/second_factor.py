@@ -74,5 +74,15 @@ class InMemorySecondFactorStore:
                 return True
         return False
 
+    async def ciphertexts(self) -> list[tuple[uuid.UUID, str]]:
+        return [(uid, c.secret_ciphertext) for uid, c in sorted(self._credentials.items())]
+
+    async def replace_ciphertext(self, user_id: uuid.UUID, old: str, new: str) -> bool:
+        existing = self._credentials.get(user_id)
+        if existing is None or existing.secret_ciphertext != old:
+            return False
+        self._credentials[user_id] = dataclasses.replace(existing, secret_ciphertext=new)
+        return True
+
     async def unused_recovery_codes(self, user_id: uuid.UUID) -> int:
         return sum(1 for c in self._codes.values() if c.user_id == user_id and c.used_at is None)

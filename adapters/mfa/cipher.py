@@ -21,4 +21,7 @@ class FernetSecretCipher:
 
     def rotate(self, ciphertext: str) -> str:
         """The same secret, encrypted under the first key."""
-        return self._fernet.rotate(ciphertext.encode()).decode()
+        try:
+            return self._fernet.rotate(ciphertext.encode()).decode()
+        except InvalidToken as exc:
+            raise ValueError("no key opens this secret") from exc

@@ -128,6 +128,20 @@ class SqlAlchemySecondFactorStore:
         with translate_errors():
             return int((await self._connection.execute(query)).scalar_one())
 
+    async def ciphertexts(self) -> list[tuple[uuid.UUID, str]]:
+        query = select(totp.c.user_id, totp.c.secret_ciphertext).order_by(totp.c.user_id)
+        with translate_errors():
+            found = await self._connection.execute(query)
+            return [(row.user_id, row.secret_ciphertext) for row in found]
+
+    async def replace_ciphertext(self, user_id: uuid.UUID, old: str, new: str) -> bool:
+        statement = (
+            update(totp)
+            .where(totp.c.user_id == user_id, totp.c.secret_ciphertext == old)
+            .values(secret_ciphertext=new)
+        )
+        return await self._changed_one(statement)
+
     async def _changed_one(self, statement: Executable) -> bool:
         with translate_errors():
             result = await self._connection.execute(statement)

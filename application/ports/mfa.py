@@ -39,6 +39,10 @@ class SecretCipher(Protocol):
         """Raise ``ValueError`` when no key opens it or it was tampered with."""
         ...
 
+    def rotate(self, ciphertext: str) -> str:
+        """The same secret, encrypted under the first key; ``ValueError`` as ``decrypt``."""
+        ...
+
 
 class SecondFactorStore(Protocol):
     """Every change that a concurrent request could race is one conditional statement."""
@@ -75,3 +79,11 @@ class SecondFactorStore(Protocol):
         ...
 
     async def unused_recovery_codes(self, user_id: uuid.UUID) -> int: ...
+
+    async def ciphertexts(self) -> list[tuple[uuid.UUID, str]]:
+        """Every stored secret, by user: for re-encrypting them under a new key."""
+        ...
+
+    async def replace_ciphertext(self, user_id: uuid.UUID, old: str, new: str) -> bool:
+        """Store ``new`` only while the secret is still ``old`` (a set-up meanwhile wins)."""
+        ...

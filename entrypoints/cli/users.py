@@ -10,6 +10,7 @@ import typer
 from entrypoints.cli.errors import readable_errors
 
 if TYPE_CHECKING:
+    from application.use_cases.mfa.reencrypt_secrets import Reencrypted
     from entrypoints.container import Container
 
 users_cli = typer.Typer(help="Help users with their accounts", no_args_is_help=True)
@@ -28,6 +29,31 @@ def disable_mfa(email: Annotated[str, typer.Option(help="The account's email")])
         settings = load_settings()
         asyncio.run(_disable(build_container(settings), email))
     typer.echo(f"second factor turned off for {email.strip()}")
+
+
+@users_cli.command("reencrypt-secrets")
+def reencrypt_secrets() -> None:
+    """Re-encrypt every stored TOTP secret under the first key of ENCRYPTION_KEY, so that the
+    keys after it can be removed. Exit code 1 when a secret no configured key opens is left."""
+    from entrypoints.container import build_container
+    from entrypoints.settings import load_settings
+
+    with readable_errors():
+        settings = load_settings()
+        done = asyncio.run(_reencrypt(build_container(settings)))
+    typer.echo(f"{done.rewritten} secrets re-encrypted under the first key")
+    if done.unreadable:
+        typer.echo(f"error: {done.unreadable} secrets open with no configured key", err=True)
+        raise typer.Exit(1)
+
+
+async def _reencrypt(container: Container) -> Reencrypted:
+    from entrypoints.container import shutdown_container
+
+    try:
+        return await container.reencrypt_secrets().execute()
+    finally:
+        await shutdown_container(container)
 
 
 async def _disable(container: Container, email: str) -> None:

@@ -51,6 +51,7 @@ from application.use_cases.mfa.codes import SecondFactorCodes
 from application.use_cases.mfa.confirm_totp import ConfirmTotp
 from application.use_cases.mfa.disable_totp import DisableTotp
 from application.use_cases.mfa.operator_disable import OperatorDisableMfa
+from application.use_cases.mfa.reencrypt_secrets import ReencryptSecrets
 from application.use_cases.mfa.renew_recovery_codes import RenewRecoveryCodes
 from application.use_cases.mfa.setup_caller import ResolveSetupToken
 from application.use_cases.mfa.setup_totp import SetupTotp
@@ -253,6 +254,9 @@ class Container(containers.DeclarativeContainer):
     )
     resolve_setup_token = providers.Singleton(
         ResolveSetupToken, uow_factory=unit_of_work.provider, tokens=token_service, clock=clock
+    )
+    reencrypt_secrets = providers.Singleton(
+        ReencryptSecrets, uow_factory=unit_of_work.provider, cipher=secret_cipher
     )
     operator_disable_mfa = providers.Singleton(
         OperatorDisableMfa, uow_factory=unit_of_work.provider, clock=clock

@@ -82,8 +82,7 @@ class InMemoryUnitOfWork:
         self._tokens.discard()
         self.outbox.rollback()
         self.security_events.rollback()
-        if hasattr(self, "second_factor"):
-            self.second_factor.rollback()
+        self.second_factor.rollback()
         self._events = []
 
 

@@ -18,7 +18,7 @@ class PyOtpTotp:
         return pyotp.random_base32()  # 160 bits, as RFC 4226 recommends
 
     def matching_step(self, secret: str, code: str, now: datetime, drift: int) -> int | None:
-        if len(code) != 6 or not code.isdigit():
+        if len(code) != 6 or not code.isascii() or not code.isdigit():
             return None
         totp = pyotp.TOTP(secret, interval=STEP_SECONDS)
         current = int(now.timestamp()) // STEP_SECONDS

@@ -134,3 +134,12 @@ async def test_the_mfa_token_expires_after_five_minutes(
     clock.advance(timedelta(minutes=5))
     with pytest.raises(AuthenticationFailed):
         await verify(container, token, code(secret, clock))
+
+
+@pytest.mark.parametrize("given", ["١٢٣٤٥٦", "12345", "1234567", "abcdef", "      ", "²³⁴⁵⁶⁷"])
+async def test_anything_but_six_ascii_digits_is_a_wrong_code(
+    container: Container, clock: FixedClock, given: str
+) -> None:
+    await turned_on(container, clock)
+    with pytest.raises(AuthenticationFailed):
+        await verify(container, await challenge(container), given)

@@ -17,13 +17,13 @@ import jwt
 
 from application.ports import AccessClaims, Clock, IssuedToken
 from domain.errors import AuthenticationFailed
+from domain.mfa import MFA_TOKEN_LIFETIME
 from domain.role import Role
 
 ACCESS = "access"
 REFRESH = "refresh"
 MFA = "mfa"
 MFA_SETUP = "mfa_setup"
-MFA_TTL = timedelta(minutes=5)
 REQUIRED_CLAIMS = ["exp", "nbf", "iat", "iss", "aud", "sub", "jti", "type"]
 # Tokens from a clock slightly ahead are accepted; anything further is forged or broken.
 MAX_CLOCK_SKEW = timedelta(seconds=30)
@@ -71,7 +71,7 @@ class PyJwtTokenService:
         return self._decode(token, REFRESH)
 
     def issue_mfa(self, user_id: uuid.UUID, *, setup: bool) -> IssuedToken:
-        return self._issue(user_id, MFA_SETUP if setup else MFA, MFA_TTL, {})
+        return self._issue(user_id, MFA_SETUP if setup else MFA, MFA_TOKEN_LIFETIME, {})
 
     def decode_mfa(self, token: str, *, setup: bool) -> AccessClaims:
         return self._decode(token, MFA_SETUP if setup else MFA)

@@ -163,3 +163,33 @@ async def test_concurrent_uses_of_one_code_or_token_let_exactly_one_through(
         sessions = await rows(url, "SELECT count(*) FROM refresh_sessions")
         # One login for setting up, three per trial.
         assert sessions == [(1 + 3 * TRIALS,)]
+
+
+async def test_concurrent_confirms_turn_it_on_once_with_one_set_of_codes(
+    postgres_url: str,
+) -> None:
+    async with mfa_world(postgres_url, login_rate_limit="1000/minute") as world:
+        client = world.client
+        for trial in range(TRIALS):
+            email = f"user{trial}@example.com"
+            await register(client, email)
+            token = (await world.login(email))["access_token"]
+            setup = await client.post(f"{MFA}/totp/setup", headers=bearer(token))
+            body = {"code": world.code(setup.json()["secret"])}
+            answers = await asyncio.gather(
+                *(
+                    client.post(f"{MFA}/totp/confirm", json=body, headers=bearer(token))
+                    for _ in range(2)
+                )
+            )
+            assert sorted(a.status_code for a in answers) == [200, 409], trial
+            [winner] = [a for a in answers if a.status_code == 200]
+            url = world.app.state.settings.database_url
+            stored = await rows(
+                url,
+                "SELECT count(*) FROM recovery_codes r JOIN users u ON u.id = r.user_id"
+                " WHERE u.email = :email",
+                email=email,
+            )
+            assert stored == [(10,)], trial
+            assert len(winner.json()["recovery_codes"]) == 10

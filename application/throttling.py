@@ -53,9 +53,14 @@ class LoginThrottle:
     account's and the pair's counts, and takes back its own count at the address (the
     address keeps counting the failures made from it, whoever logs in from there)."""
 
-    def __init__(self, per_account: RateLimiter, per_address: RateLimiter) -> None:
+    def __init__(
+        self, per_account: RateLimiter, per_address: RateLimiter, *, prefix: str = "login"
+    ) -> None:
+        """``prefix``: what is counted; the second factor's codes are counted apart from
+        passwords (``mfa``), under the same limits."""
         self._per_account = per_account
         self._per_address = per_address
+        self._prefix = prefix
 
     async def count(
         self, raw_email: str, address: str | None, *, per_address: bool = True
@@ -64,11 +69,11 @@ class LoginThrottle:
         reached) when any of its limits is reached. ``per_address`` False counts only the
         account and the pair."""
         account = account_key(raw_email)
-        account_keys = [f"login:account:{account}"]
+        account_keys = [f"{self._prefix}:account:{account}"]
         where = address_key(address) if address else None
         if where:
-            account_keys.append(f"login:pair:{where}:{account}")
-        by_address = f"login:address:{where}" if where and per_address else None
+            account_keys.append(f"{self._prefix}:pair:{where}:{account}")
+        by_address = f"{self._prefix}:address:{where}" if where and per_address else None
         # One key after the other, in one order, stopping at the first limit reached: so the
         # attempts that reach a key are those the keys before it let through, and a burst
         # gets exactly as many checks as the tightest limit allows. Counted in parallel, the

@@ -13,6 +13,8 @@ from domain.session import token_digest
 class TokenPurpose(enum.StrEnum):
     PASSWORD_RESET = "password_reset"  # noqa: S105 (a name, not a secret)
     EMAIL_VERIFICATION = "email_verification"
+    # The token between a login's password and its second factor, spent by the second.
+    MFA_LOGIN = "mfa_login"
 
 
 @dataclass(slots=True)

@@ -39,6 +39,13 @@ class SecurityEventType(enum.StrEnum):
     EMAIL_VERIFIED = "email.verified"
     TOKEN_CREATED = "token.created"  # noqa: S105 (an event name)
     TOKEN_REVOKED = "token.revoked"  # noqa: S105 (an event name)
+    MFA_SETUP_STARTED = "mfa.setup_started"
+    MFA_ENABLED = "mfa.enabled"
+    MFA_DISABLED = "mfa.disabled"
+    MFA_FAILED = "mfa.failed"
+    MFA_THROTTLED = "mfa.throttled"
+    MFA_RECOVERY_CODE_USED = "mfa.recovery_code_used"
+    MFA_RECOVERY_CODES_RENEWED = "mfa.recovery_codes_renewed"
 
 
 @dataclass(frozen=True, slots=True)

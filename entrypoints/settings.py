@@ -107,6 +107,11 @@ class Settings(BaseSettings):
     )
     # Set: unhandled errors (the 500s, jobs out of tries) are reported to Sentry.
     sentry_dsn: SecretStr | None = None
+    # Roles whose holders must log in with a second factor (and set one up first).
+    mfa_required_roles: Annotated[list[str], NoDecode] = []
+    # Fernet keys, comma-separated: the first encrypts, every one decrypts (rotation).
+    encryption_key_file: Path = Path(".keel-encryption-key")
+    encryption_key: SecretStr | None = Field(None, validate_default=True)
 
     @model_validator(mode="before")
     @classmethod
@@ -166,7 +171,9 @@ class Settings(BaseSettings):
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("cors_origins", "trusted_hosts", "trusted_proxies", mode="before")
+    @field_validator(
+        "cors_origins", "trusted_hosts", "trusted_proxies", "mfa_required_roles", mode="before"
+    )
     @classmethod
     def _comma_list(cls, value: object) -> object:
         return values.comma_list(value)
@@ -190,6 +197,24 @@ class Settings(BaseSettings):
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("mfa_required_roles")
+    @classmethod
+    def _roles(cls, value: list[str]) -> list[str]:
+        return values.role_names(value)
+
+    @field_validator("encryption_key")
+    @classmethod
+    def _encryption_key(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        environment = info.data.get("environment", "development")
+        keys = value.get_secret_value().strip() if value is not None else ""
+        if not keys:
+            if environment in STRICT_ENVIRONMENTS:
+                raise ValueError(f"is required in {environment}")
+            if environment == "test":
+                return SecretStr(values.new_encryption_key())
+            return None
+        return SecretStr(values.encryption_keys(keys))
 
     @field_validator("public_base_url")
     @classmethod
@@ -276,6 +301,15 @@ class Settings(BaseSettings):
         secret = values.load_or_create_secret(self.jwt_secret_file)
         self.jwt_secret = SecretStr(secret)
         return secret
+
+    def encryption_key_value(self) -> str:
+        """The keys secrets are kept under; in development one is generated once and kept in
+        a local file, like the JWT secret."""
+        if self.encryption_key is not None:
+            return self.encryption_key.get_secret_value()
+        keys = values.load_or_create_encryption_key(self.encryption_key_file)
+        self.encryption_key = SecretStr(keys)
+        return keys
 
 
 def load_settings() -> Settings:

@@ -4,6 +4,7 @@ fields; a ``ValueError`` raised here is reported against the variable being read
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import os
 import re
@@ -221,3 +222,50 @@ def sentry_dsn(value: str) -> str:
     if not _SENTRY_DSN.match(dsn):
         raise ValueError("must be a Sentry DSN: https://KEY@HOST/PROJECT_ID")
     return dsn
+
+
+def role_names(value: list[str]) -> list[str]:
+    """Each a role Keel knows, lower-cased."""
+    from domain.role import Role
+
+    known = {role.value for role in Role}
+    names = [name.strip().lower() for name in value if name.strip()]
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise ValueError(f"unknown role {unknown[0]!r}: one of {', '.join(sorted(known))}")
+    return names
+
+
+def new_encryption_key() -> str:
+    """A Fernet key: 32 random bytes, URL-safe base64."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
+def encryption_keys(value: str) -> str:
+    """Comma-separated Fernet keys (32 bytes each, URL-safe base64, as
+    ``Fernet.generate_key()`` makes them). The message never repeats a key."""
+    keys = [key.strip() for key in value.split(",")]
+    for position, key in enumerate(keys, start=1):
+        try:
+            raw = base64.urlsafe_b64decode(key.encode("ascii"))
+        except (ValueError, UnicodeEncodeError):
+            raw = b""
+        if len(raw) != 32 or len(key) != 44:
+            raise ValueError(
+                f"key {position} is not a Fernet key (32 bytes in URL-safe base64, 44 characters)"
+            )
+    return ",".join(keys)
+
+
+def load_or_create_encryption_key(path: Path) -> str:
+    try:
+        existing = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        existing = ""
+    if existing:
+        return encryption_keys(existing)
+    key = new_encryption_key()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key + "\n")
+    return key

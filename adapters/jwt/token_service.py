@@ -17,10 +17,13 @@ import jwt
 
 from application.ports import AccessClaims, Clock, IssuedToken
 from domain.errors import AuthenticationFailed
+from domain.mfa import MFA_TOKEN_LIFETIME
 from domain.role import Role
 
 ACCESS = "access"
 REFRESH = "refresh"
+MFA = "mfa"
+MFA_SETUP = "mfa_setup"
 REQUIRED_CLAIMS = ["exp", "nbf", "iat", "iss", "aud", "sub", "jti", "type"]
 # Tokens from a clock slightly ahead are accepted; anything further is forged or broken.
 MAX_CLOCK_SKEW = timedelta(seconds=30)
@@ -66,6 +69,12 @@ class PyJwtTokenService:
 
     def decode_refresh(self, token: str) -> AccessClaims:
         return self._decode(token, REFRESH)
+
+    def issue_mfa(self, user_id: uuid.UUID, *, setup: bool) -> IssuedToken:
+        return self._issue(user_id, MFA_SETUP if setup else MFA, MFA_TOKEN_LIFETIME, {})
+
+    def decode_mfa(self, token: str, *, setup: bool) -> AccessClaims:
+        return self._decode(token, MFA_SETUP if setup else MFA)
 
     def _issue(
         self, user_id: uuid.UUID, kind: str, ttl: timedelta, extra: dict[str, Any]

@@ -8,6 +8,7 @@ from application.ports import OutboxEntry
 from application.ports.attachments import PendingUpload
 from domain.attachment import Attachment
 from domain.item import Item
+from domain.mfa import RecoveryCode, TotpCredential
 from domain.one_time_token import OneTimeToken
 from domain.personal_token import PersonalToken
 from domain.security_event import SecurityEvent
@@ -29,3 +30,5 @@ class InMemoryStore:
     attachments: dict[uuid.UUID, Attachment] = field(default_factory=dict)
     uploads: dict[uuid.UUID, tuple[PendingUpload, datetime]] = field(default_factory=dict)
     usage: dict[uuid.UUID, int] = field(default_factory=dict)
+    totp_credentials: dict[uuid.UUID, TotpCredential] = field(default_factory=dict)
+    recovery_codes: dict[uuid.UUID, RecoveryCode] = field(default_factory=dict)

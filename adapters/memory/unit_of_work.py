@@ -14,6 +14,7 @@ from adapters.memory.repositories import (
     InMemoryUserRepository,
     Staged,
 )
+from adapters.memory.second_factor import InMemorySecondFactorStore
 from adapters.memory.security_events import InMemorySecurityEventStore
 from adapters.memory.store import InMemoryStore
 from application.outbox import encode
@@ -47,6 +48,9 @@ class InMemoryUnitOfWork:
         self.outbox = InMemoryOutboxStore(self._store.outbox)
         self.security_events = InMemorySecurityEventStore(self._store.security_events)
         self.attachments = InMemoryAttachmentRepository(self._store, self._items)
+        self.second_factor = InMemorySecondFactorStore(
+            self._store.totp_credentials, self._store.recovery_codes
+        )
         self.committed = False
         self._events = []
         return self
@@ -71,6 +75,7 @@ class InMemoryUnitOfWork:
         self.outbox.commit()
         self.security_events.commit()
         self.attachments.commit()
+        self.second_factor.commit()
         events, self._events = self._events, []
         if events:
             await self.outbox.add([encode(event) for event in events], self._now())
@@ -85,6 +90,7 @@ class InMemoryUnitOfWork:
         self.outbox.rollback()
         self.security_events.rollback()
         self.attachments.rollback()
+        self.second_factor.rollback()
         self._events = []
 
 

@@ -16,6 +16,7 @@ from adapters.sqlalchemy.one_time_tokens import SqlAlchemyOneTimeTokenStore
 from adapters.sqlalchemy.outbox import SqlAlchemyOutboxStore
 from adapters.sqlalchemy.personal_tokens import SqlAlchemyPersonalTokenStore
 from adapters.sqlalchemy.repositories import SqlAlchemyItemRepository, SqlAlchemyUserRepository
+from adapters.sqlalchemy.second_factor import SqlAlchemySecondFactorStore
 from adapters.sqlalchemy.security_events import SqlAlchemySecurityEventStore
 from adapters.sqlalchemy.sessions import SqlAlchemySessionStore
 from application.outbox import encode
@@ -35,6 +36,7 @@ class SqlAlchemyUnitOfWork:
     outbox: SqlAlchemyOutboxStore
     security_events: SqlAlchemySecurityEventStore
     attachments: SqlAlchemyAttachmentRepository
+    second_factor: SqlAlchemySecondFactorStore
 
     def __init__(
         self,
@@ -62,6 +64,7 @@ class SqlAlchemyUnitOfWork:
         self.attachments = SqlAlchemyAttachmentRepository(
             self._connection, self._engine.dialect.name
         )
+        self.second_factor = SqlAlchemySecondFactorStore(self._connection)
         self._events = []
         return self
 

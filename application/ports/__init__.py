@@ -20,6 +20,7 @@ from application.ports.live import (
     SubscriberTooSlow,
     Subscription,
 )
+from application.ports.mfa import SecondFactorStore, SecretCipher, TotpAlgorithm
 from application.ports.reads import (
     CredentialReader,
     ItemFilter,
@@ -83,6 +84,8 @@ __all__ = [
     "PersonalTokenStore",
     "RateLimiter",
     "Reset",
+    "SecondFactorStore",
+    "SecretCipher",
     "SecurityEventFilter",
     "SecurityEventLog",
     "SecurityEventReader",
@@ -92,6 +95,7 @@ __all__ = [
     "SubscriberTooSlow",
     "Subscription",
     "TokenService",
+    "TotpAlgorithm",
     "UnitOfWork",
     "UnitOfWorkFactory",
     "UserFilter",

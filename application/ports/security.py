@@ -53,6 +53,17 @@ class TokenService(Protocol):
         """The same checks, for a refresh token; an access token is refused here."""
         ...
 
+    def issue_mfa(self, user_id: uuid.UUID, *, setup: bool) -> IssuedToken:
+        """A short-lived token between the password and the second factor: it proves the
+        password only, and is accepted nowhere but the second-factor routes. ``setup``: a
+        token for a user who must set a second factor up first (accepted by set-up and
+        confirm only, where the other kind is not)."""
+        ...
+
+    def decode_mfa(self, token: str, *, setup: bool) -> AccessClaims:
+        """The same checks, for a second-factor token of the kind ``setup`` names."""
+        ...
+
 
 class RateLimiter(Protocol):
     """Attempts per key against one limit: so many in a window that starts with the key's

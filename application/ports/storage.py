@@ -12,6 +12,7 @@ from typing import Protocol, Self
 
 from application.ports.attachments import AttachmentRepository
 from application.ports.audit import SecurityEventStore
+from application.ports.mfa import SecondFactorStore
 from domain.email import Email
 from domain.events import Event
 from domain.item import Item
@@ -205,6 +206,7 @@ class UnitOfWork(Protocol):
     outbox: OutboxStore
     security_events: SecurityEventStore
     attachments: AttachmentRepository
+    second_factor: SecondFactorStore
 
     def emit(self, event: Event) -> None: ...
 

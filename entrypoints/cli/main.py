@@ -17,6 +17,7 @@ import typer
 from entrypoints.cli.audit import audit
 from entrypoints.cli.errors import fail, readable_errors, stdin_is_interactive
 from entrypoints.cli.jobs import jobs_cli, worker
+from entrypoints.cli.users import users_cli
 
 # Each command imports what it needs when it runs: `keel --help` and `keel migrate` load
 # neither the web framework nor the container.
@@ -108,6 +109,7 @@ def build_cli(*, asgi_factory_path: str, openapi_builder: OpenApiBuilder) -> typ
     app.command("create-superuser")(create_superuser)
     app.command("send-test-email")(send_test_email)
     app.command()(audit)
+    app.add_typer(users_cli, name="users")
     return app
 
 
@@ -116,6 +118,7 @@ def _one_secret_for_all_workers(settings: Settings) -> None:
     development, the random one of ``ENVIRONMENT=test``) is made here, once, and handed to
     every worker in its environment: a token one worker signs, the others accept."""
     os.environ["JWT_SECRET"] = settings.jwt_secret_value()
+    os.environ["ENCRYPTION_KEY"] = settings.encryption_key_value()
 
 
 def _exit_on_sigterm(_signum: int, _frame: FrameType | None) -> None:

@@ -10,6 +10,8 @@ from dependency_injector import containers, providers
 from adapters.argon2.hasher import Argon2PasswordHasher, prepare_process_for_hashing
 from adapters.clock import SystemClock
 from adapters.jwt.token_service import PyJwtTokenService
+from adapters.mfa.cipher import FernetSecretCipher
+from adapters.mfa.totp import PyOtpTotp
 from adapters.passwords.common import ZxcvbnCommonPasswords
 from adapters.sqlalchemy.attachments import SqlAlchemyAttachmentReader
 from adapters.sqlalchemy.credentials import SqlAlchemyCredentialReader
@@ -51,6 +53,15 @@ from application.use_cases.mail.send_reset_link import SendResetLink
 from application.use_cases.mail.send_verification_link import SendVerificationLink
 from application.use_cases.mail.send_welcome_mail import SendWelcomeMail
 from application.use_cases.mail.verify_email import VerifyEmail
+from application.use_cases.mfa.codes import SecondFactorCodes
+from application.use_cases.mfa.confirm_totp import ConfirmTotp
+from application.use_cases.mfa.disable_totp import DisableTotp
+from application.use_cases.mfa.operator_disable import OperatorDisableMfa
+from application.use_cases.mfa.reencrypt_secrets import ReencryptSecrets
+from application.use_cases.mfa.renew_recovery_codes import RenewRecoveryCodes
+from application.use_cases.mfa.setup_caller import ResolveSetupToken
+from application.use_cases.mfa.setup_totp import SetupTotp
+from application.use_cases.mfa.verify_mfa import VerifyMfa
 from application.use_cases.realtime.publish_live_event import (
     PublishItemsDeleted,
     PublishLiveEvent,
@@ -194,6 +205,7 @@ class Container(containers.DeclarativeContainer):
         require_verified_email=settings.provided.require_verified_email,
         trail=security_event_log,
         throttled_once=throttled_login_once,
+        mfa_required_roles=settings.provided.mfa_required_roles,
     )
     get_current_user = providers.Singleton(GetCurrentUser, users=user_reader, tokens=token_service)
 
@@ -227,6 +239,72 @@ class Container(containers.DeclarativeContainer):
         credentials=credential_reader,
         uow_factory=unit_of_work.provider,
         clock=clock,
+    )
+
+    # The second factor: codes counted under the login limits, apart from passwords.
+    totp = providers.Singleton(PyOtpTotp)
+    secret_cipher = providers.Singleton(
+        FernetSecretCipher, settings.provided.encryption_key_value.call()
+    )
+    mfa_throttle = providers.Singleton(
+        LoginThrottle,
+        per_account=login_account_limiter,
+        per_address=login_address_limiter,
+        prefix="mfa",
+    )
+    second_factor_codes = providers.Singleton(
+        SecondFactorCodes,
+        totp=totp,
+        cipher=secret_cipher,
+        clock=clock,
+        throttle=mfa_throttle,
+        trail=security_event_log,
+        throttled_once=throttled_login_once,
+    )
+    setup_totp = providers.Singleton(
+        SetupTotp,
+        uow_factory=unit_of_work.provider,
+        codes=second_factor_codes,
+        clock=clock,
+        issuer="Keel",
+    )
+    confirm_totp = providers.Singleton(
+        ConfirmTotp,
+        uow_factory=unit_of_work.provider,
+        codes=second_factor_codes,
+        tokens=token_service,
+        clock=clock,
+    )
+    verify_mfa = providers.Singleton(
+        VerifyMfa,
+        uow_factory=unit_of_work.provider,
+        codes=second_factor_codes,
+        tokens=token_service,
+        clock=clock,
+    )
+    disable_totp = providers.Singleton(
+        DisableTotp,
+        uow_factory=unit_of_work.provider,
+        codes=second_factor_codes,
+        hasher=password_hasher,
+        clock=clock,
+        password_throttle=login_throttle,
+        required_roles=settings.provided.mfa_required_roles,
+    )
+    renew_recovery_codes = providers.Singleton(
+        RenewRecoveryCodes,
+        uow_factory=unit_of_work.provider,
+        codes=second_factor_codes,
+        clock=clock,
+    )
+    resolve_setup_token = providers.Singleton(
+        ResolveSetupToken, uow_factory=unit_of_work.provider, tokens=token_service, clock=clock
+    )
+    reencrypt_secrets = providers.Singleton(
+        ReencryptSecrets, uow_factory=unit_of_work.provider, cipher=secret_cipher
+    )
+    operator_disable_mfa = providers.Singleton(
+        OperatorDisableMfa, uow_factory=unit_of_work.provider, clock=clock
     )
 
     get_user = providers.Singleton(GetUser, users=user_reader)

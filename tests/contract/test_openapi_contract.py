@@ -61,6 +61,7 @@ def target(
         "DATABASE_URL": postgres_server.url(name),
         "TRUSTED_HOSTS": "127.0.0.1,localhost",
         "JWT_SECRET": secrets.token_urlsafe(48),
+        "ENCRYPTION_KEY": "IupzHTMrOXaFMRE85WOTEYIcs3NDLK0WVQIWfYBM1Jc=",
         # The run logs in again and again, and fails logins on purpose: throttling is
         # tested elsewhere, here it would only stand in the way.
         "LOGIN_RATE_LIMIT": "1000000/minute",

@@ -33,7 +33,7 @@ COMPOSE = ROOT / "compose.yaml"
 
 SETTING_NAMES = frozenset(name.upper() for name in Settings.model_fields)
 SECRET_SETTINGS = frozenset(
-    {"DATABASE_URL", "JWT_SECRET", "REDIS_URL", "SMTP_USER", "SMTP_PASSWORD"}
+    {"DATABASE_URL", "JWT_SECRET", "ENCRYPTION_KEY", "REDIS_URL", "SMTP_USER", "SMTP_PASSWORD"}
 )
 LIVE, READY = "/health/live", "/health/ready"
 # Inside a container the server must listen on every interface to be reachable at all.
@@ -47,6 +47,7 @@ WORKER_EXIT_MARGIN_SECONDS = 5
 # `kubectl apply -k deploy/k8s -l 'app.kubernetes.io/component in (config,migration)'`
 BEFORE_THE_MIGRATION = frozenset({"config", "migration"})
 A_REAL_SECRET = "s" * 48
+A_REAL_KEY = "IupzHTMrOXaFMRE85WOTEYIcs3NDLK0WVQIWfYBM1Jc="
 
 Doc = dict[str, Any]
 
@@ -287,7 +288,7 @@ def _compose_seconds(duration: str) -> float:
 def _interpolated(env: dict[str, Any]) -> dict[str, str]:
     """A service's environment as Compose would pass it, with JWT_SECRET set and every other
     variable left to its default."""
-    variables = {"JWT_SECRET": A_REAL_SECRET}
+    variables = {"JWT_SECRET": A_REAL_SECRET, "ENCRYPTION_KEY": A_REAL_KEY}
     pattern = r"\$\{(\w+)(?::?[-?]([^}]*))?\}"
     return {
         name: re.sub(pattern, lambda m: variables.get(m[1], m[2] or ""), str(value))
@@ -300,6 +301,7 @@ def _filled_secret() -> dict[str, str]:
     return {
         "DATABASE_URL": template["DATABASE_URL"].replace("CHANGE-ME", "db"),
         "JWT_SECRET": A_REAL_SECRET,
+        "ENCRYPTION_KEY": A_REAL_KEY,
         "REDIS_URL": template["REDIS_URL"].replace("CHANGE-ME", "redis"),
     }
 
@@ -555,7 +557,7 @@ def test_docker_compose_accepts_the_file() -> None:
         timeout=30,
         check=False,
         cwd=ROOT,
-        env={**os.environ, "JWT_SECRET": A_REAL_SECRET},
+        env={**os.environ, "JWT_SECRET": A_REAL_SECRET, "ENCRYPTION_KEY": A_REAL_KEY},
     )
     assert result.returncode == 0, result.stderr
 

@@ -423,7 +423,12 @@ def test_invalid_settings_stop_the_command_naming_the_variable(
 
 def test_production_serve_refuses_the_embedded_database_and_any_host(tmp_path: Path) -> None:
     """Nothing is served, and no SQLite file is made, until both are set."""
-    env = keel_env(tmp_path, ENVIRONMENT="production", JWT_SECRET="s" * 48)
+    env = keel_env(
+        tmp_path,
+        ENVIRONMENT="production",
+        JWT_SECRET="s" * 48,
+        ENCRYPTION_KEY="IupzHTMrOXaFMRE85WOTEYIcs3NDLK0WVQIWfYBM1Jc=",
+    )
     line = assert_error(run_keel(["serve"], env=env, cwd=tmp_path), "DATABASE_URL", "TRUSTED_HOSTS")
     assert "JWT_SECRET" not in line
     assert not (tmp_path / "keel.db").exists()

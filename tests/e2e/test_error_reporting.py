@@ -188,6 +188,7 @@ async def test_keel_worker_reports_a_job_that_fails_for_good(
     await migrated(postgres_url)
     env = keel_env(tmp_path, postgres_url, SENTRY_DSN=receiver.dsn, ENVIRONMENT="staging")
     env["JWT_SECRET"] = "s" * 32
+    env["ENCRYPTION_KEY"] = "IupzHTMrOXaFMRE85WOTEYIcs3NDLK0WVQIWfYBM1Jc="
     env["TRUSTED_HOSTS"] = "keel.example.com"
     worker = start_worker(env, tmp_path)
     try:

@@ -133,7 +133,12 @@ async def test_no_hsts_in_development(migrated_url: str) -> None:
 
 
 async def test_hsts_and_no_docs_in_production(migrated_url: str) -> None:
-    settings = make_settings(migrated_url, environment="production", trusted_hosts="keel.test")
+    settings = make_settings(
+        migrated_url,
+        environment="production",
+        trusted_hosts="keel.test",
+        encryption_key="IupzHTMrOXaFMRE85WOTEYIcs3NDLK0WVQIWfYBM1Jc=",
+    )
     async with serving(create_app(settings)) as client:
         live = await client.get("/health/live")
         assert live.headers["strict-transport-security"].startswith("max-age=")

@@ -76,3 +76,31 @@ def test_a_token_from_one_worker_works_on_the_other(tmp_path: Path) -> None:
             assert time.monotonic() < deadline, f"one worker answered everything: {answers}"
         assert all(set(by_status) == {"200"} for by_status in answers.values()), answers
         assert server.stop() == 0
+
+
+def test_a_secret_one_worker_encrypts_the_other_decrypts(tmp_path: Path) -> None:
+    """ENVIRONMENT=test and no ENCRYPTION_KEY: one key is made for the whole service. A TOTP
+    secret set up on one worker is read on the other: a wrong code is a 422 there, never a
+    500 from a secret no key of that worker opens."""
+    url = sqlite_url_for(tmp_path / "keel.db")
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(AlembicMigrator(url).upgrade).result()
+    env = keel_env(tmp_path, url, ENVIRONMENT="test", LOGIN_RATE_LIMIT="1000/minute")
+    assert "ENCRYPTION_KEY" not in env
+    with keel_server(env=env, cwd=tmp_path, args=["--workers", "2"]) as server:
+        base, email = server.base_url, "ada@example.com"
+        httpx.post(f"{base}/api/v1/users", json={"email": email, "password": PASSWORD})
+        login = httpx.post(
+            f"{base}/api/v1/auth/login", data={"username": email, "password": PASSWORD}
+        )
+        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        statuses = []
+        for _ in range(BURST // 2):
+            # A new connection for each request, so that either worker may take it.
+            setup = httpx.post(f"{base}/api/v1/auth/mfa/totp/setup", headers=headers)
+            assert setup.status_code == 200, setup.text
+            confirm = httpx.post(
+                f"{base}/api/v1/auth/mfa/totp/confirm", json={"code": "000000"}, headers=headers
+            )
+            statuses.append(confirm.status_code)
+        assert set(statuses) == {422}, statuses

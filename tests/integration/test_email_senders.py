@@ -275,7 +275,11 @@ async def test_the_container_logs_mail_without_a_host_and_hides_tokens_when_stri
 ) -> None:
     configure_logging("INFO", "json")
     # Production names its database and hosts; the mail settings are what is looked at here.
-    named = {"database_url": "postgresql+asyncpg://keel@db/keel", "trusted_hosts": "api.test"}
+    named = {
+        "database_url": "postgresql+asyncpg://keel@db/keel",
+        "trusted_hosts": "api.test",
+        "encryption_key": "IupzHTMrOXaFMRE85WOTEYIcs3NDLK0WVQIWfYBM1Jc=",
+    }
     sender = container_sender(
         tmp_path, environment=environment, **(named if environment == "production" else {})
     )

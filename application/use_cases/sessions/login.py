@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import copy
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,6 +17,7 @@ from application.ports import (
     UnitOfWorkFactory,
 )
 from application.throttling import LoginThrottle, account_key
+from application.use_cases.mfa.challenge import MfaChallenge, issue_challenge
 from domain.email import Email
 from domain.errors import AuthenticationFailed, EmailNotVerified, InvalidEmail, TooManyAttempts
 from domain.security_event import NOWHERE, Origin, SecurityEvent, SecurityEventType
@@ -54,7 +56,11 @@ class Login:
     unknown email cost the same and take as long.
     A throttled attempt is refused before any hash, so a flood of them costs little; its
     ``login.throttled`` is recorded once per account and throttle window
-    (``throttled_once``), not once per request."""
+    (``throttled_once``), not once per request.
+
+    A user with a second factor on, or whose role is in ``mfa_required_roles``, gets no
+    tokens: the right password gives an ``MfaChallenge`` (its token spent by the second
+    factor, or by setting one up first when the role requires it and there is none)."""
 
     def __init__(
         self,
@@ -66,8 +72,10 @@ class Login:
         require_verified_email: bool = False,
         trail: SecurityEventLog | None = None,
         throttled_once: RateLimiter | None = None,
+        mfa_required_roles: Collection[str] = (),
     ) -> None:
         self._uow_factory = uow_factory
+        self._mfa_required_roles = frozenset(mfa_required_roles)
         self._trail = trail
         self._throttled_once = throttled_once
         self._require_verified_email = require_verified_email
@@ -77,7 +85,7 @@ class Login:
         self._throttle = throttle
         self._dummy_hash: str | None = None
 
-    async def execute(self, command: LoginCommand) -> TokenPair:
+    async def execute(self, command: LoginCommand) -> TokenPair | MfaChallenge:
         """Every attempt is counted (per account, per address and account, per address)
         before any password is checked; at a limit the caller waits (``TooManyAttempts``)."""
         if self._throttle is None:
@@ -98,7 +106,7 @@ class Login:
         await self._throttle.succeeded(attempt)
         return pair
 
-    async def _authenticate(self, command: LoginCommand) -> TokenPair:
+    async def _authenticate(self, command: LoginCommand) -> TokenPair | MfaChallenge:
         user = await self._find(command.email)
         if user is None:
             await self._hasher.verify(await self._dummy(), command.password)
@@ -121,6 +129,10 @@ class Login:
         # Stored only while the account is as it was read before the password was checked:
         # a password change, deactivation or end of sessions meanwhile makes this a 401.
         async with self._uow_factory() as uow:
+            challenge = await self._challenge(uow, user)
+            if challenge is not None:
+                await uow.commit()
+                return challenge
             pair = await start_session(uow, self._tokens, self._clock, user, origin=command.origin)
             await uow.security_events.add(
                 SecurityEvent.record(
@@ -133,6 +145,21 @@ class Login:
             )
             await uow.commit()
         return pair
+
+    async def _challenge(self, uow: UnitOfWork, user: User) -> MfaChallenge | None:
+        credential = await uow.second_factor.get(user.id)
+        has_factor = credential is not None and credential.is_on
+        required = any(role.value in self._mfa_required_roles for role in user.roles)
+        if not has_factor and not required:
+            return None
+        fresh = await uow.users.get(user.id)
+        if (
+            fresh is None
+            or not fresh.is_active
+            or fresh.sessions_valid_after != user.sessions_valid_after
+        ):
+            raise AuthenticationFailed()  # changed since the password was checked
+        return await issue_challenge(uow, self._tokens, self._clock, user, setup=not has_factor)
 
     async def _record_failed(self, user: User | None, origin: Origin, reason: str) -> None:
         if self._trail is not None:

@@ -8,6 +8,7 @@ from application.use_cases.mail.confirm_password_reset import ConfirmPasswordRes
 from application.use_cases.mail.request_password_reset import RequestPasswordResetCommand
 from application.use_cases.mail.resend_verification import ResendVerificationCommand
 from application.use_cases.mail.verify_email import VerifyEmailCommand
+from application.use_cases.mfa.challenge import MfaChallenge
 from application.use_cases.sessions.login import LoginCommand, TokenPair
 from application.use_cases.sessions.logout import LogoutCommand
 from application.use_cases.sessions.logout_all import LogoutAllCommand
@@ -48,6 +49,7 @@ from entrypoints.http.schemas.auth import (
     VerifyEmailRequest,
 )
 from entrypoints.http.schemas.common import EXAMPLE_PASSWORD, StorableText
+from entrypoints.http.schemas.mfa import LoginOut, MfaChallengeOut
 
 router = APIRouter(prefix=f"{API_PREFIX}/auth", tags=["auth"])
 
@@ -60,7 +62,7 @@ RESEND_THROTTLED = TooManyAttempts(60, "Too many verification mails: try again l
 LOGIN_FORM_EXAMPLE = {"username": "ada@example.com", "password": EXAMPLE_PASSWORD}
 
 
-def _pair_out(pair: TokenPair) -> TokenPairOut:
+def pair_out(pair: TokenPair) -> TokenPairOut:
     return TokenPairOut(
         access_token=pair.access_token,
         refresh_token=pair.refresh_token,
@@ -71,12 +73,13 @@ def _pair_out(pair: TokenPair) -> TokenPairOut:
 
 @router.post(
     "/login",
-    response_model=TokenPairOut,
+    response_model=LoginOut,
     summary="Log in with email and password",
     operation_id="login",
     responses=documented(
         200,
-        "An access token and a refresh token",
+        "An access token and a refresh token; or, for a user with a second factor (or whose "
+        "role requires one), `mfa_required` and an `mfa_token` instead",
         errors=(400, 401, 403, 413, 422, 429, 503),
         examples={
             403: EmailNotVerified(),
@@ -100,14 +103,21 @@ async def login(
     password: Annotated[StorableText, Form(max_length=1024, examples=[EXAMPLE_PASSWORD])],
     use_case: LoginCase,
     metrics: MetricsDep,
-) -> TokenPairOut:
+) -> LoginOut:
     """Exchange an email (form field `username`) and password for an access token and a
     refresh token. Every failure is the same 401 and takes the same time. Attempts are
     counted before the password is checked: too many failures for one account or from one
     address for it (`LOGIN_RATE_LIMIT`), or from one address over all accounts
     (`LOGIN_ADDRESS_RATE_LIMIT`), are a 429 with `Retry-After`. When every password-hashing
     thread is busy and its queue full, a 503 with `Retry-After`, at once.
-    With `REQUIRE_VERIFIED_EMAIL`, the right password on an unverified account is a 403."""
+    With `REQUIRE_VERIFIED_EMAIL`, the right password on an unverified account is a 403.
+
+    A user with a second factor on, or whose role is in `MFA_REQUIRED_ROLES`, gets no tokens
+    here: `{mfa_required: true, mfa_token, expires_in}`, and then the pair from
+    `POST /auth/mfa/verify` with a code. When the role requires a second factor and the user
+    has none, `setup_required` is true and the `mfa_token` is the bearer of
+    `POST /auth/mfa/totp/setup` and `POST /auth/mfa/totp/confirm` only; confirm answers the
+    recovery codes and the pair. The `mfa_token` lasts five minutes and works once."""
     try:
         pair = await use_case.execute(
             LoginCommand(
@@ -123,7 +133,12 @@ async def login(
     except AuthenticationFailed:
         metrics.login_failures.inc()
         raise
-    return _pair_out(pair)
+    if isinstance(pair, MfaChallenge):
+        challenge = MfaChallengeOut(
+            mfa_token=pair.mfa_token, expires_in=pair.expires_in, setup_required=pair.setup_required
+        )
+        return LoginOut(challenge)
+    return LoginOut(pair_out(pair))
 
 
 @router.post(
@@ -145,7 +160,7 @@ async def refresh(
     """The refresh token is spent: it works once. Presenting a spent one again ends its
     whole session, the newest token included. Every failure is the same 401."""
     command = RefreshTokensCommand(body.refresh_token, origin=origin_of(request))
-    return _pair_out(await use_case.execute(command))
+    return pair_out(await use_case.execute(command))
 
 
 @router.post(

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
 from entrypoints.settings import Settings, describe_settings_error
+
+# A Fernet key, for the environments that require one.
+ENCRYPTION_KEY = "IupzHTMrOXaFMRE85WOTEYIcs3NDLK0WVQIWfYBM1Jc="
 
 
 def settings(**values: Any) -> Settings:
@@ -29,7 +33,11 @@ def test_development_needs_no_configuration() -> None:
 
 @pytest.mark.parametrize("environment", ["staging", "production"])
 def test_strict_environments_refuse_a_missing_or_short_secret(environment: str) -> None:
-    deployed = {"database_url": "postgresql+asyncpg://keel@db/keel", "trusted_hosts": "api.x.io"}
+    deployed = {
+        "database_url": "postgresql+asyncpg://keel@db/keel",
+        "trusted_hosts": "api.x.io",
+        "encryption_key": ENCRYPTION_KEY,
+    }
     expected = f"invalid settings: JWT_SECRET: is required in {environment}"
     assert problem(environment=environment, **deployed) == expected
     assert "at least 32 bytes" in problem(environment=environment, jwt_secret="x" * 31, **deployed)
@@ -99,7 +107,9 @@ PRODUCTION_SECRET = "s" * 48
 
 
 def test_production_refuses_the_embedded_database_and_any_host_naming_both() -> None:
-    message = problem(environment="production", jwt_secret=PRODUCTION_SECRET)
+    message = problem(
+        environment="production", jwt_secret=PRODUCTION_SECRET, encryption_key=ENCRYPTION_KEY
+    )
     assert "\n" not in message
     assert "DATABASE_URL: is required in production" in message
     assert "TRUSTED_HOSTS: must name the hosts the service answers to in production" in message
@@ -113,6 +123,7 @@ def test_production_refuses_any_host_even_among_named_ones() -> None:
     message = problem(
         environment="production",
         jwt_secret=PRODUCTION_SECRET,
+        encryption_key=ENCRYPTION_KEY,
         database_url="postgresql+asyncpg://keel@db/keel",
         trusted_hosts="api.example.com,*",
     )
@@ -125,6 +136,7 @@ def test_an_empty_database_url_in_production_is_a_missing_one(
 ) -> None:
     monkeypatch.setenv("ENVIRONMENT", "production")
     monkeypatch.setenv("JWT_SECRET", PRODUCTION_SECRET)
+    monkeypatch.setenv("ENCRYPTION_KEY", ENCRYPTION_KEY)
     monkeypatch.setenv("TRUSTED_HOSTS", "api.example.com")
     monkeypatch.setenv("DATABASE_URL", "")
     with pytest.raises(ValidationError) as caught:
@@ -136,6 +148,7 @@ def test_production_starts_with_a_database_and_named_hosts() -> None:
     made = settings(
         environment="production",
         jwt_secret=PRODUCTION_SECRET,
+        encryption_key=ENCRYPTION_KEY,
         database_url="postgres://keel@db/keel",
         trusted_hosts="api.example.com,localhost",
     )
@@ -145,6 +158,7 @@ def test_production_starts_with_a_database_and_named_hosts() -> None:
     explicit = settings(
         environment="production",
         jwt_secret=PRODUCTION_SECRET,
+        encryption_key=ENCRYPTION_KEY,
         database_url="sqlite+aiosqlite:///./keel.db",
         trusted_hosts="api.example.com",
     )
@@ -153,7 +167,9 @@ def test_production_starts_with_a_database_and_named_hosts() -> None:
 
 @pytest.mark.parametrize("environment", ["development", "test", "staging"])
 def test_other_environments_keep_the_defaults(environment: str) -> None:
-    made = settings(environment=environment, jwt_secret=PRODUCTION_SECRET)
+    made = settings(
+        environment=environment, jwt_secret=PRODUCTION_SECRET, encryption_key=ENCRYPTION_KEY
+    )
     assert made.database_url == "sqlite+aiosqlite:///./keel.db"
     assert made.trusted_hosts == ["*"]
 
@@ -174,3 +190,25 @@ def test_a_malformed_sentry_dsn_is_named_without_its_value(dsn: str) -> None:
     assert (
         message == "invalid settings: SENTRY_DSN: must be a Sentry DSN: https://KEY@HOST/PROJECT_ID"
     )
+
+
+def test_encryption_key_is_required_where_strict_and_checked_everywhere(tmp_path: Path) -> None:
+    deployed = {"database_url": "postgres://keel@db/keel", "trusted_hosts": "api.example.com"}
+    missing = problem(environment="production", jwt_secret=PRODUCTION_SECRET, **deployed)
+    assert missing == "invalid settings: ENCRYPTION_KEY: is required in production"
+    bad = problem(encryption_key=f"{ENCRYPTION_KEY},not-a-key")
+    assert bad.startswith("invalid settings: ENCRYPTION_KEY: key 2 is not a Fernet key")
+    assert "not-a-key" not in bad
+    rotated = settings(encryption_key=f" {ENCRYPTION_KEY} , {'A' * 43}= ")
+    assert rotated.encryption_key_value() == f"{ENCRYPTION_KEY},{'A' * 43}="
+    # Test: a fresh one each time; development: made once and kept in its file.
+    assert settings(environment="test").encryption_key_value() != ENCRYPTION_KEY
+    kept = tmp_path / "key"
+    first = settings(encryption_key_file=kept).encryption_key_value()
+    assert settings(encryption_key_file=kept).encryption_key_value() == first
+    assert oct(kept.stat().st_mode & 0o777) == "0o600"
+
+
+def test_mfa_required_roles_are_known_roles() -> None:
+    assert settings(mfa_required_roles=" Admin ,user").mfa_required_roles == ["admin", "user"]
+    assert "MFA_REQUIRED_ROLES: unknown role 'root'" in problem(mfa_required_roles="admin,root")

@@ -25,6 +25,7 @@ from entrypoints.http.routers import (
     health,
     items,
     me,
+    mfa,
     security_events,
     users,
 )
@@ -34,6 +35,7 @@ from entrypoints.http.schemas import common as common_bodies
 from entrypoints.http.schemas import credentials as credential_bodies
 from entrypoints.http.schemas import health as health_bodies
 from entrypoints.http.schemas import items as item_bodies
+from entrypoints.http.schemas import mfa as mfa_bodies
 from entrypoints.http.schemas import security_events as event_bodies
 from entrypoints.http.schemas import users as user_bodies
 from entrypoints.settings import Settings
@@ -58,6 +60,7 @@ MODELS: dict[str, type[BaseModel]] = {
         event_bodies,
         health_bodies,
         item_bodies,
+        mfa_bodies,
         user_bodies,
         envelope,
     )
@@ -204,6 +207,11 @@ def test_only_throttled_operations_document_429(document: Document) -> None:
         "POST /api/v1/users",  # per address
         "PATCH /api/v1/users/me",  # a wrong current password counts as a failed login
         "PATCH /api/v1/users/{user_id}",
+        # Second-factor codes are counted like passwords.
+        "POST /api/v1/auth/mfa/totp/confirm",
+        "POST /api/v1/auth/mfa/totp/disable",
+        "POST /api/v1/auth/mfa/recovery-codes",
+        "POST /api/v1/auth/mfa/verify",
     }
 
 
@@ -239,7 +247,7 @@ def test_operations_with_a_body_document_an_unreadable_or_too_large_body(
 
 def _needs_a_user(dependant: Dependant) -> bool:
     return any(
-        dependency.call is current_user or _needs_a_user(dependency)
+        dependency.call in (current_user, mfa.setup_bearer) or _needs_a_user(dependency)
         for dependency in dependant.dependencies
     )
 
@@ -261,6 +269,7 @@ def test_protected_operations_and_only_they_declare_the_bearer_scheme(
             health.router,
             items.router,
             me.router,
+            mfa.router,
             security_events.router,
             users.router,
         )
@@ -493,7 +502,7 @@ def test_a_new_account_links_to_logging_in_with_what_was_registered(document: Do
     }
 
 
-@pytest.mark.parametrize("source", ["login", "refreshTokens"])
+@pytest.mark.parametrize("source", ["login", "refreshTokens", "verifyMfa"])
 def test_a_token_pair_links_to_refreshing_and_logging_out(document: Document, source: str) -> None:
     _, operation = by_operation_id(document)[source]
     links = operation["responses"]["200"]["links"]
@@ -510,7 +519,7 @@ def test_every_link_points_at_a_real_operation_and_its_parameters(document: Docu
         for response in operation["responses"].values()
         for link in response.get("links", {}).values()
     ]
-    assert len(links) == 11
+    assert len(links) == 13  # verifyMfa gives a pair too
     for link in links:
         _, target = ids[link["operationId"]]
         names = {
@@ -546,6 +555,7 @@ async def test_docs_enabled_overrides_the_environment(
         environment=environment,
         database_url="sqlite+aiosqlite:///:memory:",
         jwt_secret="production-grade-secret-" + "x" * 24,
+        encryption_key="IupzHTMrOXaFMRE85WOTEYIcs3NDLK0WVQIWfYBM1Jc=",
         trusted_hosts="keel.test",
         docs_enabled=docs_enabled,
     )

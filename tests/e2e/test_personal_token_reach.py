@@ -44,6 +44,8 @@ PUBLIC_PATHS = {
     "/api/v1/auth/password-reset/request": {"POST"},
     "/api/v1/auth/password-reset/confirm": {"POST"},
     "/api/v1/auth/verify": {"POST"},
+    # The login's second step: its credential is the `mfa_token` in the body.
+    "/api/v1/auth/mfa/verify": {"POST"},
     "/health/live": {"GET"},
     "/health/ready": {"GET"},
     "/metrics": {"GET"},

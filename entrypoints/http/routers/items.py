@@ -105,7 +105,9 @@ async def list_items(
     """Your items, newest first; an administrator sees everyone's and may filter by owner.
     `q` matches part of the title, ignoring case. Anyone else naming an `owner_id` not
     their own gets a 403."""
-    found = await use_case.execute(ListItemsCommand(actor=user, page=page, owner_id=owner_id, q=q))
+    found = await use_case.execute(
+        ListItemsCommand(actor=user, page=page.request, owner_id=owner_id, q=q, cursor=page.cursor)
+    )
     return json_body(ItemPage.of(found, [ItemOut.of(item) for item in found.items]))
 
 

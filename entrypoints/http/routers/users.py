@@ -129,7 +129,14 @@ async def list_users(
 ) -> Response:
     """A page of accounts, newest first. Administrators only (403 for anyone else)."""
     found = await use_case.execute(
-        ListUsersCommand(actor=user, page=page, email=email, is_active=is_active, role=role)
+        ListUsersCommand(
+            actor=user,
+            page=page.request,
+            email=email,
+            is_active=is_active,
+            role=role,
+            cursor=page.cursor,
+        )
     )
     return json_body(UserPage.of(found, [UserOut.of(u) for u in found.items]))
 

@@ -128,6 +128,21 @@ async def count_options(dsn: str, owner: Any) -> None:
                 f"  {name:9}  exact {exact:8.2f}  capped {capped:6.2f}  "
                 f"EXPLAIN estimate {estimate:5.2f}  reltuples {reltuples:5.2f}"
             )
+        deep = await connection.fetchrow(
+            "SELECT created_at, id FROM items WHERE owner_id = $1"
+            f" ORDER BY created_at DESC, id DESC LIMIT 1 OFFSET {(DEEP_PAGE - 1) * PAGE_SIZE - 1}",
+            owner,
+        )
+        plan = await connection.fetch(
+            "EXPLAIN (ANALYZE, BUFFERS) SELECT * FROM items WHERE owner_id = $1"
+            " AND (created_at, id) < ($2, $3) ORDER BY created_at DESC, id DESC LIMIT 21",
+            owner,
+            deep["created_at"],
+            deep["id"],
+        )
+        print(f"the big owner's page {DEEP_PAGE:,} by key:")
+        for row in plan:
+            print("   ", row[0])
         plan = await connection.fetch(
             "EXPLAIN (ANALYZE, BUFFERS) SELECT id FROM items WHERE title ILIKE $1 ESCAPE '/'"
             " ORDER BY created_at DESC, id DESC LIMIT 21",

@@ -76,7 +76,8 @@ class Page(Generic[T]):
         total, exact = counted, counted is not None and counted <= COUNT_CAP
         if counted is not None and not exact:
             total = COUNT_CAP
-        if counted is not None and request.after is None and shown and not more:
-            # The last page by number: every row before it was skipped, none follows.
+        if request.after is None and not more and (shown or request.offset == 0):
+            # The last page by number, counted or not: every row before it was skipped,
+            # none follows.
             total, exact = request.offset + len(shown), True
         return cls(shown, total, request.page, request.page_size, more, exact)

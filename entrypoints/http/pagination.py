@@ -11,12 +11,23 @@ from fastapi import Depends, Query
 from domain.errors import ValidationFailed
 from domain.keyset import MAX_SIGNED_CURSOR_LENGTH
 from domain.pagination import COUNT_CAP, DEFAULT_PAGE_SIZE, MAX_PAGE, MAX_PAGE_SIZE, PageRequest
+from entrypoints.http.envelope import FieldError
+
+BAD_CURSOR = FieldError(field="cursor", message="Not a cursor this service gave", type="cursor")
 
 
 @dataclass(frozen=True, slots=True)
 class PageAsked:
-    request: PageRequest
+    page: int | None
+    page_size: int
     cursor: str | None
+    total: bool | None
+
+    def request(self, *, search: bool = False) -> PageRequest:
+        """Counted, unless the client says otherwise, only on pages by number outside a
+        title search: a search's count reads every row the search itself skips."""
+        count = self.total if self.total is not None else self.cursor is None and not search
+        return PageRequest(page=self.page or 1, page_size=self.page_size, count=count)
 
 
 async def page_request(
@@ -37,15 +48,15 @@ async def page_request(
     total: Annotated[
         bool | None,
         Query(
-            description=f"Whether to count the matching rows (up to {COUNT_CAP:,}): by "
-            "default on pages by number, not on pages by cursor"
+            description=f"Whether to count the matching entries (up to {COUNT_CAP:,}): by "
+            "default on pages by number, not on pages by cursor nor title searches (`q`); "
+            "a last page by number gives its exact total either way"
         ),
     ] = None,
 ) -> PageAsked:
     if cursor is not None and page is not None:
         raise ValidationFailed("cursor", "Send either page or cursor, not both", "cursor")
-    count = total if total is not None else cursor is None
-    return PageAsked(PageRequest(page=page or 1, page_size=page_size, count=count), cursor)
+    return PageAsked(page, page_size, cursor, total)
 
 
 PageParams = Annotated[PageAsked, Depends(page_request)]

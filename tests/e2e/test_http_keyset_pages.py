@@ -166,3 +166,19 @@ async def test_a_walk_while_items_come_and_go_skips_and_repeats_nothing(world: W
         for page in await walk(world, "alice", ITEMS, page_size=100):
             for item in page["items"]:
                 await world.client.delete(f"{ITEMS}/{item['id']}", headers=world.headers["alice"])
+
+
+async def test_a_title_search_is_counted_only_when_asked_or_on_its_last_page(
+    world: World,
+) -> None:
+    for n in range(5):
+        await world.create("alice", f"milk {n}")
+    await world.create("alice", "bread")
+    first = (await world.get("alice", ITEMS, q="milk", page_size=2)).json()
+    assert (first["total"], first["total_is_exact"], first["has_next"]) == (None, False, True)
+    counted = (await world.get("alice", ITEMS, q="milk", page_size=2, total=True)).json()
+    assert (counted["total"], counted["total_is_exact"]) == (5, True)
+    last = (await world.get("alice", ITEMS, q="milk", page_size=2, page=3)).json()
+    assert (last["total"], last["total_is_exact"], last["has_next"]) == (5, True, False)
+    plain = (await world.get("alice", ITEMS, page_size=2, total=False)).json()
+    assert (plain["total"], plain["has_next"]) == (None, True)

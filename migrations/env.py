@@ -44,8 +44,9 @@ def _run(connection: Connection) -> None:
 async def _run_with_own_engine(url: str) -> None:
     engine = create_async_engine(url, poolclass=pool.NullPool)
     try:
-        async with engine.begin() as connection:
+        async with engine.connect() as connection:
             await connection.run_sync(_run)
+            await connection.commit()
     finally:
         await engine.dispose()
 

@@ -12,7 +12,7 @@ from adapters.memory.store import InMemoryStore
 from application.ports.attachments import PendingUpload
 from domain.attachment import Attachment, UploadAbandoned
 from domain.item import Item, ItemNotFound
-from domain.pagination import Page, PageRequest
+from domain.pagination import COUNT_CAP, Page, PageRequest
 
 
 class InMemoryAttachmentRepository:
@@ -114,5 +114,9 @@ class InMemoryAttachmentReader:
             key=lambda a: (a.created_at, a.id),
             reverse=True,
         )
-        window = matching[page.offset : page.offset + page.page_size]
-        return Page(window, len(matching), page.page, page.page_size)
+        counted = min(len(matching), COUNT_CAP + 1) if page.count else None
+        if page.after is not None:
+            after = (page.after.at, page.after.id)
+            matching = [a for a in matching if (a.created_at, a.id) < after]
+        window = matching[page.offset : page.offset + page.limit]
+        return Page.of_rows(window, counted, page)

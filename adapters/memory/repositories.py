@@ -13,7 +13,7 @@ from domain.email import Email
 from domain.errors import EmailAlreadyRegistered
 from domain.item import Item
 from domain.one_time_token import OneTimeToken, TokenPurpose
-from domain.pagination import Page, PageRequest
+from domain.pagination import COUNT_CAP, Page, PageRequest
 from domain.session import RefreshSession
 from domain.user import User
 
@@ -58,13 +58,17 @@ class Staged(Generic[E]):
         self.written, self.deleted = {}, set()
 
     def page(self, keep: Callable[[E], bool], request: PageRequest) -> Page[E]:
+        after = request.after
         matching = sorted(
             (row for row in self.rows() if keep(row)),
             key=lambda row: (row.created_at, row.id),
             reverse=True,
         )
-        window = matching[request.offset : request.offset + request.page_size]
-        return Page([copy.copy(r) for r in window], len(matching), request.page, request.page_size)
+        counted = min(len(matching), COUNT_CAP + 1) if request.count else None
+        if after is not None:
+            matching = [r for r in matching if (r.created_at, r.id) < (after.at, after.id)]
+        window = matching[request.offset : request.offset + request.limit]
+        return Page.of_rows([copy.copy(r) for r in window], counted, request)
 
 
 class InMemoryUserRepository:

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from adapters.sqlalchemy.connection import Connection
 from adapters.sqlalchemy.errors import translate_errors
 from adapters.sqlalchemy.queries import PageQuery
+from adapters.sqlalchemy.readers import page_rows
 from adapters.sqlalchemy.reads import Reads
 from adapters.sqlalchemy.rows import plain_uuid
 from adapters.sqlalchemy.tables import attachment_uploads, attachment_usage, attachments, items
@@ -180,13 +181,5 @@ class SqlAlchemyAttachmentReader:
         return to_attachment(rows[0]) if rows else None
 
     async def list(self, item_id: uuid.UUID, page: PageRequest) -> Page[Attachment]:
-        parameters: dict[str, Any] = {"item_id": item_id}
-        bounds = {"limit": page.page_size, "offset": page.offset}
-        rows = await self._reads.rows(ATTACHMENT_PAGE.page, parameters | bounds)
-        if rows:
-            total = int(rows[0][-1])
-        elif page.offset == 0:
-            total = 0
-        else:
-            total = int((await self._reads.rows(ATTACHMENT_PAGE.count, parameters))[0][0])
-        return Page([to_attachment(row) for row in rows], total, page.page, page.page_size)
+        rows, counted = await page_rows(self._reads, ATTACHMENT_PAGE, {"item_id": item_id}, page)
+        return Page.of_rows([to_attachment(row) for row in rows], counted, page)

@@ -31,6 +31,8 @@ from application.errors import StorageUnavailable
 if TYPE_CHECKING:
     import asyncpg  # type: ignore[import-untyped]  # no annotations of its own
 
+# The execution option that asks for a plan made for each call's values (DriverStatement).
+PLAN_EACH_TIME = "keel_plan_each_time"
 # Connections being closed in the background, held until they are.
 _closing: set[asyncio.Future[Any]] = set()
 
@@ -41,6 +43,11 @@ class DriverStatement:
 
     sql: str
     names: tuple[str, ...]
+    # Planned for the values of each call, never with PostgreSQL's generic plan (which a
+    # cached prepared statement gets after five runs): for a statement whose best plan
+    # depends on the value, such as a title search, where the rare word wants the trigram
+    # index and the common one the newest-first walk.
+    plan_each_time: bool = False
 
     def values(self, parameters: Mapping[str, Any]) -> list[Any]:
         return [parameters[name] for name in self.names]
@@ -59,7 +66,8 @@ def for_driver(statement: Select[Any], dialect: Dialect) -> DriverStatement:
             raise TypeError(f"parameter {name!r} has a value of its own: name it instead")
         if bind.type.dialect_impl(dialect).bind_processor(dialect) is not None:
             raise TypeError(f"parameter {name!r} needs SQLAlchemy's conversion")
-    return DriverStatement(compiled.string, tuple(names))
+    plan_each_time = bool(statement.get_execution_options().get(PLAN_EACH_TIME, False))
+    return DriverStatement(compiled.string, tuple(names), plan_each_time)
 
 
 class DriverFailed(Exception):
@@ -98,8 +106,9 @@ class DriverConnection:
         """The rows (asyncpg's records, which are sequences), or ``DriverFailed``;
         ``StorageUnavailable`` when the statement ran out of time, which is not worth
         running again: it would only wait as long."""
+        method = "_fetch_planned" if statement.plan_each_time else "fetch"
         records: list[asyncpg.Record] = await self._run(
-            "fetch", statement.sql, statement.values(parameters)
+            method, statement.sql, statement.values(parameters)
         )
         return records
 
@@ -112,7 +121,14 @@ class DriverConnection:
         pooled = self._pooled
         assert pooled is not None, "used after close()"
         try:
-            return await getattr(pooled.driver_connection, method)(sql, *values)
+            connection = pooled.driver_connection
+            assert connection is not None, "a pooled connection always has its driver's"
+            if method == "_fetch_planned":
+                # A statement prepared for this call alone (run once, so planned for these
+                # values), closed by asyncpg once it is let go: one round trip more.
+                prepared = await connection.prepare(sql)
+                return await prepared.fetch(*values)
+            return await getattr(connection, method)(sql, *values)
         except Exception as error:
             # Broken, most likely: closed, not given back to the pool.
             self._pooled = None

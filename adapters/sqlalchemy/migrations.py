@@ -115,8 +115,13 @@ class AlembicMigrator:
         engine = create_async_engine(url, poolclass=NullPool, connect_args=connect_args)
         try:
             with translate_errors():
-                async with engine.begin() as connection:
-                    return await connection.run_sync(work)
+                # Not begun here: Alembic begins and commits the migrations' transaction
+                # itself, and can then step outside it for what must run alone (an
+                # index built CONCURRENTLY).
+                async with engine.connect() as connection:
+                    result = await connection.run_sync(work)
+                    await connection.commit()
+                    return result
         except StorageUnavailable as exc:
             where = url.render_as_string(hide_password=True)
             raise unusable_database(where, exc) from exc

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    DateTime,
     Integer,
     Select,
     String,
@@ -18,8 +19,10 @@ from sqlalchemy import (
     func,
     literal_column,
     select,
+    tuple_,
 )
 
+from adapters.sqlalchemy.driver import PLAN_EACH_TIME
 from adapters.sqlalchemy.tables import items, refresh_sessions, users
 from domain.role import Role
 
@@ -55,27 +58,55 @@ def role_pattern(role: Role) -> str:
 
 
 def title_pattern(part: str) -> str:
-    """A LIKE pattern for titles holding ``part`` (lower case), its wildcards escaped."""
+    """A LIKE pattern for titles holding ``part`` (lower case), its wildcards escaped: the
+    escape character too, so that ``%``, ``_``, ``/`` and ``\\`` match themselves."""
     escaped = part.lower().replace("/", "//").replace("%", "/%").replace("_", "/_")
     return f"%{escaped}%"
 
 
 class PageQuery:
-    """One page of rows, newest first (``:limit``, ``:offset``), each row followed by the
-    number of all matching rows (``count(*) OVER ()``); and that number alone, for a page
-    past the end, which has no row to carry it."""
+    """The statements of one listing and combination of filters, newest first, ties by id:
+    a page by number (``:limit``, ``:offset``) or after a key (``:after_at``,
+    ``:after_id``: ``(created_at, id) < (:after_at, :after_id)``, which the listing's index
+    serves at any depth), each with or without the number of matching rows counted up to
+    ``:cap`` (a scalar subquery run once, carried by every row); and that number alone,
+    for a page past the end, which has no row to carry it."""
 
-    __slots__ = ("count", "page")
+    __slots__ = ("count", "pages")
 
-    def __init__(self, table: Table, conditions: list[ColumnElement[bool]]) -> None:
-        self.page: Select[Any] = (
-            select(table, func.count().over())
+    def __init__(
+        self, table: Table, conditions: list[ColumnElement[bool]], plan_each_time: bool = False
+    ) -> None:
+        capped = (
+            select(literal_column("1"))
+            .select_from(table)
             .where(*conditions)
-            .order_by(table.c.created_at.desc(), table.c.id.desc())
-            .limit(bindparam("limit", type_=Integer))
-            .offset(bindparam("offset", type_=Integer))
+            .limit(bindparam("cap", type_=Integer))
+            .subquery("matching")
         )
-        self.count: Select[Any] = select(func.count()).select_from(table).where(*conditions)
+        options = {PLAN_EACH_TIME: plan_each_time}
+        self.count: Select[Any] = (
+            select(func.count()).select_from(capped).execution_options(**options)
+        )
+        key = tuple_(table.c.created_at, table.c.id)
+        after = key < tuple_(
+            bindparam("after_at", type_=DateTime(timezone=True)),
+            bindparam("after_id", type_=table.c.id.type),
+        )
+        # Indexed by (after a key, counted).
+        self.pages: dict[tuple[bool, bool], Select[Any]] = {}
+        for by_key in (False, True):
+            for counted in (False, True):
+                columns = [table, self.count.scalar_subquery()] if counted else [table]
+                where = [*conditions, after] if by_key else conditions
+                self.pages[by_key, counted] = (
+                    select(*columns)
+                    .where(*where)
+                    .order_by(table.c.created_at.desc(), table.c.id.desc())
+                    .limit(bindparam("limit", type_=Integer))
+                    .offset(bindparam("offset", type_=Integer))
+                    .execution_options(**options)
+                )
 
 
 # The listings' statements, built once for each combination of filters (a handful).
@@ -97,5 +128,8 @@ def item_page(by_owner: bool, by_title: bool) -> PageQuery:
     if by_owner:
         conditions.append(items.c.owner_id == bindparam("owner_id"))
     if by_title:
-        conditions.append(func.lower(items.c.title).like(bindparam("title"), escape="/"))
-    return PageQuery(items, conditions)
+        # ILIKE on PostgreSQL, which the trigram index serves; lower() LIKE lower() on
+        # SQLite.
+        conditions.append(items.c.title.ilike(bindparam("title", type_=String), escape="/"))
+    # A search's best plan depends on the word: planned for it each time (``driver``).
+    return PageQuery(items, conditions, plan_each_time=by_title)

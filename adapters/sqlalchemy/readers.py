@@ -22,7 +22,7 @@ from adapters.sqlalchemy.rows import to_item, to_user
 from application.ports import ItemFilter, UserFilter
 from domain.email import Email
 from domain.item import Item
-from domain.pagination import Page, PageRequest
+from domain.pagination import COUNT_CAP, Page, PageRequest
 from domain.user import User
 
 
@@ -49,8 +49,8 @@ class SqlAlchemyUserReader:
         if where.role is not None:
             parameters["role"] = role_pattern(where.role)
         query = user_page(where.email is not None, where.is_active, where.role is not None)
-        rows, total = await _page(self._reads, query, parameters, page)
-        return Page([to_user(row) for row in rows], total, page.page, page.page_size)
+        rows, counted = await page_rows(self._reads, query, parameters, page)
+        return Page.of_rows([to_user(row) for row in rows], counted, page)
 
 
 class SqlAlchemyItemReader:
@@ -68,19 +68,28 @@ class SqlAlchemyItemReader:
         if where.q:
             parameters["title"] = title_pattern(where.q)
         query = item_page(where.owner_id is not None, bool(where.q))
-        rows, total = await _page(self._reads, query, parameters, page)
-        return Page([to_item(row) for row in rows], total, page.page, page.page_size)
+        rows, counted = await page_rows(self._reads, query, parameters, page)
+        return Page.of_rows([to_item(row) for row in rows], counted, page)
 
 
-async def _page(
+async def page_rows(
     reads: Reads, query: PageQuery, parameters: dict[str, Any], page: PageRequest
-) -> tuple[Rows, int]:
-    """The page's rows and the number of all matching rows, which comes with each row: a
-    second statement only for a page past the end."""
-    bounds = {"limit": page.page_size, "offset": page.offset}
-    rows = await reads.rows(query.page, parameters | bounds)
+) -> tuple[Rows, int | None]:
+    """Up to ``page.limit`` rows and, when asked for, the matching rows counted up to
+    ``COUNT_CAP + 1``, which come with each row: a second statement only for a page past
+    the end."""
+    bounds: dict[str, Any] = {"limit": page.limit, "offset": page.offset}
+    if page.after is not None:
+        bounds |= {"after_at": page.after.at, "after_id": page.after.id}
+    if page.count:
+        bounds["cap"] = COUNT_CAP + 1
+    statement = query.pages[page.after is not None, page.count]
+    rows = await reads.rows(statement, parameters | bounds)
+    if not page.count:
+        return rows, None
     if rows:
-        return rows, int(rows[0][-1])
-    if page.offset == 0:
+        return rows, int(rows[0][-1])  # the rows' mappers read the columns before it
+    if page.offset == 0 and page.after is None:
         return rows, 0
-    return rows, int((await reads.rows(query.count, parameters))[0][0])
+    counted = await reads.rows(query.count, parameters | {"cap": COUNT_CAP + 1})
+    return rows, int(counted[0][0])

@@ -90,6 +90,15 @@ items = Table(
 )
 Index("ix_items_owner_id_created_at_id", items.c.owner_id, items.c.created_at, items.c.id)
 Index("ix_items_created_at_id", items.c.created_at, items.c.id)
+# The `q` search, a substring of the title ignoring case: a trigram index on PostgreSQL
+# (ILIKE uses it); SQLite has none.
+POSTGRESQL_ONLY_INDEXES = frozenset({"ix_items_title_trgm"})
+Index(
+    "ix_items_title_trgm",
+    items.c.title,
+    postgresql_using="gin",
+    postgresql_ops={"title": "gin_trgm_ops"},
+).ddl_if(dialect="postgresql")
 
 # Refresh sessions: the token itself is never stored, only its SHA-256.
 refresh_sessions = Table(

@@ -88,6 +88,7 @@ from domain.events import (
     UserRegistered,
     VerificationRequested,
 )
+from domain.keyset import CursorCodec
 from entrypoints.container import factories, migrations
 from entrypoints.metrics import Metrics
 from entrypoints.settings import Settings
@@ -170,6 +171,10 @@ class Container(containers.DeclarativeContainer):
         refresh_ttl=providers.Factory(timedelta, days=settings.provided.refresh_token_expire_days),
         clock=clock,
     )
+
+    # Listings' cursors are signed with a key derived from the same secret: every worker
+    # and machine reads the cursors the others gave.
+    cursor_codec = providers.Singleton(CursorCodec, settings.provided.jwt_secret_value.call())
 
     # Live events: in this process's memory, or through Redis when REDIS_URL is set.
     event_bus = providers.Singleton(factories.event_bus, settings)
@@ -308,7 +313,7 @@ class Container(containers.DeclarativeContainer):
     )
 
     get_user = providers.Singleton(GetUser, users=user_reader)
-    list_users = providers.Singleton(ListUsers, users=user_reader)
+    list_users = providers.Singleton(ListUsers, users=user_reader, cursors=cursor_codec)
     update_user = providers.Singleton(
         UpdateUser,
         uow_factory=unit_of_work.provider,
@@ -331,7 +336,7 @@ class Container(containers.DeclarativeContainer):
         CreateItem, uow_factory=unit_of_work.provider, clock=clock, live=quick_publisher
     )
     get_item = providers.Singleton(GetItem, items=item_reader)
-    list_items = providers.Singleton(ListItems, items=item_reader)
+    list_items = providers.Singleton(ListItems, items=item_reader, cursors=cursor_codec)
     update_item = providers.Singleton(
         UpdateItem, uow_factory=unit_of_work.provider, clock=clock, live=quick_publisher
     )
@@ -354,7 +359,7 @@ class Container(containers.DeclarativeContainer):
         limits=attachment_limits,
     )
     list_attachments = providers.Singleton(
-        ListAttachments, items=item_reader, attachments=attachment_reader
+        ListAttachments, items=item_reader, attachments=attachment_reader, cursors=cursor_codec
     )
     get_attachment = providers.Singleton(
         GetAttachment, items=item_reader, attachments=attachment_reader, blobs=blob_store

@@ -398,3 +398,29 @@ async def test_concurrent_uploads_race_for_the_last_of_the_quota(
                     f"{base(item)}/{attachment['id']}", headers=world.headers["alice"]
                 )
             await eventually_empty(blob_storage)
+
+
+async def test_the_list_walks_by_cursor_bound_to_its_caller_and_item(world: World) -> None:
+    item = await world.create("alice", "three files")
+    other = await world.create("alice", "another")
+    uploaded = []
+    for n in range(3):
+        answer = await upload(world, "alice", item["id"], PNG, f"p{n}.png")
+        assert answer.status_code == 201, answer.text
+        uploaded.append(answer.json()["id"])
+    first = await world.get("alice", base(item), page_size=2)
+    assert first.status_code == 200, first.text
+    cursor = first.json()["next_cursor"]
+    assert cursor, first.json()
+    second = await world.get("alice", base(item), page_size=2, cursor=cursor)
+    assert second.status_code == 200, second.text
+    assert second.json()["next_cursor"] is None
+    walked = [a["id"] for a in first.json()["items"] + second.json()["items"]]
+    assert sorted(walked) == sorted(uploaded)
+    assert len(set(walked)) == 3
+    # Another item's listing, or another caller (an administrator too), refuses it.
+    for who, path in (("alice", base(other)), ("root", base(item))):
+        refused = await world.get(who, path, page_size=2, cursor=cursor)
+        assert_envelope(refused, 422, "VALIDATION_ERROR")
+    both = await world.get("alice", base(item), cursor=cursor, page=2)
+    assert_envelope(both, 422, "VALIDATION_ERROR")

@@ -126,7 +126,15 @@ async def test_list_shows_own_items_newest_first_in_stable_pages(world: World) -
     listed = [item["id"] for p in pages for item in p["items"]]
     assert listed == [item["id"] for item in reversed(made)]
     past = (await world.get("alice", "/api/v1/items", page=9, page_size=2)).json()
-    assert past == {"items": [], "total": 5, "page": 9, "page_size": 2, "has_next": False}
+    assert past == {
+        "items": [],
+        "total": 5,
+        "total_is_exact": True,
+        "page": 9,
+        "page_size": 2,
+        "has_next": False,
+        "next_cursor": None,
+    }
 
 
 async def test_q_matches_titles_ignoring_case(world: World) -> None:

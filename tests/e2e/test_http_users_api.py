@@ -111,7 +111,15 @@ async def test_listing_users_is_for_admins(world: World) -> None:
     assert_envelope(await world.get("alice", "/api/v1/users"), 403, "FORBIDDEN")
     assert_envelope(await world.client.get("/api/v1/users"), 401, "UNAUTHORIZED")
     page = (await world.get("root", "/api/v1/users")).json()
-    assert set(page) == {"items", "total", "page", "page_size", "has_next"}
+    assert set(page) == {
+        "items",
+        "total",
+        "total_is_exact",
+        "page",
+        "page_size",
+        "has_next",
+        "next_cursor",
+    }
     assert page["total"] == 3
     # Newest first: root was made last.
     assert [u["email"] for u in page["items"]] == [

@@ -228,3 +228,28 @@ async def test_a_cancelled_read_leaves_nothing_running_and_the_pool_usable(
     reads = reads_for(pg_engine)
     pid = (await reads.rows(select(func.pg_backend_pid()), {}))[0][0]
     assert pid != cancelled_pid, "the cancelled connection went back to the pool"
+
+
+@pytest.mark.postgres
+async def test_a_title_search_is_planned_for_its_word_every_time(pg_engine: AsyncEngine) -> None:
+    """PostgreSQL gives a prepared statement a generic plan after five runs: for a search,
+    one blind to the word (a rare one then walks every item). The search is planned for
+    its values each time; the other reads keep their cached plans."""
+    reader = SqlAlchemyItemReader(reads_for(pg_engine))
+    for _ in range(8):
+        await reader.list(ItemFilter(q="rare"), PageRequest(1, 20))
+        await reader.list(ItemFilter(), PageRequest(1, 20))
+    connection = await DriverConnection.checkout(pg_engine)
+    try:
+        plans = await connection.driver_connection.fetch(
+            "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements"
+        )
+    finally:
+        await connection.close()
+    searches = [p for p in plans if "ILIKE" in p["statement"]]
+    listings = [
+        p for p in plans if "FROM items" in p["statement"] and "ILIKE" not in p["statement"]
+    ]
+    assert listings, plans  # the plain listing is cached, and so it is seen here
+    assert sum(p["generic_plans"] for p in searches) == 0, searches
+    assert all(p["custom_plans"] <= 1 for p in searches), searches

@@ -12,6 +12,7 @@ from application.ports.blobs import BlobNotFound, BlobStore
 from domain import policies
 from domain.attachment import Attachment, AttachmentNotFound
 from domain.item import ItemNotFound
+from domain.keyset import CursorCodec, scope_of
 from domain.pagination import Page, PageRequest
 from domain.user import User
 
@@ -25,21 +26,31 @@ async def _visible_item(items: ItemReader, actor: User, item_id: uuid.UUID) -> N
 
 @dataclass(frozen=True, slots=True)
 class ListAttachmentsCommand:
+    """``cursor``: a ``next_cursor`` given before, for this caller and this item."""
+
     actor: User
     item_id: uuid.UUID
     page: PageRequest
+    cursor: str | None = None
 
 
 class ListAttachments:
-    """The attachments of an item you own (or any, as an administrator), newest first."""
+    """The attachments of an item you own (or any, as an administrator), newest first. A
+    cursor made for another caller or another item is refused."""
 
-    def __init__(self, items: ItemReader, attachments: AttachmentReader) -> None:
+    def __init__(
+        self, items: ItemReader, attachments: AttachmentReader, cursors: CursorCodec
+    ) -> None:
         self._items = items
         self._attachments = attachments
+        self._cursors = cursors
 
     async def execute(self, command: ListAttachmentsCommand) -> Page[Attachment]:
         await _visible_item(self._items, command.actor, command.item_id)
-        return await self._attachments.list(command.item_id, command.page)
+        scope = scope_of("attachments", command.actor.id, command.item_id)
+        request = self._cursors.resume(command.page, command.cursor, scope)
+        found = await self._attachments.list(command.item_id, request)
+        return self._cursors.finish(found, scope)
 
 
 @dataclass(frozen=True, slots=True)

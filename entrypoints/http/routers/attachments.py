@@ -142,7 +142,10 @@ async def list_attachments(
     item_id: uuid.UUID, user: ItemsReader, use_case: ListAttachmentsCase, page: PageParams
 ) -> Response:
     """The owner of the item or an administrator; 404 for anyone else. Newest first."""
-    found = await use_case.execute(ListAttachmentsCommand(actor=user, item_id=item_id, page=page))
+    command = ListAttachmentsCommand(
+        actor=user, item_id=item_id, page=page.request(), cursor=page.cursor
+    )
+    found = await use_case.execute(command)
     return json_body(AttachmentPage.of(found, [AttachmentOut.of(a) for a in found.items]))
 
 

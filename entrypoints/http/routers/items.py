@@ -30,7 +30,7 @@ from entrypoints.http.etags import (
     none_match_fails,
 )
 from entrypoints.http.openapi import ETAG_HEADER, documented, links_from_created
-from entrypoints.http.pagination import PageParams
+from entrypoints.http.pagination import BAD_CURSOR, PageParams
 from entrypoints.http.paths import API_PREFIX
 from entrypoints.http.schemas.common import StorableText
 from entrypoints.http.schemas.items import ItemCreate, ItemOut, ItemPage, ItemUpdate
@@ -83,11 +83,14 @@ async def create_item(body: ItemCreate, user: ItemsWriter, use_case: CreateItemC
         errors=(401, 403, 422, 503),
         examples={
             403: "Only an administrator may list other users' items",
-            422: FieldError(
-                field="page",
-                message="Input should be greater than or equal to 1",
-                type="greater_than_equal",
-            ),
+            422: [
+                FieldError(
+                    field="page",
+                    message="Input should be greater than or equal to 1",
+                    type="greater_than_equal",
+                ),
+                BAD_CURSOR,
+            ],
         },
     ),
 )
@@ -106,7 +109,15 @@ async def list_items(
     """Your items, newest first; an administrator sees everyone's and may filter by owner.
     `q` matches part of the title, ignoring case. Anyone else naming an `owner_id` not
     their own gets a 403."""
-    found = await use_case.execute(ListItemsCommand(actor=user, page=page, owner_id=owner_id, q=q))
+    found = await use_case.execute(
+        ListItemsCommand(
+            actor=user,
+            page=page.request(search=bool(q)),
+            owner_id=owner_id,
+            q=q,
+            cursor=page.cursor,
+        )
+    )
     return json_body(ItemPage.of(found, [ItemOut.of(item) for item in found.items]))
 
 

@@ -43,7 +43,7 @@ from entrypoints.http.openapi import (
     documented,
     links_from_created,
 )
-from entrypoints.http.pagination import PageParams
+from entrypoints.http.pagination import BAD_CURSOR, PageParams
 from entrypoints.http.paths import API_PREFIX
 from entrypoints.http.schemas.common import StorableEmail
 from entrypoints.http.schemas.users import UserCreate, UserOut, UserPage, UserUpdate
@@ -109,7 +109,10 @@ async def register(request: Request, body: UserCreate, use_case: RegisterUserCas
         errors=(401, 403, 422, 503),
         examples={
             403: PermissionDenied("Only an administrator may list users"),
-            422: FieldError(field="role", message="Input should be 'user' or 'admin'", type="enum"),
+            422: [
+                FieldError(field="role", message="Input should be 'user' or 'admin'", type="enum"),
+                BAD_CURSOR,
+            ],
         },
     ),
 )
@@ -129,7 +132,14 @@ async def list_users(
 ) -> Response:
     """A page of accounts, newest first. Administrators only (403 for anyone else)."""
     found = await use_case.execute(
-        ListUsersCommand(actor=user, page=page, email=email, is_active=is_active, role=role)
+        ListUsersCommand(
+            actor=user,
+            page=page.request(),
+            email=email,
+            is_active=is_active,
+            role=role,
+            cursor=page.cursor,
+        )
     )
     return json_body(UserPage.of(found, [UserOut.of(u) for u in found.items]))
 

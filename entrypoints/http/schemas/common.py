@@ -11,7 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from domain.email import Email
 from domain.errors import ValidationFailed
-from domain.pagination import Page
+from domain.pagination import COUNT_CAP, Page
 from domain.password import MAX_LENGTH, MIN_LENGTH, check_password_policy
 from domain.text import is_storable
 from entrypoints.http.schemas.serialisers import Fields, serialised
@@ -75,6 +75,10 @@ EXAMPLE_USER_ID = "3f6c2b9e-8d1a-4c57-9e0b-2a4d6f8c1e35"
 EXAMPLE_ITEM_ID = "b7e4a1d2-5c3f-4e8a-9b6d-0f1e2c3a4b5d"
 EXAMPLE_CREATED_AT = "2025-05-01T09:30:00Z"
 EXAMPLE_UPDATED_AT = "2025-05-02T14:05:00Z"
+EXAMPLE_CURSOR = (
+    "MjAyNS0wNS0wMVQwOTozMDowMCswMDowMHxiN2U0YTFkMi01YzNmLTRlOGEtOWI2ZC0wZjFlMmMzYTRiNWR8Mg"
+    ".1AgvN0NnwF4m6sV4z5Zx6A"
+)
 
 
 EXAMPLE_PASSWORD = "correct horse battery"  # noqa: S105 (the documented example)
@@ -119,9 +123,21 @@ T = TypeVar("T")
 @serialised(Page, arguments=("items",))
 class PageOut(BaseModel, Generic[T]):
     items: list[T]
-    total: int = Field(examples=[42])
+    total: int | None = Field(
+        examples=[42],
+        description=f"How many entries match: exact when `total_is_exact`, otherwise at "
+        f"least this many (counting stops at {COUNT_CAP:,}); null when not counted (pages "
+        "by cursor, unless `total=true`)",
+    )
+    total_is_exact: bool = Field(
+        examples=[True], description="Whether `total` is the exact number of entries"
+    )
     page: int = Field(examples=[1])
     page_size: int = Field(examples=[20])
     has_next: bool = Field(examples=[True])
+    next_cursor: str | None = Field(
+        examples=[None],
+        description="Send as `cursor` (with the same filters) for the next page; null on the last",
+    )
 
     of: ClassVar[Callable[[Page[Any], list[Fields]], Fields]]

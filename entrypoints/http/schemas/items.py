@@ -13,6 +13,7 @@ from application.changes import ItemChanges
 from domain.item import MAX_DESCRIPTION_LENGTH, MAX_TITLE_LENGTH, Item
 from entrypoints.http.schemas.common import (
     EXAMPLE_CREATED_AT,
+    EXAMPLE_CURSOR,
     EXAMPLE_ITEM_ID,
     EXAMPLE_UPDATED_AT,
     EXAMPLE_USER_ID,
@@ -105,5 +106,13 @@ class ItemPage(PageOut[ItemOut]):
     """A page of items, newest first."""
 
     model_config = examples(
-        {"items": [EXAMPLE_ITEM], "total": 21, "page": 1, "page_size": 20, "has_next": True}
+        {
+            "items": [EXAMPLE_ITEM],
+            "total": 21,
+            "page": 1,
+            "page_size": 20,
+            "has_next": True,
+            "total_is_exact": True,
+            "next_cursor": EXAMPLE_CURSOR,
+        }
     )

@@ -15,6 +15,7 @@ from domain.role import Role
 from domain.user import MAX_FULL_NAME_LENGTH, User, normalise_full_name
 from entrypoints.http.schemas.common import (
     EXAMPLE_CREATED_AT,
+    EXAMPLE_CURSOR,
     EXAMPLE_PASSWORD,
     EXAMPLE_UPDATED_AT,
     EXAMPLE_USER_ID,
@@ -136,5 +137,13 @@ class UserPage(PageOut[UserOut]):
     """A page of accounts, newest first."""
 
     model_config = examples(
-        {"items": [EXAMPLE_USER], "total": 1, "page": 1, "page_size": 20, "has_next": False}
+        {
+            "items": [EXAMPLE_USER],
+            "total": 21,
+            "page": 1,
+            "page_size": 20,
+            "has_next": True,
+            "total_is_exact": True,
+            "next_cursor": EXAMPLE_CURSOR,
+        }
     )

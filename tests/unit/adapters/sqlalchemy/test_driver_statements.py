@@ -33,10 +33,10 @@ def every_read() -> list[Select[object]]:
         (False, True), (None, False, True), (False, True)
     ):
         page = queries.user_page(by_email, is_active, by_role)
-        statements += [page.page, page.count]
+        statements += [*page.pages.values(), page.count]
     for by_owner, by_title in itertools.product((False, True), (False, True)):
         page = queries.item_page(by_owner, by_title)
-        statements += [page.page, page.count]
+        statements += [*page.pages.values(), page.count]
     return statements
 
 
@@ -46,7 +46,8 @@ def test_each_read_compiles_to_numbered_parameters_named_in_their_order(
 ) -> None:
     compiled = for_driver(statement, DIALECT)
     numbers = [int(n) for n in re.findall(r"\$(\d+)", compiled.sql)]
-    assert numbers == list(range(1, len(compiled.names) + 1))
+    # A name used twice (a filter in the page and in its count) is one number.
+    assert list(dict.fromkeys(numbers)) == list(range(1, len(compiled.names) + 1))
     # Each name is where its placeholder is: the value given for it lands there.
     parameters = {name: f"<{name}>" for name in compiled.names}
     assert compiled.values(parameters) == [f"<{name}>" for name in compiled.names]
@@ -59,11 +60,14 @@ def test_each_read_compiles_to_numbered_parameters_named_in_their_order(
         "title",
         "limit",
         "offset",
+        "cap",
+        "after_at",
+        "after_id",
     }
 
 
 def test_the_order_is_the_order_in_the_sql() -> None:
-    page = queries.user_page(True, True, True).page
+    page = queries.user_page(True, True, True).pages[False, False]
     compiled = for_driver(page, DIALECT)
     assert compiled.names == ("email", "role", "limit", "offset")
     assert compiled.sql.index("users.email = $1") < compiled.sql.index("LIMIT $3")

@@ -51,5 +51,13 @@ class AttachmentPage(PageOut[AttachmentOut]):
     """A page of an item's attachments, newest first."""
 
     model_config = examples(
-        {"items": [EXAMPLE_ATTACHMENT], "total": 1, "page": 1, "page_size": 20, "has_next": False}
+        {
+            "items": [EXAMPLE_ATTACHMENT],
+            "total": 1,
+            "total_is_exact": True,
+            "page": 1,
+            "page_size": 20,
+            "has_next": False,
+            "next_cursor": None,
+        }
     )

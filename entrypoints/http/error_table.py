@@ -274,7 +274,8 @@ STATUSES: dict[int, DocumentedStatus] = {
     503: DocumentedStatus(
         "A store the service needs (the database; for throttled actions also the shared "
         "rate-limit store) cannot be reached, or, where a password is hashed, every hashing "
-        "thread is busy and its queue full: try again after `Retry-After` seconds",
+        "thread is busy and its queue full: try again after `Retry-After` seconds. The "
+        "second factor's operations answer it, naming `ENCRYPTION_KEY`, where none is set",
         _default(UNAVAILABLE, ""),
     ),
 }

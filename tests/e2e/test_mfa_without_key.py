@@ -9,7 +9,14 @@ from typing import Any
 
 from cryptography.fernet import Fernet
 
-from tests.e2e.cli_support import assert_error, free_port, keel_env, keel_server, run_keel
+from tests.e2e.cli_support import (
+    assert_error,
+    assert_ok,
+    free_port,
+    keel_env,
+    keel_server,
+    run_keel,
+)
 from tests.e2e.http_support import PASSWORD, assert_envelope, bearer, register
 from tests.e2e.mfa_support import MFA, mfa_world
 
@@ -89,3 +96,16 @@ async def test_once_a_second_factor_is_on_no_key_means_unready_and_no_start(
     env["ENCRYPTION_KEY"] = key
     with keel_server(env=env, cwd=tmp_path):
         pass
+
+
+def test_reencrypt_without_a_key_says_so(tmp_path: Path, postgres_url: str) -> None:
+    env = keel_env(
+        tmp_path,
+        postgres_url,
+        ENVIRONMENT="production",
+        JWT_SECRET="s" * 48,
+        TRUSTED_HOSTS="127.0.0.1",
+    )
+    assert_ok(run_keel(["migrate"], env=env, cwd=tmp_path))
+    result = run_keel(["users", "reencrypt-secrets"], env=env, cwd=tmp_path)
+    assert_error(result, "ENCRYPTION_KEY")

@@ -22,3 +22,16 @@ class HashingQueueFull(Exception):
     def __init__(self, message: str = "The service is busy: try again shortly") -> None:
         super().__init__(message)
         self.message = message
+
+
+MISSING_ENCRYPTION_KEY = (
+    "Two-factor authentication is unavailable: ENCRYPTION_KEY is not configured"
+)
+
+
+class SecondFactorUnavailable(Exception):
+    """The second factor's secrets cannot be kept or read: no encryption key is set."""
+
+    def __init__(self, message: str = MISSING_ENCRYPTION_KEY) -> None:
+        super().__init__(message)
+        self.message = message

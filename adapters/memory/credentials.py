@@ -18,6 +18,7 @@ class InMemoryPersonalTokenStore:
     def __init__(self, committed: dict[uuid.UUID, PersonalToken]) -> None:
         self._committed = committed
         self._written: dict[uuid.UUID, PersonalToken] = {}
+        self._deleted: set[uuid.UUID] = set()
 
     def _get(self, token_id: uuid.UUID) -> PersonalToken | None:
         return self._written.get(token_id) or self._committed.get(token_id)
@@ -37,12 +38,26 @@ class InMemoryPersonalTokenStore:
         if token is not None and token.last_use_is_stale(now):
             self._written[token_id] = dataclasses.replace(token, last_used_at=now)
 
+    async def delete_ended_before(self, cutoff: datetime, limit: int) -> int:
+        ended = [
+            token.id
+            for token in self._committed.values()
+            if token.id not in self._deleted
+            and (token.expires_at < cutoff or (token.revoked_at or cutoff) < cutoff)
+        ][:limit]
+        self._deleted.update(ended)
+        return len(ended)
+
     def apply(self) -> None:
         self._committed.update(self._written)
+        for token_id in self._deleted:
+            self._committed.pop(token_id, None)
         self._written = {}
+        self._deleted = set()
 
     def discard(self) -> None:
         self._written = {}
+        self._deleted = set()
 
 
 class InMemoryCredentialReader:

@@ -74,6 +74,9 @@ class InMemorySecondFactorStore:
                 return True
         return False
 
+    async def any_on(self) -> bool:
+        return any(c.is_on for c in self._credentials.values())
+
     async def ciphertexts(self) -> list[tuple[uuid.UUID, str]]:
         return [(uid, c.secret_ciphertext) for uid, c in sorted(self._credentials.items())]
 

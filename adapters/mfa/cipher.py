@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+from application.errors import SecondFactorUnavailable
+
 
 class FernetSecretCipher:
     def __init__(self, keys: str) -> None:
@@ -25,3 +27,21 @@ class FernetSecretCipher:
             return self._fernet.rotate(ciphertext.encode()).decode()
         except InvalidToken as exc:
             raise ValueError("no key opens this secret") from exc
+
+
+class MissingKeyCipher:
+    """Where no ``ENCRYPTION_KEY`` is set (allowed in production until MFA is used): every
+    use of the cipher is refused, and the caller answers 503, never a made-up key."""
+
+    def encrypt(self, plaintext: str) -> str:
+        raise SecondFactorUnavailable()
+
+    def decrypt(self, ciphertext: str) -> str:
+        raise SecondFactorUnavailable()
+
+    def rotate(self, ciphertext: str) -> str:
+        raise SecondFactorUnavailable()
+
+
+def secret_cipher(keys: str | None) -> FernetSecretCipher | MissingKeyCipher:
+    return MissingKeyCipher() if keys is None else FernetSecretCipher(keys)

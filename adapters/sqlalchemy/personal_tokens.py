@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, or_, update
+from sqlalchemy import delete, insert, or_, select, update
 
 from adapters.sqlalchemy.connection import Connection
 from adapters.sqlalchemy.errors import translate_errors
@@ -58,6 +58,17 @@ class SqlAlchemyPersonalTokenStore:
         )
         with translate_errors():
             await self._connection.execute(statement)
+
+    async def delete_ended_before(self, cutoff: datetime, limit: int) -> int:
+        ended = (
+            select(table.c.id)
+            .where(or_(table.c.expires_at < cutoff, table.c.revoked_at < cutoff))
+            .limit(limit)
+        )
+        statement = delete(table).where(table.c.id.in_(ended.scalar_subquery()))
+        with translate_errors():
+            result = await self._connection.execute(statement)
+        return int(result.rowcount)
 
 
 def to_personal_token(row: Sequence[Any], at: int = 0) -> PersonalToken:

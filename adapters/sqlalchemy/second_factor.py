@@ -128,6 +128,11 @@ class SqlAlchemySecondFactorStore:
         with translate_errors():
             return int((await self._connection.execute(query)).scalar_one())
 
+    async def any_on(self) -> bool:
+        query = select(totp.c.user_id).where(totp.c.confirmed_at.is_not(None)).limit(1)
+        with translate_errors():
+            return (await self._connection.execute(query)).first() is not None
+
     async def ciphertexts(self) -> list[tuple[uuid.UUID, str]]:
         query = select(totp.c.user_id, totp.c.secret_ciphertext).order_by(totp.c.user_id)
         with translate_errors():

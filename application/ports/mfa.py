@@ -80,6 +80,10 @@ class SecondFactorStore(Protocol):
 
     async def unused_recovery_codes(self, user_id: uuid.UUID) -> int: ...
 
+    async def any_on(self) -> bool:
+        """Whether some user's second factor is on (a confirmed secret exists)."""
+        ...
+
     async def ciphertexts(self) -> list[tuple[uuid.UUID, str]]:
         """Every stored secret, by user: for re-encrypting them under a new key."""
         ...

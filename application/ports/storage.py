@@ -146,6 +146,11 @@ class PersonalTokenStore(Protocol):
         ``LAST_USED_PRECISION``: a conditional write, so a burst of requests writes once."""
         ...
 
+    async def delete_ended_before(self, cutoff: datetime, limit: int) -> int:
+        """Delete up to ``limit`` tokens that expired or were revoked before ``cutoff``;
+        how many went."""
+        ...
+
 
 class OneTimeTokenStore(Protocol):
     async def add(self, token: OneTimeToken) -> None: ...

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import typer
 
-from application.errors import MigrationError, StorageUnavailable
+from application.errors import MigrationError, SecondFactorUnavailable, StorageUnavailable
 from application.mail import MailDeliveryFailed
 from domain.errors import DomainError, ValidationFailed
 
@@ -37,7 +37,7 @@ def _describe(exc: Exception) -> str | None:
     once settings have failed, so that a command that needs none pays nothing for it."""
     if isinstance(exc, ValidationFailed):
         return f"{exc.field}: {exc.message}"
-    if isinstance(exc, DomainError | StorageUnavailable):
+    if isinstance(exc, DomainError | StorageUnavailable | SecondFactorUnavailable):
         return exc.message
     if isinstance(exc, MigrationError):
         return str(exc)

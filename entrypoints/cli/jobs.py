@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 
 from entrypoints.cli.errors import fail, readable_errors
+from entrypoints.cli.key_check import refuse_without_needed_key
 
 if TYPE_CHECKING:
     from application.ports import JobQueue, JobSummary
@@ -43,6 +44,7 @@ def worker(
         configure_logging(settings.log_level, settings.effective_log_format)
         start_error_reporting(settings)
         configure_tracing()
+        refuse_without_needed_key(settings)
         container = build_container(settings)
         if settings.worker_metrics_port is not None:
             container.metrics().serve(settings.worker_metrics_port)

@@ -17,6 +17,7 @@ import typer
 from entrypoints.cli.audit import audit
 from entrypoints.cli.errors import fail, readable_errors, stdin_is_interactive
 from entrypoints.cli.jobs import jobs_cli, worker
+from entrypoints.cli.key_check import refuse_without_needed_key
 from entrypoints.cli.users import users_cli
 
 # Each command imports what it needs when it runs: `keel --help` and `keel migrate` load
@@ -61,6 +62,8 @@ def build_cli(*, asgi_factory_path: str, openapi_builder: OpenApiBuilder) -> typ
         if (reason := cannot_listen(host, port)) is not None:
             raise fail(reason)
         configure_logging(settings.log_level, settings.effective_log_format)
+        with readable_errors():
+            refuse_without_needed_key(settings)
         # Uvicorn takes SIGTERM and SIGINT while it serves: it stops accepting, finishes the
         # requests in flight, runs the shutdown (which closes the pool), then raises the
         # signal again for the handler it found. With this one, SIGTERM then ends with
@@ -118,7 +121,8 @@ def _one_secret_for_all_workers(settings: Settings) -> None:
     development, the random one of ``ENVIRONMENT=test``) is made here, once, and handed to
     every worker in its environment: a token one worker signs, the others accept."""
     os.environ["JWT_SECRET"] = settings.jwt_secret_value()
-    os.environ["ENCRYPTION_KEY"] = settings.encryption_key_value()
+    if (keys := settings.encryption_key_value()) is not None:
+        os.environ["ENCRYPTION_KEY"] = keys
 
 
 def _exit_on_sigterm(_signum: int, _frame: FrameType | None) -> None:

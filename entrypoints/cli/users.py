@@ -35,11 +35,14 @@ def disable_mfa(email: Annotated[str, typer.Option(help="The account's email")])
 def reencrypt_secrets() -> None:
     """Re-encrypt every stored TOTP secret under the first key of ENCRYPTION_KEY, so that the
     keys after it can be removed. Exit code 1 when a secret no configured key opens is left."""
+    from application.errors import SecondFactorUnavailable
     from entrypoints.container import build_container
     from entrypoints.settings import load_settings
 
     with readable_errors():
         settings = load_settings()
+        if settings.encryption_key_value() is None:
+            raise SecondFactorUnavailable()  # nothing to encrypt under, even with no secrets
         done = asyncio.run(_reencrypt(build_container(settings)))
     typer.echo(f"{done.rewritten} secrets re-encrypted under the first key")
     if done.unreadable:

@@ -9,9 +9,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from entrypoints.container.root import Container, build_container, shutdown_container
+    from entrypoints.container.root import (
+        Container,
+        build_container,
+        encryption_key_cause,
+        shutdown_container,
+    )
 
-__all__ = ["Container", "build_container", "shutdown_container"]
+__all__ = ["Container", "build_container", "encryption_key_cause", "shutdown_container"]
 
 
 def __getattr__(name: str) -> Any:

@@ -215,3 +215,8 @@ def limiter(rate: tuple[int, int], clock: Clock, store: RedisRateLimitStore | No
 
         return RedisRateLimiter(store, limit=attempts, window_seconds=window)
     return InMemoryRateLimiter(limit=attempts, window_seconds=window, clock=clock)
+
+
+def has_encryption_key(settings: Settings) -> bool:
+    """False only where strict and unset: the second factor is then unavailable."""
+    return settings.encryption_key_value() is not None

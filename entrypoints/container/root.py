@@ -10,7 +10,7 @@ from dependency_injector import containers, providers
 from adapters.argon2.hasher import Argon2PasswordHasher, prepare_process_for_hashing
 from adapters.clock import SystemClock
 from adapters.jwt.token_service import PyJwtTokenService
-from adapters.mfa.cipher import FernetSecretCipher
+from adapters.mfa.cipher import secret_cipher as cipher_for
 from adapters.mfa.totp import PyOtpTotp
 from adapters.passwords.common import ZxcvbnCommonPasswords
 from adapters.sqlalchemy.attachments import SqlAlchemyAttachmentReader
@@ -25,6 +25,7 @@ from adapters.sqlalchemy.security_events import (
     SqlAlchemySecurityEventReader,
 )
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from application.errors import StorageUnavailable
 from application.throttling import LoginThrottle
 from application.use_cases.accounts.create_superuser import CreateSuperuser
 from application.use_cases.accounts.delete_user import DeleteUser
@@ -56,6 +57,7 @@ from application.use_cases.mail.verify_email import VerifyEmail
 from application.use_cases.mfa.codes import SecondFactorCodes
 from application.use_cases.mfa.confirm_totp import ConfirmTotp
 from application.use_cases.mfa.disable_totp import DisableTotp
+from application.use_cases.mfa.key_check import EncryptionKeyCheck
 from application.use_cases.mfa.operator_disable import OperatorDisableMfa
 from application.use_cases.mfa.reencrypt_secrets import ReencryptSecrets
 from application.use_cases.mfa.renew_recovery_codes import RenewRecoveryCodes
@@ -211,6 +213,7 @@ class Container(containers.DeclarativeContainer):
         trail=security_event_log,
         throttled_once=throttled_login_once,
         mfa_required_roles=settings.provided.mfa_required_roles,
+        second_factor_available=providers.Callable(factories.has_encryption_key, settings),
     )
     get_current_user = providers.Singleton(GetCurrentUser, users=user_reader, tokens=token_service)
 
@@ -248,8 +251,11 @@ class Container(containers.DeclarativeContainer):
 
     # The second factor: codes counted under the login limits, apart from passwords.
     totp = providers.Singleton(PyOtpTotp)
-    secret_cipher = providers.Singleton(
-        FernetSecretCipher, settings.provided.encryption_key_value.call()
+    secret_cipher = providers.Singleton(cipher_for, settings.provided.encryption_key_value.call())
+    encryption_key_check = providers.Singleton(
+        EncryptionKeyCheck,
+        uow_factory=unit_of_work.provider,
+        key_configured=providers.Callable(factories.has_encryption_key, settings),
     )
     mfa_throttle = providers.Singleton(
         LoginThrottle,
@@ -463,3 +469,18 @@ async def shutdown_container(container: Container) -> None:
             await store.close()
     finally:
         await close_engine(container.engine())
+
+
+async def encryption_key_cause(settings: Settings) -> str | None:
+    """At start-up, where no ``ENCRYPTION_KEY`` is set: why the service must not start (a
+    second factor is on), or None. A database that cannot be reached is no reason: the
+    service starts, and its readiness says so once the database answers."""
+    if settings.encryption_key_value() is not None:
+        return None
+    container = build_container(settings)
+    try:
+        return await container.encryption_key_check().cause()
+    except StorageUnavailable:
+        return None
+    finally:
+        await container.engine().dispose()

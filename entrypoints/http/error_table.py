@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 from starlette.requests import ClientDisconnect
 
-from application.errors import HashingQueueFull, StorageUnavailable
+from application.errors import HashingQueueFull, SecondFactorUnavailable, StorageUnavailable
 from application.ports.blobs import BlobStoreUnavailable
 from domain.attachment import (
     AttachmentTooLarge,
@@ -132,6 +132,8 @@ ERRORS: dict[type[Exception], ErrorKind] = {
         429, ErrorCode.RATE_LIMITED, details_of=_retry_after, headers_of=_retry_after_header
     ),
     StorageUnavailable: UNAVAILABLE,
+    # Its own message: the operator has to set ENCRYPTION_KEY, and nothing is secret in that.
+    SecondFactorUnavailable: ErrorKind(503, ErrorCode.SERVICE_UNAVAILABLE),
     BlobStoreUnavailable: UNAVAILABLE,
     AttachmentTooLarge: ErrorKind(413, ErrorCode.PAYLOAD_TOO_LARGE, details_of=_max_bytes),
     QuotaExceeded: ErrorKind(413, ErrorCode.QUOTA_EXCEEDED, details_of=_quota),
@@ -272,7 +274,8 @@ STATUSES: dict[int, DocumentedStatus] = {
     503: DocumentedStatus(
         "A store the service needs (the database; for throttled actions also the shared "
         "rate-limit store) cannot be reached, or, where a password is hashed, every hashing "
-        "thread is busy and its queue full: try again after `Retry-After` seconds",
+        "thread is busy and its queue full: try again after `Retry-After` seconds. The "
+        "second factor's operations answer it, naming `ENCRYPTION_KEY`, where none is set",
         _default(UNAVAILABLE, ""),
     ),
 }

@@ -18,6 +18,7 @@ from application.errors import StorageUnavailable
 from application.ports.blobs import BlobStoreUnavailable
 
 if TYPE_CHECKING:
+    from application.use_cases.mfa.key_check import EncryptionKeyCheck
     from entrypoints.container import Container
 
 logger = logging.getLogger("keel.health")
@@ -82,6 +83,9 @@ class Readiness:
         if store is not None:
             checks["redis"] = await _outcome(store.check())
         checks["storage"] = await self._storage_state()
+        key_check = self._container.encryption_key_check()
+        if not key_check.key_configured and checks["database"] == OK:
+            checks["encryption"] = await _key_state(key_check)
         return checks
 
     async def _storage_state(self) -> str:
@@ -123,6 +127,16 @@ class Readiness:
 
     def _where(self, name: str) -> str:
         return self._container.health_probe().where if name == "database" else ""
+
+
+async def _key_state(key_check: EncryptionKeyCheck) -> str:
+    """Asked only where no key is set: a second factor turned on makes the service unready
+    until ``ENCRYPTION_KEY`` is."""
+    try:
+        cause = await key_check.cause()
+    except StorageUnavailable as exc:
+        return exc.message
+    return cause or OK
 
 
 async def _outcome(check: Awaitable[None], cause: str | None = None) -> str:

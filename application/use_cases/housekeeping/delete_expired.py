@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from application.ports import Clock, UnitOfWorkFactory
+from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
 
 logger = logging.getLogger("keel.jobs")
+PERSONAL_TOKEN_GRACE = timedelta(days=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +18,7 @@ class Deleted:
     sessions: int
     tokens: int
     security_events: int = 0
+    personal_tokens: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +34,9 @@ class DeleteExpired:
 
     Security events older than the retention (``AUDIT_RETENTION_DAYS``) go too, in batches
     of ``batch_size``, each its own short transaction: a year's backlog neither holds locks
-    for long nor builds one huge transaction."""
+    for long nor builds one huge transaction. So do personal access tokens expired or
+    revoked more than ``PERSONAL_TOKEN_GRACE`` ago: kept that long so that their owner
+    still sees them listed as ended, then gone."""
 
     def __init__(
         self,
@@ -51,21 +56,37 @@ class DeleteExpired:
             sessions = await uow.sessions.delete_expired(now)
             tokens = await uow.one_time_tokens.delete_expired(now)
             await uow.commit()
-        events = await self._delete_old_events(now - self._retention)
-        deleted = Deleted(sessions=sessions, tokens=tokens, security_events=events)
-        if sessions or tokens or events:
+        events = await self._in_batches(self._old_events, now - self._retention)
+        personal = await self._in_batches(self._ended_tokens, now - PERSONAL_TOKEN_GRACE)
+        deleted = Deleted(
+            sessions=sessions, tokens=tokens, security_events=events, personal_tokens=personal
+        )
+        if sessions or tokens or events or personal:
             logger.info(
                 "expired sessions, tokens and security events deleted",
-                extra={"sessions": sessions, "tokens": tokens, "security_events": events},
+                extra={
+                    "sessions": sessions,
+                    "tokens": tokens,
+                    "security_events": events,
+                    "personal_tokens": personal,
+                },
             )
         return deleted
 
-    async def _delete_old_events(self, cutoff: datetime) -> int:
+    async def _in_batches(
+        self, batch: Callable[[UnitOfWork, datetime], Awaitable[int]], cutoff: datetime
+    ) -> int:
         total = 0
         while True:
             async with self._uow_factory() as uow:
-                count = await uow.security_events.delete_older_than(cutoff, self._batch_size)
+                count = await batch(uow, cutoff)
                 await uow.commit()
             total += count
             if count < self._batch_size:
                 return total
+
+    async def _old_events(self, uow: UnitOfWork, cutoff: datetime) -> int:
+        return await uow.security_events.delete_older_than(cutoff, self._batch_size)
+
+    async def _ended_tokens(self, uow: UnitOfWork, cutoff: datetime) -> int:
+        return await uow.personal_tokens.delete_ended_before(cutoff, self._batch_size)

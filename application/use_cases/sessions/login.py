@@ -6,7 +6,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from application.errors import HashingQueueFull, StorageUnavailable
+from application.errors import HashingQueueFull, SecondFactorUnavailable, StorageUnavailable
 from application.ports import (
     Clock,
     PasswordHasher,
@@ -73,8 +73,10 @@ class Login:
         trail: SecurityEventLog | None = None,
         throttled_once: RateLimiter | None = None,
         mfa_required_roles: Collection[str] = (),
+        second_factor_available: bool = True,
     ) -> None:
         self._uow_factory = uow_factory
+        self._second_factor_available = second_factor_available
         self._mfa_required_roles = frozenset(mfa_required_roles)
         self._trail = trail
         self._throttled_once = throttled_once
@@ -97,7 +99,7 @@ class Login:
             raise
         try:
             pair = await self._authenticate(command)
-        except EmailNotVerified:
+        except (EmailNotVerified, SecondFactorUnavailable):
             await self._throttle.succeeded(attempt)  # the right password
             raise
         except (HashingQueueFull, StorageUnavailable):
@@ -152,6 +154,9 @@ class Login:
         required = any(role.value in self._mfa_required_roles for role in user.roles)
         if not has_factor and not required:
             return None
+        if not self._second_factor_available:
+            # No tokens without the second factor, and no challenge that cannot be met.
+            raise SecondFactorUnavailable()
         fresh = await uow.users.get(user.id)
         if (
             fresh is None

@@ -192,10 +192,32 @@ def test_a_malformed_sentry_dsn_is_named_without_its_value(dsn: str) -> None:
     )
 
 
-def test_encryption_key_is_required_where_strict_and_checked_everywhere(tmp_path: Path) -> None:
+@pytest.mark.parametrize("environment", ["staging", "production"])
+def test_encryption_key_is_optional_where_strict_until_mfa_and_checked_everywhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, environment: str
+) -> None:
+    """Required once a second factor is on (the server's start-up checks that), not before:
+    without one, nothing is made up or written to a file."""
+    monkeypatch.chdir(tmp_path)
     deployed = {"database_url": "postgres://keel@db/keel", "trusted_hosts": "api.example.com"}
-    missing = problem(environment="production", jwt_secret=PRODUCTION_SECRET, **deployed)
-    assert missing == "invalid settings: ENCRYPTION_KEY: is required in production"
+    kept = tmp_path / "key"
+    unset = settings(
+        environment=environment, jwt_secret=PRODUCTION_SECRET, encryption_key_file=kept, **deployed
+    )
+    assert unset.encryption_key_value() is None
+    assert unset.encryption_key is None
+    assert list(tmp_path.iterdir()) == []
+    bad = problem(
+        environment=environment,
+        jwt_secret=PRODUCTION_SECRET,
+        encryption_key=f"{ENCRYPTION_KEY},not-a-key",
+        **deployed,
+    )
+    assert bad.startswith("invalid settings: ENCRYPTION_KEY: key 2 is not a Fernet key")
+    assert "not-a-key" not in bad
+
+
+def test_encryption_key_is_checked_everywhere_and_made_where_not_strict(tmp_path: Path) -> None:
     bad = problem(encryption_key=f"{ENCRYPTION_KEY},not-a-key")
     assert bad.startswith("invalid settings: ENCRYPTION_KEY: key 2 is not a Fernet key")
     assert "not-a-key" not in bad

@@ -38,10 +38,25 @@ class StoreCheck(Check):
             raise BlobStoreUnavailable(self.cause)
 
 
+class KeyCheck:
+    """Whether ENCRYPTION_KEY is set, and the cause the test sets when it is needed."""
+
+    def __init__(self, key_configured: bool = True) -> None:
+        self.key_configured = key_configured
+        self.needed: str | None = None
+
+    async def cause(self) -> str | None:
+        return self.needed
+
+
 class FakeContainer:
-    def __init__(self, redis: Check | None = None) -> None:
+    def __init__(self, redis: Check | None = None, key: KeyCheck | None = None) -> None:
         self.database, self.jobs, self.redis = Check(), Check(), redis
         self.storage = StoreCheck()
+        self.key = key or KeyCheck()
+
+    def encryption_key_check(self) -> KeyCheck:
+        return self.key
 
     def blob_store(self) -> StoreCheck:
         return self.storage
@@ -161,3 +176,15 @@ async def test_a_passing_storage_check_is_kept_a_while_and_a_failing_one_is_not(
     await asyncio.sleep(0.02)  # past the retry interval: a recovery is seen at once
     assert (await ready.checks())["storage"] == "ok"
     assert container.storage.calls == 3
+
+
+async def test_a_second_factor_on_without_a_key_makes_it_unready() -> None:
+    """Checked only where no key is set; the cause names ENCRYPTION_KEY."""
+    assert "encryption" not in await readiness(FakeContainer()).checks()
+    container = FakeContainer(key=KeyCheck(key_configured=False))
+    ready = readiness(container)
+    assert (await ready.checks())["encryption"] == "ok"
+    container.key.needed = "ENCRYPTION_KEY is not set and a second factor is on"
+    assert (await ready.checks())["encryption"] == container.key.needed
+    container.database.cause = "The database is unavailable"
+    assert "encryption" not in await ready.checks()  # not asked of a database that is down

@@ -67,6 +67,14 @@ async def path_values(world: World) -> None:
     world.ids["path:user_id"] = world.ids["alice"]
     attached = await upload(world, "alice", world.ids["path:item_id"], b"some text", "a.txt")
     world.ids["path:attachment_id"] = attached.json()["id"]
+    sessions = await world.get("alice", "/api/v1/auth/sessions")
+    world.ids["path:session_id"] = sessions.json()["items"][0]["id"]
+    token = await world.client.post(
+        "/api/v1/auth/tokens",
+        json={"name": "methods", "scopes": ["items:read"]},
+        headers=world.headers["alice"],
+    )
+    world.ids["path:token_id"] = token.json()["id"]
 
 
 def expected_allow(methods: set[str]) -> set[str]:

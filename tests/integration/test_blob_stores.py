@@ -236,10 +236,12 @@ async def test_concurrent_writes_to_different_keys_each_land_whole(subject: Subj
 
 
 async def test_a_large_write_holds_at_most_a_part_or_so_in_memory(subject: Subject) -> None:
-    """20 MiB in 64 KiB chunks (one chunk object, yielded again and again): the store may
-    hold about a part (S3) or a chunk (local), never the whole."""
+    """64 MiB in 64 KiB chunks (one chunk object, yielded again and again): the store may
+    hold a few parts (S3: the part being filled, the one being sent, and what the client
+    keeps of it while the server is slow to read, up to three on a loaded machine) or a
+    chunk (local), never the whole."""
     chunk = os.urandom(64 * 1024)
-    total = 20 * 1024 * 1024
+    total = 64 * 1024 * 1024
 
     async def chunks() -> AsyncIterable[bytes]:
         for _ in range(total // len(chunk)):
@@ -252,7 +254,7 @@ async def test_a_large_write_holds_at_most_a_part_or_so_in_memory(subject: Subje
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert peak < 2 * PART_BYTES, f"peak {peak / 2**20:.1f} MiB for a 20 MiB write"
+    assert peak < 4 * PART_BYTES, f"peak {peak / 2**20:.1f} MiB for a 64 MiB write"
     assert sum([len(c) async for c in await subject.store.read("large")]) == total
 
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from domain.attachment import Attachment
 from entrypoints.http.schemas.common import (
     EXAMPLE_CREATED_AT,
+    EXAMPLE_CURSOR,
     EXAMPLE_ITEM_ID,
     PageOut,
     examples,
@@ -53,11 +54,11 @@ class AttachmentPage(PageOut[AttachmentOut]):
     model_config = examples(
         {
             "items": [EXAMPLE_ATTACHMENT],
-            "total": 1,
+            "total": 21,
             "total_is_exact": True,
             "page": 1,
             "page_size": 20,
-            "has_next": False,
-            "next_cursor": None,
+            "has_next": True,
+            "next_cursor": EXAMPLE_CURSOR,
         }
     )

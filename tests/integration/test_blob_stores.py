@@ -235,6 +235,7 @@ async def test_concurrent_writes_to_different_keys_each_land_whole(subject: Subj
         assert await read_all(subject.store, key) == data
 
 
+@pytest.mark.serial  # tracemalloc sees every thread of the process: measured alone
 async def test_a_large_write_holds_at_most_a_part_or_so_in_memory(subject: Subject) -> None:
     """64 MiB in 64 KiB chunks (one chunk object, yielded again and again): the store may
     hold a few parts (S3: the part being filled, the one being sent, and what the client

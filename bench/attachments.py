@@ -3,7 +3,6 @@ upload and download, in MB/s beside a plain copy of the same bytes to the same d
 (written and fsynced, as the store does), and the worker's RSS during the transfers.
 ``python -m bench.attachments [--mib N] [--runs N]``."""
 
-# ruff: noqa: S603
 # (S603: it starts the keel found beside this interpreter.)
 from __future__ import annotations
 
@@ -12,8 +11,6 @@ import asyncio
 import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -23,9 +20,8 @@ from pathlib import Path
 import httpx
 
 from bench.live import rss_mb, signed_up
-from harness.ports import free_port
+from bench.processes import scratch_keel
 
-KEEL = Path(sys.executable).with_name("keel")
 MIB = 1024 * 1024
 CHUNK = 256 * 1024
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -138,29 +134,8 @@ def main() -> None:
             "JWT_SECRET": "bench-" + "x" * 40,
             "LOG_LEVEL": "WARNING",
         }
-        subprocess.run([str(KEEL), "migrate"], env=env, check=True, capture_output=True)
-        port = free_port()
-        server = subprocess.Popen(
-            [str(KEEL), "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                try:
-                    if httpx.get(f"{base}/health/live").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            figures = asyncio.run(
-                measure(base, server.pid, payload, payload.stat().st_size, options.runs)
-            )
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+        with scratch_keel(env) as (base, pid):
+            figures = asyncio.run(measure(base, pid, payload, payload.stat().st_size, options.runs))
     copy_mb_s = options.mib * MIB / 1e6 / statistics.median(copies)
     report = {"mib": options.mib, "runs": options.runs, "plain_copy_mb_s": copy_mb_s, **figures}
     print(

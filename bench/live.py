@@ -2,7 +2,6 @@
 1,000 idle authenticated sockets; its memory before and after, and the delay from a
 ``POST /api/v1/items`` to the event at a client. ``python -m bench.live [--sockets N]``."""
 
-# ruff: noqa: S603
 # (S603: it starts the keel found beside this interpreter; T201: it prints its report.)
 from __future__ import annotations
 
@@ -11,8 +10,6 @@ import asyncio
 import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -20,9 +17,8 @@ from pathlib import Path
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
-from harness.ports import free_port
+from bench.processes import scratch_keel
 
-KEEL = Path(sys.executable).with_name("keel")
 PASSWORD = "correct horse battery staple"  # noqa: S105 (a throwaway account)
 
 
@@ -98,27 +94,8 @@ def main() -> None:
             "WS_MAX_CONNECTIONS_PER_USER": str(max(options.sockets, 1)),
             "LOG_LEVEL": "WARNING",
         }
-        subprocess.run([str(KEEL), "migrate"], env=env, check=True, capture_output=True)
-        port = free_port()
-        server = subprocess.Popen(
-            [str(KEEL), "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                try:
-                    if httpx.get(f"{base}/health/live").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            figures = asyncio.run(measure(base, server.pid, options.sockets, options.posts))
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+        with scratch_keel(env) as (base, pid):
+            figures = asyncio.run(measure(base, pid, options.sockets, options.posts))
     print(json.dumps({"sockets": options.sockets, **figures}, indent=2))
 
 

@@ -8,12 +8,15 @@ import contextlib
 import os
 import signal
 import subprocess
+import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 
 from bench.settings import BenchError
+from harness.ports import free_port
 
 
 class Service:
@@ -124,3 +127,31 @@ def process_cpu_seconds(pid: int | None) -> float:
         return 0.0
     fields = text.rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextlib.contextmanager
+def scratch_keel(env: dict[str, str]) -> Iterator[tuple[str, int]]:
+    """A migrated `keel serve` of this checkout on a free port with ``env``, for the
+    stand-alone benchmarks: its base URL and pid once it answers, stopped on the way out."""
+    keel = Path(sys.executable).with_name("keel")
+    subprocess.run([str(keel), "migrate"], env=env, check=True, capture_output=True)
+    port = free_port()
+    server = subprocess.Popen(
+        [str(keel), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/health/live").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield base, server.pid
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

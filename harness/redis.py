@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from harness.ports import free_port
+from harness.processes import stop_process
 
 
 class RedisServer:
@@ -58,13 +59,7 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/{database}"
 
     def stop(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        stop_process(self._process)
         self._process = None
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)

@@ -17,6 +17,7 @@ import urllib.request
 from pathlib import Path
 
 from harness.ports import free_port
+from harness.processes import stop_process
 
 # moto checks no signature: any key pair is accepted, and no real one is ever used.
 ACCESS_KEY_ID = "keel-test-access-key"
@@ -77,13 +78,7 @@ class S3Server:
         }
 
     def stop(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        stop_process(self._process)
         self._process = None
         if self._log is not None:
             self._log.unlink(missing_ok=True)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from adapters.passwords.common import ZxcvbnCommonPasswords
+from tests.support.migrated import copies
 from tests.support.postgres import PostgresServer
 from tests.support.redis import RedisServer
 from tests.support.s3 import S3Server
@@ -82,6 +83,21 @@ def database_url(request: pytest.FixtureRequest) -> str:
     name = "sqlite_url" if request.param == "sqlite" else "postgres_url"
     url: str = request.getfixturevalue(name)
     return url
+
+
+@pytest.fixture(scope="session", autouse=True)
+def migrated_templates() -> Iterator[None]:
+    """The migrated templates this test process copies (``tests/support/migrated.py``) go
+    when it ends."""
+    yield
+    copies().close()
+
+
+@pytest.fixture
+def migrated_database(database_url: str) -> str:
+    """``database_url`` migrated to head (a copy of a template migrated once)."""
+    copies().copy(database_url)
+    return database_url
 
 
 @pytest.fixture(scope="session")

@@ -2,23 +2,48 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
+from dependency_injector import providers
 
-from adapters.sqlalchemy.migrations import AlembicMigrator
+from adapters.argon2.hasher import Argon2PasswordHasher
+from entrypoints.container import Container, build_container
+from entrypoints.http import app as app_module
 from entrypoints.http.app import create_app
+from entrypoints.settings import Settings
 from tests.e2e.attachments_support import BlobStorage, local_storage
 from tests.e2e.http_support import World, make_settings, serving
+from tests.support.hashing import CHEAP
+
+
+@pytest.fixture(autouse=True)
+def cheap_hashing_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Apps built in this process hash with argon2 at a thousandth of its cost, as the unit
+    tests do: the same code path, without every registration and login of every test costing
+    tens of milliseconds. The ``keel serve`` processes the tests start hash with the real
+    parameters, and tests that need a hasher of their own still override this one. The
+    settings' thread and queue sizes hold as they are."""
+
+    def build(settings: Settings) -> Container:
+        container = build_container(settings)
+        cheap = providers.Singleton(
+            Argon2PasswordHasher,
+            **CHEAP,
+            max_threads=settings.password_hash_threads,
+            max_queue=settings.password_hash_queue_size,
+        )
+        container.password_hasher.override(cheap)
+        return container
+
+    monkeypatch.setattr(app_module, "build_container", build)
 
 
 @pytest.fixture
-async def migrated_url(database_url: str) -> str:
-    await asyncio.to_thread(AlembicMigrator(database_url).upgrade, "head")
-    return database_url
+def migrated_url(migrated_database: str) -> str:
+    return migrated_database
 
 
 @pytest.fixture

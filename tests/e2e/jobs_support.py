@@ -13,7 +13,6 @@ from typing import TypeVar
 
 import httpx
 
-from adapters.sqlalchemy.migrations import AlembicMigrator
 from tests.e2e.cli_support import PASSWORD, keel_env
 from tests.support.smtp import SmtpServer
 from tests.support.sql import execute, rows
@@ -22,10 +21,6 @@ from tests.support.sql import execute, rows
 UNREADABLE_RESET = '{"mail": "x"}'
 WAIT_SECONDS = 15.0
 T = TypeVar("T")
-
-
-async def migrated(database_url: str) -> None:
-    await asyncio.to_thread(AlembicMigrator(database_url).upgrade, "head")
 
 
 def mail_env(tmp_path: Path, database_url: str, smtp: SmtpServer, **extra: str) -> dict[str, str]:

@@ -10,10 +10,10 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.testclient import TestClient
 
-from adapters.sqlalchemy.migrations import AlembicMigrator
 from application.use_cases.accounts.create_superuser import CreateSuperuserCommand
 from entrypoints.http.app import create_app
 from tests.e2e.http_support import PASSWORD, make_settings
+from tests.support.migrated import copies
 
 
 class LiveWorld:
@@ -66,7 +66,7 @@ class LiveWorld:
 
 @contextmanager
 def live_world(database_url: str, **overrides: Any) -> Iterator[LiveWorld]:
-    AlembicMigrator(database_url).upgrade("head")
+    copies().copy(database_url)
     app = create_app(make_settings(database_url, **overrides))
     with TestClient(app, base_url="http://keel.test") as client:
         world = LiveWorld(client, app)

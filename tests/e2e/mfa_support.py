@@ -3,7 +3,6 @@ moves: set up, confirm, log in with a code."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -15,11 +14,11 @@ import pyotp
 from dependency_injector import providers
 from fastapi import FastAPI
 
-from adapters.sqlalchemy.migrations import AlembicMigrator
 from entrypoints.container import build_container
 from entrypoints.http.app import create_app
 from tests.e2e.http_support import PASSWORD, bearer, make_settings, register, serving
 from tests.support.clock import FixedClock
+from tests.support.migrated import migrated
 
 MFA = "/api/v1/auth/mfa"
 
@@ -71,7 +70,7 @@ def start_of_a_step() -> datetime:
 
 @asynccontextmanager
 async def mfa_world(database_url: str, **overrides: Any) -> AsyncIterator[MfaWorld]:
-    await asyncio.to_thread(AlembicMigrator(database_url).upgrade, "head")
+    await migrated(database_url)
     settings = make_settings(database_url, **overrides)
     container = build_container(settings)
     clock = FixedClock(start_of_a_step())

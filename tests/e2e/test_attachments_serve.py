@@ -18,13 +18,13 @@ from dependency_injector import providers
 from sqlalchemy import func, select
 
 from adapters.sqlalchemy.engine import create_engine
-from adapters.sqlalchemy.migrations import AlembicMigrator
 from adapters.sqlalchemy.tables import attachment_uploads, attachments
 from entrypoints.container import build_container, shutdown_container
 from tests.e2e.attachments_support import PNG, BlobStorage, multipart
 from tests.e2e.cli_support import PASSWORD, keel_env, keel_server
 from tests.e2e.http_support import make_settings
 from tests.support.clock import FixedClock
+from tests.support.migrated import migrated
 
 MIB = 1024 * 1024
 
@@ -64,7 +64,7 @@ def backdate(root: Path, by: timedelta) -> None:
 async def test_a_server_killed_mid_upload_leaves_no_row_and_the_clean_up_the_rest(
     database_url: str, blob_storage: BlobStorage, tmp_path: Path
 ) -> None:
-    await asyncio.to_thread(AlembicMigrator(database_url).upgrade, "head")
+    await migrated(database_url)
     env = keel_env(tmp_path, database_url, **blob_storage.env)
     with keel_server(env=env, cwd=tmp_path) as server:
         headers, item_id = await signed_in_item(server.base_url)
@@ -140,7 +140,7 @@ async def test_a_50_mib_upload_and_download_do_not_grow_the_worker(
     sqlite_url: str, blob_storage: BlobStorage, tmp_path: Path
 ) -> None:
     sampler: list[int] = []
-    await asyncio.to_thread(AlembicMigrator(sqlite_url).upgrade, "head")
+    await migrated(sqlite_url)
     env = keel_env(tmp_path, sqlite_url, **blob_storage.env, ATTACHMENT_MAX_BYTES=str(64 * MIB))
     with keel_server(env=env, cwd=tmp_path) as server:
         headers, item_id = await signed_in_item(server.base_url)
@@ -192,7 +192,7 @@ async def test_a_50_mib_upload_and_download_do_not_grow_the_worker(
 async def test_a_client_closing_mid_upload_leaves_nothing(
     database_url: str, blob_storage: BlobStorage, tmp_path: Path
 ) -> None:
-    await asyncio.to_thread(AlembicMigrator(database_url).upgrade, "head")
+    await migrated(database_url)
     env = keel_env(tmp_path, database_url, **blob_storage.env)
     with keel_server(env=env, cwd=tmp_path) as server:
         headers, item_id = await signed_in_item(server.base_url)

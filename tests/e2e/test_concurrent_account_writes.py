@@ -15,8 +15,8 @@ import asyncpg
 import httpx
 import pytest
 
-from adapters.sqlalchemy.migrations import AlembicMigrator
 from tests.e2e.cli_support import Server, assert_ok, keel_env, keel_server, run_keel
+from tests.support.migrated import copies
 from tests.support.postgres import PostgresServer
 
 pytestmark = pytest.mark.postgres
@@ -33,7 +33,7 @@ def database(postgres_server: PostgresServer) -> Iterator[str]:
     name = f"keel_races_{uuid.uuid4().hex[:12]}"
     postgres_server.create_database(name)
     url = postgres_server.url(name)
-    AlembicMigrator(url).upgrade("head")
+    copies().copy(url)
     try:
         yield url
     finally:

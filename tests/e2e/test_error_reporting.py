@@ -26,8 +26,9 @@ from entrypoints.http.dependencies import current_user
 from entrypoints.settings import Settings
 from tests.e2e.cli_support import KEEL, keel_env, keel_server
 from tests.e2e.http_support import access_token, assert_envelope, make_settings, register, serving
-from tests.e2e.jobs_support import UNREADABLE_RESET, insert_outbox_entry, migrated
+from tests.e2e.jobs_support import UNREADABLE_RESET, insert_outbox_entry
 from tests.support.jobs import make_waiting_jobs_due, run_due_jobs
+from tests.support.migrated import migrated
 from tests.support.sentry import SentryReceiver
 
 BOOM_ROUTE = "/api/v1/boom/{item_id}"

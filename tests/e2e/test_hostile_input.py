@@ -18,7 +18,6 @@ Behaviour the corpus documents rather than forbids:
 
 from __future__ import annotations
 
-import asyncio
 import json
 import unicodedata
 import uuid
@@ -31,9 +30,9 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from adapters.sqlalchemy.migrations import AlembicMigrator
 from entrypoints.http.app import create_app
 from tests.e2e.http_support import PASSWORD, World, assert_envelope, make_settings, serving
+from tests.support.migrated import migrated
 from tests.support.postgres import PostgresServer
 
 ITEM = "{item}"  # replaced by the id of alice's item
@@ -78,7 +77,7 @@ async def hostile(
         server.create_database(name)
         url = server.url(name)
     try:
-        await asyncio.to_thread(AlembicMigrator(url).upgrade, "head")
+        await migrated(url)
         # Failed logins are part of the corpus: the limiter must not turn them into 429s.
         app = create_app(make_settings(url, login_rate_limit="100000/minute"))
         async with serving(app) as client:

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from adapters.sqlalchemy.migrations import AlembicMigrator
 from tests.e2e.attachments_support import (
     PNG,
     BlobStorage,
@@ -21,6 +20,7 @@ from tests.e2e.attachments_support import (
     upload,
 )
 from tests.e2e.http_support import World, assert_envelope
+from tests.support.migrated import migrated
 from tests.support.s3 import S3Server
 
 
@@ -377,7 +377,7 @@ async def test_deleting_an_attachment_item_or_user_removes_the_bytes(
 async def test_concurrent_uploads_race_for_the_last_of_the_quota(
     postgres_url: str, blob_storage: BlobStorage
 ) -> None:
-    await asyncio.to_thread(AlembicMigrator(postgres_url).upgrade, "head")
+    await migrated(postgres_url)
     quota = 3 * len(PNG)
     async with attachment_world(postgres_url, blob_storage, attachment_quota_bytes=quota) as world:
         for trial in range(6):

@@ -10,7 +10,6 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters.sqlalchemy.migrations import AlembicMigrator
 from entrypoints.http.app import create_app
 from tests.e2e.http_support import (
     PASSWORD,
@@ -20,6 +19,7 @@ from tests.e2e.http_support import (
     register,
     serving,
 )
+from tests.support.migrated import migrated
 from tests.support.sql import rows, scalar
 
 ME = "/api/v1/users/me"
@@ -155,7 +155,7 @@ async def test_another_users_session_is_not_found(client: httpx.AsyncClient) -> 
 
 @pytest.fixture
 async def pg_client(postgres_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
-    await asyncio.to_thread(AlembicMigrator(postgres_url).upgrade, "head")
+    await migrated(postgres_url)
     app = create_app(make_settings(postgres_url, database_pool_size=20))
     async with serving(app) as client:
         yield client, postgres_url

@@ -21,6 +21,7 @@ from entrypoints.http.app import create_app
 from tests.e2e.attachments_support import BlobStorage, upload
 from tests.e2e.cli_support import keel_env, keel_server, sqlite_url_for
 from tests.e2e.http_support import World, assert_envelope, make_settings, serving
+from tests.support.migrated import migrated
 
 ROUTED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 # Answers that change from one request to the next, so that only their headers' names match.
@@ -31,7 +32,7 @@ HOSTILE_HOSTS = {"Host": "evil.example", "X-Forwarded-Host": "evil.example"}
 @pytest.fixture
 async def world(sqlite_url: str, blob_storage: BlobStorage) -> AsyncIterator[World]:
     """Nothing here depends on the database: SQLite is enough."""
-    await asyncio.to_thread(AlembicMigrator(sqlite_url).upgrade, "head")
+    await migrated(sqlite_url)
     app = create_app(make_settings(sqlite_url, **blob_storage.settings))
     async with serving(app) as client:
         world = World(client, app)
@@ -197,7 +198,7 @@ async def test_405_names_head_and_options_too(world: World) -> None:
 
 
 async def test_with_cors_a_preflight_is_cors_and_a_plain_options_is_allow(sqlite_url: str) -> None:
-    await asyncio.to_thread(AlembicMigrator(sqlite_url).upgrade, "head")
+    await migrated(sqlite_url)
     origin = "https://app.example.com"
     app = create_app(make_settings(sqlite_url, cors_origins=origin))
     async with serving(app) as client:
@@ -216,7 +217,7 @@ async def test_with_cors_a_preflight_is_cors_and_a_plain_options_is_allow(sqlite
 
 
 async def test_options_from_an_untrusted_host_is_refused(sqlite_url: str) -> None:
-    await asyncio.to_thread(AlembicMigrator(sqlite_url).upgrade, "head")
+    await migrated(sqlite_url)
     app = create_app(make_settings(sqlite_url, trusted_hosts="api.example.com"))
     async with serving(app) as client:
         response = await client.options("/api/v1/items", headers={"Host": "evil.example"})

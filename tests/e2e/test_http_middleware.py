@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import json
 from collections.abc import AsyncIterator, Callable
@@ -12,19 +11,19 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters.sqlalchemy.migrations import AlembicMigrator
 from entrypoints.http.app import create_app
 from tests.e2e.http_support import access_token, assert_envelope, bearer, make_settings, register
 from tests.e2e.http_support import serving as serving_app
+from tests.support.migrated import copies
 
 Serve = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 ORIGIN = "https://app.example.com"
 
 
 @pytest.fixture
-async def migrated_url(sqlite_url: str) -> str:
+def migrated_url(sqlite_url: str) -> str:
     """The middleware does not touch the database: SQLite is enough."""
-    await asyncio.to_thread(AlembicMigrator(sqlite_url).upgrade, "head")
+    copies().copy(sqlite_url)
     return sqlite_url
 
 

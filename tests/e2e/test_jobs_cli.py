@@ -28,10 +28,10 @@ from tests.e2e.jobs_support import (
     insert_outbox_entry,
     jobs,
     mail_env,
-    migrated,
     register,
     wait_until,
 )
+from tests.support.migrated import migrated
 from tests.support.smtp import SmtpServer
 from tests.support.sql import execute, rows
 

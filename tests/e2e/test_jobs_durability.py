@@ -12,9 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from adapters.sqlalchemy.migrations import AlembicMigrator
 from tests.e2e.cli_support import PASSWORD, keel_server
 from tests.e2e.test_worker import VERIFY, WELCOME, smtp_env, start_worker
+from tests.support.migrated import migrated
 from tests.support.smtp import SmtpServer
 from tests.support.sql import rows
 
@@ -32,7 +32,7 @@ async def register(base_url: str, email: str) -> int:
 async def test_a_job_whose_worker_is_killed_mid_way_is_run_by_another(
     tmp_path: Path, postgres_url: str
 ) -> None:
-    await asyncio.to_thread(AlembicMigrator(postgres_url).upgrade, "head")
+    await migrated(postgres_url)
     smtp = SmtpServer()
     smtp.start()
     try:
@@ -70,7 +70,7 @@ async def test_a_job_whose_worker_is_killed_mid_way_is_run_by_another(
 async def test_a_mail_server_down_for_a_minute_delays_the_mail_and_loses_none(
     tmp_path: Path, postgres_url: str
 ) -> None:
-    await asyncio.to_thread(AlembicMigrator(postgres_url).upgrade, "head")
+    await migrated(postgres_url)
     smtp = SmtpServer()  # its port is chosen, nothing listens there yet
     env = smtp_env(tmp_path, postgres_url, smtp)
     try:
@@ -106,7 +106,7 @@ async def test_a_registration_whose_transaction_fails_leaves_no_job(
 ) -> None:
     """Ten registrations of one address at once: one commits, the others' inserts fail and
     take their recorded mails with them. Five rounds."""
-    await asyncio.to_thread(AlembicMigrator(postgres_url).upgrade, "head")
+    await migrated(postgres_url)
     env = smtp_env(tmp_path, postgres_url, smtp_server)
     with keel_server(env=env | {"JOBS_IN_PROCESS": "false"}, cwd=tmp_path) as server:
         for trial in range(5):

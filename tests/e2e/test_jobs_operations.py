@@ -22,10 +22,10 @@ from tests.e2e.jobs_support import (
     UNREADABLE_RESET,
     insert_outbox_entry,
     mail_env,
-    migrated,
     register,
     wait_until,
 )
+from tests.support.migrated import migrated
 from tests.support.smtp import SmtpServer
 
 pytestmark = pytest.mark.postgres

@@ -19,10 +19,10 @@ from redis.asyncio import Redis
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from adapters.sqlalchemy.migrations import AlembicMigrator
 from harness.redis import RedisServer
 from tests.e2e.cli_support import Server, keel_env, keel_server
 from tests.e2e.http_support import PASSWORD
+from tests.support.migrated import copies, migrated
 
 TRIALS = 12  # enough to catch, with high likelihood, a race that hits one time in five
 
@@ -47,7 +47,7 @@ async def redis_db(redis_server: RedisServer) -> str:
 
 @pytest.fixture
 def pair(postgres_url: str, redis_db: str, tmp_path: Path) -> Iterator[Pair]:
-    AlembicMigrator(postgres_url).upgrade("head")
+    copies().copy(postgres_url)
     env = keel_env(tmp_path, postgres_url, REDIS_URL=redis_db)
     with ExitStack() as stack:
         first = stack.enter_context(keel_server(env=env, cwd=tmp_path, name="first"))
@@ -164,7 +164,7 @@ async def test_a_logout_through_one_process_closes_a_socket_on_the_other(
 async def test_a_stopping_server_closes_its_sockets_with_1001(
     postgres_url: str, tmp_path: Path
 ) -> None:
-    await asyncio.to_thread(AlembicMigrator(postgres_url).upgrade, "head")
+    await migrated(postgres_url)
     env = keel_env(tmp_path, postgres_url)
     with keel_server(env=env, cwd=tmp_path, args=["--workers", "2"]) as server:
         url = server.base_url.replace("http://", "ws://") + "/api/v1/ws"
@@ -183,7 +183,7 @@ async def test_a_stopping_server_closes_its_sockets_with_1001(
 async def test_a_socket_outlives_the_deadlines_of_an_http_request(
     postgres_url: str, tmp_path: Path
 ) -> None:
-    await asyncio.to_thread(AlembicMigrator(postgres_url).upgrade, "head")
+    await migrated(postgres_url)
     env = keel_env(tmp_path, postgres_url, HTTP_HEAD_TIMEOUT_SECONDS="0.5")
     with keel_server(env=env, cwd=tmp_path) as server:
         url = server.base_url.replace("http://", "ws://") + "/api/v1/ws"
@@ -210,7 +210,7 @@ def _rss_mb(pid: int) -> float:
 async def test_a_client_that_stops_reading_is_dropped_and_memory_stays_bounded(
     postgres_url: str, tmp_path: Path
 ) -> None:
-    await asyncio.to_thread(AlembicMigrator(postgres_url).upgrade, "head")
+    await migrated(postgres_url)
     with keel_server(env=keel_env(tmp_path, postgres_url), cwd=tmp_path) as server:
         url = server.base_url.replace("http://", "ws://") + "/api/v1/ws"
         async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as client:
@@ -263,7 +263,7 @@ async def test_a_client_that_stops_answering_pings_is_dropped_after_the_pong_dea
         WS_PING_SECONDS="0.5",
         WS_PONG_TIMEOUT_SECONDS="1",
     )
-    await asyncio.to_thread(AlembicMigrator(env["DATABASE_URL"]).upgrade, "head")
+    await migrated(env["DATABASE_URL"])
     with keel_server(env=env, cwd=tmp_path) as server:
         url = server.base_url.replace("http://", "ws://") + "/api/v1/ws"
         async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as client:

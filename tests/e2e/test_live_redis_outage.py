@@ -17,10 +17,10 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from adapters.sqlalchemy.migrations import AlembicMigrator
 from harness.ports import free_port
 from tests.e2e.cli_support import keel_env, keel_server
 from tests.e2e.test_live_across_workers import account, bearer
+from tests.support.migrated import migrated
 
 WRITES = 10
 
@@ -91,7 +91,7 @@ def redis(tmp_path: Path) -> Iterator[StoppableRedis]:
 async def test_writes_do_not_wait_on_an_unreachable_redis_and_their_events_come_once_it_is_back(
     postgres_url: str, redis: StoppableRedis, tmp_path: Path, outage: str
 ) -> None:
-    await asyncio.to_thread(AlembicMigrator(postgres_url).upgrade, "head")
+    await migrated(postgres_url)
     env = keel_env(tmp_path, postgres_url, REDIS_URL=redis.url)
     with keel_server(env=env, cwd=tmp_path) as server:
         url = server.base_url.replace("http://", "ws://") + "/api/v1/ws"

@@ -18,10 +18,10 @@ from redis.asyncio import Redis
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from adapters.sqlalchemy.migrations import AlembicMigrator
 from harness.redis import RedisServer
 from tests.e2e.cli_support import Server, keel_env, keel_server
 from tests.e2e.test_live_across_workers import account, bearer
+from tests.support.migrated import copies
 
 CAP = 3
 TTL_SECONDS = 1.5
@@ -39,7 +39,7 @@ async def redis_db(redis_server: RedisServer) -> str:
 
 @pytest.fixture
 def pair(postgres_url: str, redis_db: str, tmp_path: Path) -> Iterator[tuple[Server, Server]]:
-    AlembicMigrator(postgres_url).upgrade("head")
+    copies().copy(postgres_url)
     env = keel_env(
         tmp_path,
         postgres_url,

@@ -13,13 +13,13 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters.sqlalchemy.migrations import AlembicMigrator
 from adapters.sqlalchemy.repositories import SqlAlchemyUserRepository
 from application.use_cases.accounts import delete_user
 from domain.events import ItemDeleted
 from entrypoints.http.app import create_app
 from tests.e2e.http_support import PASSWORD, access_token, make_settings, serving
 from tests.e2e.live_support import LiveWorld, live_world
+from tests.support.migrated import migrated
 
 WS = "/api/v1/ws"
 TRIALS = 8  # a race that hits one time in five shows
@@ -136,7 +136,7 @@ async def test_every_item_created_while_its_owner_is_deleted_is_told_deleted(
 ) -> None:
     """Items added while the account is being deleted either fail (the owner is gone) or
     are deleted with it and told of: none is removed by the cascade unannounced."""
-    await asyncio.to_thread(AlembicMigrator(postgres_url).upgrade, "head")
+    await migrated(postgres_url)
     app = create_app(
         make_settings(
             postgres_url, database_pool_size=30, database_max_overflow=40, password_hash_threads=4

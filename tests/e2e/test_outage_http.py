@@ -17,7 +17,6 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters.sqlalchemy.migrations import AlembicMigrator
 from entrypoints.http.app import create_app
 from tests.e2e.http_support import (
     access_token,
@@ -28,6 +27,7 @@ from tests.e2e.http_support import (
     register,
     serving,
 )
+from tests.support.migrated import migrated
 from tests.support.postgres import PostgresServer, row_locked
 
 pytestmark = pytest.mark.postgres
@@ -69,7 +69,7 @@ async def outage_url(outage_server: PostgresServer) -> AsyncIterator[str]:
     name = f"keel_outage_{uuid.uuid4().hex[:12]}"
     outage_server.create_database(name)
     url = outage_server.url(name)
-    await asyncio.to_thread(AlembicMigrator(url).upgrade, "head")
+    await migrated(url)
     try:
         yield url
     finally:
@@ -212,7 +212,7 @@ async def test_the_first_requests_after_a_database_restart_succeed(
 async def test_a_statement_stuck_on_a_lock_is_cancelled_and_answered_503(
     postgres_url: str,
 ) -> None:
-    await asyncio.to_thread(AlembicMigrator(postgres_url).upgrade, "head")
+    await migrated(postgres_url)
     settings = make_settings(postgres_url, database_statement_timeout_ms=500)
     async with serving(create_app(settings)) as client:
         await register(client)
@@ -238,7 +238,7 @@ async def test_a_statement_stuck_on_a_lock_is_cancelled_and_answered_503(
 async def test_a_full_pool_answers_503_after_the_pool_timeout_instead_of_queueing(
     postgres_url: str,
 ) -> None:
-    await asyncio.to_thread(AlembicMigrator(postgres_url).upgrade, "head")
+    await migrated(postgres_url)
     settings = make_settings(
         postgres_url,
         database_pool_size=1,

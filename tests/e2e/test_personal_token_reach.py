@@ -15,10 +15,10 @@ from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from adapters.sqlalchemy.migrations import AlembicMigrator
 from entrypoints.http.app import create_app
 from entrypoints.http.dependencies import current_user
 from tests.e2e.http_support import World, assert_envelope, bearer, make_settings, serving
+from tests.support.migrated import migrated
 from tests.support.sql import scalar
 
 ALL_SCOPES = ["items:read", "items:write", "account:read"]
@@ -164,7 +164,7 @@ async def test_each_scoped_route_refuses_a_token_without_its_scope(world: World)
 
 @pytest.fixture
 async def pg_world(postgres_url: str) -> AsyncIterator[tuple[World, str]]:
-    await asyncio.to_thread(AlembicMigrator(postgres_url).upgrade, "head")
+    await migrated(postgres_url)
     app = create_app(make_settings(postgres_url, database_pool_size=30, database_max_overflow=20))
     async with serving(app) as client:
         world = World(client, app)

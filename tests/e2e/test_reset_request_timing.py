@@ -5,7 +5,6 @@ and unknown addresses in the same time, with the same answer, and stores the sam
 
 from __future__ import annotations
 
-import asyncio
 import json
 import random
 import secrets
@@ -20,10 +19,10 @@ import pytest
 
 from adapters.argon2.hasher import Argon2PasswordHasher
 from adapters.sqlalchemy.engine import create_engine
-from adapters.sqlalchemy.migrations import AlembicMigrator
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from tests.e2e.cli_support import PASSWORD, keel_env, keel_server
 from tests.support.builders import a_user
+from tests.support.migrated import migrated
 from tests.support.sql import rows, scalar
 
 pytestmark = pytest.mark.postgres
@@ -141,7 +140,7 @@ async def test_a_reset_request_takes_as_long_and_stores_the_same_for_any_address
     A shared machine can stall for a while during one measurement: up to three are taken,
     each on fresh addresses (a request counts against its address), and the first within
     the bound passes; the bound itself is not loosened."""
-    await asyncio.to_thread(AlembicMigrator(postgres_url).upgrade, "head")
+    await migrated(postgres_url)
     # The jobs (the lookup, the token, the mail) wait: only the request path is timed.
     env = keel_env(tmp_path, postgres_url, JOBS_IN_PROCESS="false")
     seen: list[str] = []

@@ -12,7 +12,6 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from adapters.sqlalchemy.migrations import AlembicMigrator
 from entrypoints.http.app import create_app
 from tests.e2e.http_support import (
     access_token,
@@ -23,6 +22,7 @@ from tests.e2e.http_support import (
     register,
     serving,
 )
+from tests.support.migrated import migrated
 from tests.support.sql import scalar
 
 pytestmark = pytest.mark.postgres
@@ -32,7 +32,7 @@ TRIALS = 5
 
 @pytest.fixture
 async def url(postgres_url: str) -> str:
-    await asyncio.to_thread(AlembicMigrator(postgres_url).upgrade, "head")
+    await migrated(postgres_url)
     return postgres_url
 
 

@@ -14,8 +14,8 @@ import asyncpg
 import httpx
 import pytest
 
-from adapters.sqlalchemy.migrations import AlembicMigrator
 from tests.e2e.cli_support import PASSWORD, keel_env, keel_server, sqlite_url_for
+from tests.support.migrated import migrated
 from tests.support.postgres import row_locked
 
 
@@ -82,7 +82,7 @@ async def wait_for_no_keel_connections(dsn: str, database: str) -> None:
 async def test_sigterm_finishes_the_request_in_flight_then_closes_the_pool_and_exits_0(
     tmp_path: Path, postgres_url: str
 ) -> None:
-    await asyncio.to_thread(AlembicMigrator(postgres_url).upgrade, "head")
+    await migrated(postgres_url)
     dsn = postgres_url.replace("+asyncpg", "", 1)
     database = dsn.rsplit("/", 1)[1]
     env = keel_env(tmp_path, postgres_url, LOG_FORMAT="json")

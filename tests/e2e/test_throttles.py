@@ -16,7 +16,6 @@ from fastapi import FastAPI
 from sqlalchemy import event
 from starlette.types import Message, Receive, Scope, Send
 
-from adapters.sqlalchemy.migrations import AlembicMigrator
 from entrypoints.http.app import create_app
 from tests.e2e.http_support import (
     PASSWORD,
@@ -29,6 +28,7 @@ from tests.e2e.http_support import (
     serving,
 )
 from tests.support.hashing import CountingHasher, GatedHasher
+from tests.support.migrated import migrated
 from tests.support.sql import scalar
 
 TRIALS = 5
@@ -38,7 +38,7 @@ RESET = "/api/v1/auth/password-reset/request"
 
 @pytest.fixture
 async def url(postgres_url: str) -> str:
-    await asyncio.to_thread(AlembicMigrator(postgres_url).upgrade, "head")
+    await migrated(postgres_url)
     return postgres_url
 
 

@@ -14,8 +14,8 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.sql import text
 
-from adapters.sqlalchemy.migrations import AlembicMigrator
 from tests.e2e.cli_support import PASSWORD, assert_error, keel_env, keel_server, run_keel
+from tests.support.migrated import migrated
 from tests.support.redis import RedisServer
 
 TRIALS = 5
@@ -57,7 +57,7 @@ async def settled_reset_tokens(url: str, email: str, expected: int) -> int:
 async def test_two_servers_of_two_workers_share_one_count(
     tmp_path: Path, postgres_url: str, redis_server: RedisServer
 ) -> None:
-    await asyncio.to_thread(AlembicMigrator(postgres_url).upgrade, "head")
+    await migrated(postgres_url)
     redis_url = redis_server.url(database=5)
     client = Redis.from_url(redis_url)
     await client.flushdb()
@@ -102,7 +102,7 @@ async def test_two_servers_of_two_workers_share_one_count(
 async def test_serve_believes_forwarded_addresses_only_from_trusted_proxies(
     tmp_path: Path, sqlite_url: str
 ) -> None:
-    await asyncio.to_thread(AlembicMigrator(sqlite_url).upgrade, "head")
+    await migrated(sqlite_url)
 
     def failures(server_url: str) -> list[int]:
         with httpx.Client(base_url=server_url, timeout=30) as client:

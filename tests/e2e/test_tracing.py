@@ -17,7 +17,8 @@ import pytest
 
 from harness.otlp import OtlpReceiver, ReceivedSpan
 from tests.e2e.cli_support import PASSWORD, keel_server
-from tests.e2e.jobs_support import mail_env, migrated
+from tests.e2e.jobs_support import mail_env
+from tests.support.migrated import migrated
 from tests.support.smtp import SmtpServer
 
 pytestmark = pytest.mark.postgres

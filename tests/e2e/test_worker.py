@@ -19,12 +19,12 @@ import httpx
 import pytest
 
 from adapters.sqlalchemy.engine import create_engine
-from adapters.sqlalchemy.migrations import AlembicMigrator
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from domain.one_time_token import TokenPurpose
 from tests.e2e.cli_support import KEEL, PASSWORD, keel_env, keel_server
 from tests.e2e.jobs_support import mail_env
 from tests.support.builders import a_session, a_token, a_user
+from tests.support.migrated import migrated
 from tests.support.smtp import SmtpServer
 from tests.support.sql import rows
 
@@ -70,7 +70,7 @@ def smtp_env(tmp_path: Path, url: str, smtp: SmtpServer, **extra: str) -> dict[s
 async def test_the_mail_a_registration_causes_is_sent_by_a_worker(
     tmp_path: Path, postgres_url: str, smtp_server: SmtpServer
 ) -> None:
-    await asyncio.to_thread(AlembicMigrator(postgres_url).upgrade, "head")
+    await migrated(postgres_url)
     env = smtp_env(tmp_path, postgres_url, smtp_server)
     with keel_server(env=env | {"JOBS_IN_PROCESS": "false"}, cwd=tmp_path) as server:
         async with httpx.AsyncClient(base_url=server.base_url, timeout=20) as client:
@@ -91,7 +91,7 @@ async def test_two_workers_share_the_jobs_and_never_run_one_twice(
     tmp_path: Path, postgres_url: str, smtp_server: SmtpServer
 ) -> None:
     """Each job's handler sends one mail: the mail server's inbox is the record of its runs."""
-    await asyncio.to_thread(AlembicMigrator(postgres_url).upgrade, "head")
+    await migrated(postgres_url)
     env = smtp_env(tmp_path, postgres_url, smtp_server)
     addresses = [f"user-{n}@example.com" for n in range(30)]
     with keel_server(env=env | {"JOBS_IN_PROCESS": "false"}, cwd=tmp_path) as server:
@@ -121,7 +121,7 @@ async def test_two_workers_share_the_jobs_and_never_run_one_twice(
 async def test_housekeeping_runs_once_per_tick_across_workers_and_deletes_what_expired(
     tmp_path: Path, postgres_url: str
 ) -> None:
-    await asyncio.to_thread(AlembicMigrator(postgres_url).upgrade, "head")
+    await migrated(postgres_url)
     live, expired = await seed_sessions_and_tokens(postgres_url)
     env = keel_env(tmp_path, postgres_url, HOUSEKEEPING_CRON="* * * * * */2")  # every 2 s
     with workers(env, tmp_path, 2):

@@ -18,8 +18,8 @@ import pytest
 import yaml
 
 from adapters.jobs.runner import STOP_GRACE_SECONDS
-from adapters.sqlalchemy.migrations import AlembicMigrator
 from tests.e2e.cli_support import KEEL, free_port, keel_env
+from tests.support.migrated import migrated
 
 pytestmark = pytest.mark.postgres
 
@@ -84,7 +84,7 @@ def production_env(tmp_path: Path, database_url: str, **extra: str) -> dict[str,
 async def test_a_production_worker_passes_its_health_check_and_stops_on_sigterm(
     tmp_path: Path, postgres_url: str
 ) -> None:
-    await asyncio.to_thread(AlembicMigrator(postgres_url).upgrade, "head")
+    await migrated(postgres_url)
     port = free_port()
     check = compose_healthcheck(port)
     env = production_env(tmp_path, postgres_url, WORKER_METRICS_PORT=str(port))
@@ -111,7 +111,7 @@ async def test_a_production_worker_passes_its_health_check_and_stops_on_sigterm(
 async def test_a_worker_stopped_as_it_starts_exits_0(tmp_path: Path, postgres_url: str) -> None:
     """SIGTERM while the job queue's pool is still opening: the pool is closed too, or the
     process would wait for its connecting tasks until SIGKILL (it did in four tries of six)."""
-    await asyncio.to_thread(AlembicMigrator(postgres_url).upgrade, "head")
+    await migrated(postgres_url)
     env = production_env(tmp_path, postgres_url)
     for trial in range(5):
         log = tmp_path / f"worker-{trial}.log"

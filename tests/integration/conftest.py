@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -13,15 +12,11 @@ from adapters.memory.store import InMemoryStore
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.events import SqlAlchemyEventRecorder
-from adapters.sqlalchemy.migrations import AlembicMigrator
 from adapters.sqlalchemy.readers import SqlAlchemyItemReader, SqlAlchemyUserReader
 from adapters.sqlalchemy.reads import reads_for
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.ports import EventRecorder, ItemReader, UnitOfWorkFactory, UserReader
-
-
-async def migrated(url: str) -> None:
-    await asyncio.to_thread(AlembicMigrator(url).upgrade, "head")
+from tests.support.migrated import migrated
 
 
 @dataclass(frozen=True)

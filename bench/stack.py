@@ -120,6 +120,10 @@ class Stack:
             "httptools",
             "--no-access-log",
             "--no-server-header",
+            # As ``keel serve`` runs uvicorn: without its X-Forwarded-* middleware (Keel reads
+            # those headers itself, only from TRUSTED_PROXIES), which would cost the baseline
+            # alone a layer per request.
+            "--no-proxy-headers",
             "--log-level",
             "warning",
         ]

@@ -5,11 +5,13 @@ a processor redacts them from every line, whoever logged it."""
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import re
 import sys
 import threading
 from collections.abc import Callable, MutableMapping
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -156,6 +158,44 @@ def access_logger() -> Any:
     return _access
 
 
+class _JsonAccessLog:
+    """The access line in JSON, as the general pipeline writes it (the same fields in the
+    same order, the same redaction, the same renderer), built in one step: structlog's
+    bound logger and its chain of processors cost some 30 µs a line, twice this, on every
+    request. A line with an exception in it takes the general way."""
+
+    def __init__(self, enabled: bool, renderer: Processor, general: Any) -> None:
+        self._enabled = enabled
+        self._renderer = renderer
+        self._general = general
+        self._writer = _StderrWriter(ACCESS_LOGGER)
+
+    def info(self, event: str, **fields: Any) -> None:
+        if not self._enabled:
+            return
+        if "exc_info" in fields:
+            self._general.info(event, **fields)
+            return
+        line: EventDict = {key: _redact(value, key) for key, value in fields.items()}
+        line["event"] = redact_text(event)
+        line["logger"] = ACCESS_LOGGER
+        line["level"] = "info"
+        line["timestamp"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+        if _span_ids is not None and (ids := _span_ids()) is not None:
+            line["trace_id"], line["span_id"] = ids
+        try:
+            # As the renderer writes it: its fallback is only for values JSON has no type for.
+            text = _PLAIN_JSON(line)
+        except TypeError:
+            text = str(self._renderer(self._writer, "info", line))
+        self._writer.msg(text)
+
+
+# One encoder made once: ``json.dumps`` with any option (the renderer's fallback) makes one
+# per call.
+_PLAIN_JSON = json.JSONEncoder().encode
+
+
 def _drop_color_message(_logger: Any, _method: str, event_dict: EventDict) -> EventDict:
     """Uvicorn passes a second, ANSI-coloured copy of its message as an extra field."""
     event_dict.pop("color_message", None)
@@ -241,6 +281,8 @@ def configure_logging(level: str = "INFO", log_format: str = "console") -> None:
     _access = bound_logger(
         _StderrWriter(ACCESS_LOGGER), [*(s for s in shared if s not in skipped), renderer], {}
     )
+    if log_format == "json":
+        _access = _JsonAccessLog(logging.getLevelName(level) <= logging.INFO, renderer, _access)
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+import uuid
 
 import pytest
 import structlog
@@ -115,6 +117,27 @@ def test_the_access_line_is_the_line_the_general_pipeline_writes(
     configure_logging("WARNING", "json")
     access_logger().info("request", **fields)
     assert capsys.readouterr().err == ""
+
+
+def test_the_access_line_keeps_the_general_lines_field_order_and_odd_values(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The same text but the time: the fields in the same order, and a value JSON has no
+    type for (a UUID, a set) written by the renderer's own fallback."""
+    configure_logging("INFO", "json")
+    fields = {
+        "method": "GET",
+        "route": "/api/v1/users/me",
+        "status": 200,
+        "user_id": uuid.UUID("0b0e9b8e-6f0e-4b7c-9a3b-1f2e3d4c5b6a"),
+        "odd": {1, 2},
+    }
+    access_logger().info("request", **fields)
+    structlog.stdlib.get_logger("keel.access").info("request", **fields)
+    fast, general = capsys.readouterr().err.splitlines()
+    stamp = re.compile(r'"timestamp": "[^"]*"')
+    assert stamp.sub("", fast) == stamp.sub("", general)
+    assert list(json.loads(fast)) == list(json.loads(general))
 
 
 async def test_the_queue_library_never_logs_a_jobs_arguments(

@@ -11,6 +11,7 @@ from sqlalchemy import Select, delete, func, insert, select, tuple_, update
 
 from adapters.sqlalchemy.connection import Connection
 from adapters.sqlalchemy.errors import translate_errors
+from adapters.sqlalchemy.held_inserts import HeldInsert, WorkConnection
 from adapters.sqlalchemy.queries import (
     ITEM_BY_ID,
     ITEM_BY_ID_FOR_UPDATE,
@@ -104,7 +105,7 @@ class SqlAlchemyUserRepository:
 
 
 class SqlAlchemyItemRepository:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: WorkConnection) -> None:
         self._connection = connection
 
     async def get(self, item_id: uuid.UUID, *, for_update: bool = False) -> Item | None:
@@ -114,8 +115,9 @@ class SqlAlchemyItemRepository:
         return to_item(row) if row is not None else None
 
     async def add(self, item: Item) -> None:
-        with translate_errors(missing_reference=UserNotFound):
-            await self._connection.execute(insert(items).values(**item_values(item)))
+        # Sent with the next statement or the commit (an owner deleted meanwhile is
+        # reported there): a new item and its event go as one statement on PostgreSQL.
+        self._connection.hold(HeldInsert(items, item_values(item), missing_reference=UserNotFound))
 
     async def update(self, item: Item, *, expected_version: int) -> bool:
         values = item_values(item)

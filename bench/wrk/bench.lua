@@ -84,7 +84,10 @@ if #items > 0 then
       if id == nil then
          error("WRK_ITEMS: more connections in this thread than items for it")
       end
-      local headers = {["If-Match"] = etags[id]}
+      -- wrk.format takes these headers instead of wrk.headers, not beside them.
+      local headers = {}
+      for name, value in pairs(wrk.headers) do headers[name] = value end
+      headers["If-Match"] = etags[id]
       return wrk.format(nil, base_path .. "/" .. id, headers, nil)
    end
    function response(status, headers, body)

@@ -15,6 +15,7 @@ from adapters.sqlalchemy.held_inserts import HeldInsert, WorkConnection
 from adapters.sqlalchemy.queries import (
     ITEM_BY_ID,
     ITEM_BY_ID_FOR_UPDATE,
+    ITEM_UPDATE,
     USER_BY_EMAIL,
     USER_BY_ID,
     USER_BY_ID_FOR_UPDATE,
@@ -120,17 +121,18 @@ class SqlAlchemyItemRepository:
         self._connection.hold(HeldInsert(items, item_values(item), missing_reference=UserNotFound))
 
     async def update(self, item: Item, *, expected_version: int) -> bool:
-        values = item_values(item)
-        del values["id"], values["owner_id"], values["created_at"]
+        values = {
+            "item_id": item.id,
+            "expected": expected_version,
+            "new_title": item.title,
+            "new_description": item.description,
+            "new_updated_at": item.updated_at,
+            "new_version": item.version,
+        }
         # One statement compares and sets: on PostgreSQL a concurrent writer holding the
         # row makes this wait, then the condition is checked again on what it committed.
-        statement = (
-            update(items)
-            .where(items.c.id == item.id, items.c.version == expected_version)
-            .values(**values)
-        )
         with translate_errors():
-            result = await self._connection.execute(statement)
+            result = await self._connection.execute(ITEM_UPDATE, values)
         return bool(result.rowcount == 1)
 
     async def delete(self, item_id: uuid.UUID, *, expected_version: int | None = None) -> bool:

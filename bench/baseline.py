@@ -17,7 +17,11 @@ For each request it does what Keel must do, and nothing Keel may choose to do on
   (``ORDER BY created_at DESC, id DESC LIMIT/OFFSET``) and their count, and answers the same page,
   with the same signed ``next_cursor`` (an HMAC, as ``domain/keyset.py`` makes it);
 * ``POST /api/v1/items`` checks the title and description by the same rules, inserts the row
-  and answers 201 with the item.
+  and answers 201 with the item;
+* ``PATCH /api/v1/items/{id}`` checks the fields sent by the same rules and ``If-Match`` (one
+  ``"v<version>"`` tag or ``*``), changes them in one conditional ``UPDATE`` (the owner's or,
+  for an administrator, anyone's item, at that version), and answers the item with its new
+  ``ETag``; a missing row is a 404 or a 412, told apart by a second read only then.
 
 Settings come from the environment: ``DATABASE_URL`` (Keel's asyncpg URL is accepted),
 ``JWT_SECRET``, and optionally ``JWT_ALGORITHM``, ``JWT_ISSUER``, ``JWT_AUDIENCE``,
@@ -81,6 +85,15 @@ INSERT_ITEM = (
     "INSERT INTO items (id, owner_id, title, description, created_at, updated_at, version)"
     " VALUES ($1, $2, $3, $4, $5, $5, 1)"
 )
+
+UPDATE_ITEM = (
+    "UPDATE items SET title = CASE WHEN $3 THEN $4 ELSE title END,"
+    " description = CASE WHEN $5 THEN $6 ELSE description END,"
+    " updated_at = $7, version = version + 1"
+    " WHERE id = $1 AND (owner_id = $2 OR $8) AND ($9::integer IS NULL OR version = $9)"
+    " RETURNING id, owner_id, title, description, created_at, updated_at, version"
+)
+ITEM_OWNER = "SELECT owner_id FROM items WHERE id = $1"
 
 pool: asyncpg.Pool | None = None
 
@@ -281,6 +294,61 @@ async def create_item(request: Request) -> JSONResponse:
     return JSONResponse(item_json(item_id, user["id"], title, description, now, now), 201)
 
 
+def expected_version(request: Request) -> int | None:
+    """None for ``*`` or no header; a version no item has for a tag of another form."""
+    raw = request.headers.get("if-match")
+    if raw is None or raw.strip() == "*":
+        return None
+    tag = raw.strip()
+    if tag.startswith('"v') and tag.endswith('"') and tag[2:-1].isdigit() and len(tag) < 22:
+        return int(tag[2:-1])
+    return -1
+
+
+async def update_item(request: Request) -> JSONResponse:
+    assert pool is not None
+    try:
+        item_id = uuid.UUID(request.path_params["item_id"])
+        body = json.loads(await request.body())
+    except ValueError:
+        raise invalid("item_id or body: invalid") from None
+    if not isinstance(body, dict) or not set(body) <= {"title", "description"}:
+        raise invalid("body: expected {title, description}")
+    title = body.get("title")
+    if "title" in body:
+        if not isinstance(title, str) or not 1 <= len(title) <= MAX_TITLE:
+            raise invalid("title: 1 to 200 characters")
+        title = checked_text(title.strip(), "title", MAX_TITLE, multiline=False)
+        if not title:
+            raise invalid("title: 1 to 200 characters")
+    description = body.get("description")
+    if description is not None:
+        description = checked_text(description, "description", MAX_DESCRIPTION, multiline=True)
+    version = expected_version(request)
+    async with pool.acquire() as connection:
+        user = await current_user(request, connection)
+        admin = "admin" in user["roles"].split()
+        row = await connection.fetchrow(
+            UPDATE_ITEM,
+            item_id,
+            user["id"],
+            "title" in body,
+            title,
+            "description" in body,
+            description,
+            datetime.now(UTC),
+            admin,
+            version,
+        )
+        if row is None:
+            owner = await connection.fetchval(ITEM_OWNER, item_id)
+            if owner is None or (owner != user["id"] and not admin):
+                raise Refused(404, "NOT_FOUND", "Item not found")
+            raise Refused(412, "PRECONDITION_FAILED", "The item has changed")
+    answer = item_json(*row[:6])
+    return JSONResponse(answer, headers={"ETag": f'"v{row["version"]}"'})
+
+
 async def refused(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, Refused)
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
@@ -303,6 +371,7 @@ app = Starlette(
         Route("/api/v1/users/me", me, methods=["GET"]),
         Route("/api/v1/items", list_items, methods=["GET"]),
         Route("/api/v1/items", create_item, methods=["POST"]),
+        Route("/api/v1/items/{item_id}", update_item, methods=["PATCH"]),
     ],
     exception_handlers={Refused: refused},
     lifespan=lifespan,

@@ -13,6 +13,7 @@ def print_summary(config: Config, results: dict[str, Any]) -> None:
         "users_me": "GET /api/v1/users/me",
         "items_page": "GET /api/v1/items?page_size=20",
         "items_create": "POST /api/v1/items",
+        "items_update": "PATCH /api/v1/items/{id}",
         "users_me_traced": "GET /api/v1/users/me, traced (10 %) and not",
         "health_idle": "GET /health/live, idle",
         "health_login": f"GET /health/live, {config.login_connections} clients logging in",

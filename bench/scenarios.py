@@ -13,8 +13,10 @@ from bench.drain import drain, mails_logged
 from bench.machine import cpu_busy, cpu_times
 from bench.processes import worker_pid
 from bench.record import Recorder
+from bench.seed import current_etags
 from bench.settings import (
     ITEM_BODY,
+    ITEM_CHANGE,
     PASSWORD,
     REGISTER_BODY,
     RESET_BODY,
@@ -56,6 +58,16 @@ class Scenarios:
                 body=ITEM_BODY,
                 content_type="application/json",
                 token=self.stack.token("writer"),
+            )
+        if scenario == "items_update":
+            # PATCH with If-Match as clients must send it: each item's latest ETag.
+            return Load(
+                "/api/v1/items",
+                method="PATCH",
+                body=ITEM_CHANGE,
+                content_type="application/json",
+                token=self.stack.token("writer"),
+                items=lambda: current_etags(self.stack),
             )
         # A prefix of its own for every wrk run: addresses never repeat within the database.
         unique = f"{scenario.replace('_', '')}-{secrets.token_hex(4)}"

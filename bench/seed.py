@@ -8,7 +8,7 @@ import time
 
 import httpx
 
-from bench.settings import ITEM_BODY, PASSWORD, BenchError
+from bench.settings import EDITED_ITEMS, ITEM_BODY, ITEM_CHANGE, PASSWORD, BenchError
 from bench.stack import Stack
 
 
@@ -47,6 +47,27 @@ def seed(stack: Stack) -> None:
     started = time.monotonic()
     asyncio.run(create_items())
     print(f"seeded {stack.config.items} items in {time.monotonic() - started:.1f} s", flush=True)
+    headers = {"Authorization": f"Bearer {stack.token('writer')}"}
+    for n in range(EDITED_ITEMS):
+        body = {"title": f"Edited {n:03d}", "description": "Changed by wrk"}
+        answer = httpx.post(stack.keel_url + "/api/v1/items", json=body, headers=headers)
+        if answer.status_code != 201:
+            raise BenchError(f"seeding edited item {n}: {answer.status_code} {answer.text}")
+        stack.edited.append(answer.json()["id"])
+
+
+def current_etags(stack: Stack) -> list[tuple[str, str]]:
+    """The edited items' ETags as they are now (each run leaves them at new versions)."""
+    time.sleep(0.2)  # the last PATCHes of a run wrk ended may still be committing
+    headers = {"Authorization": f"Bearer {stack.token('writer')}"}
+    found = []
+    with httpx.Client(base_url=stack.keel_url, headers=headers, timeout=10) as client:
+        for item_id in stack.edited:
+            answer = client.get(f"/api/v1/items/{item_id}")
+            if answer.status_code != 200:
+                raise BenchError(f"reading item {item_id}: {answer.status_code} {answer.text}")
+            found.append((item_id, answer.headers["ETag"]))
+    return found
 
 
 def check_same_answers(stack: Stack) -> None:
@@ -79,6 +100,29 @@ def check_same_answers(stack: Stack) -> None:
     ]
     if masked[0] != masked[1] or list(created["keel"]) != list(created["baseline"]):
         raise BenchError(f"POST /api/v1/items answers differ: {created}")
+    for name, url in (("keel", stack.keel_url), ("baseline", stack.baseline_url)):
+        item_id, etag = current_etags(stack)[0]
+        answer = httpx.patch(
+            f"{url}/api/v1/items/{item_id}",
+            content=ITEM_CHANGE,
+            timeout=10,
+            headers={**headers, "Content-Type": "application/json", "If-Match": etag},
+        )
+        version = int(etag.strip('"v'))
+        if answer.status_code != 200 or answer.headers.get("ETag") != f'"v{version + 1}"':
+            raise BenchError(f"PATCH /api/v1/items/{{id}} on {name}: {answer.status_code}")
+        created[name] = answer.json()
+        stale = httpx.patch(
+            f"{url}/api/v1/items/{item_id}",
+            content=ITEM_CHANGE,
+            timeout=10,
+            headers={**headers, "Content-Type": "application/json", "If-Match": etag},
+        )
+        if stale.status_code != 412:
+            raise BenchError(f"{name} accepted a stale If-Match: {stale.status_code}")
+    masked = [{k: v for k, v in body.items() if k != "updated_at"} for body in created.values()]
+    if masked[0] != masked[1] or list(created["keel"]) != list(created["baseline"]):
+        raise BenchError(f"PATCH /api/v1/items/{{id}} answers differ: {created}")
     # And the baseline refuses what Keel refuses.
     bad = httpx.get(
         stack.baseline_url + "/api/v1/users/me",
@@ -87,4 +131,7 @@ def check_same_answers(stack: Stack) -> None:
     )
     if bad.status_code != 401:
         raise BenchError(f"the baseline accepted a bad token: {bad.status_code}")
-    print("Keel and the baseline answer the same JSON (users/me, items page, item created)")
+    print(
+        "Keel and the baseline answer the same JSON "
+        "(users/me, items page, item created, item changed)"
+    )

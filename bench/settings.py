@@ -19,6 +19,9 @@ VENV_BIN = (
 )
 PASSWORD = "quiet river benchmark 2026"  # noqa: S105 (a throwaway account's password)
 ITEM_BODY = json.dumps({"title": "Benchmark item", "description": "Written by wrk"})
+ITEM_CHANGE = json.dumps({"title": "Benchmark item, changed"})
+# The writer's items the PATCH scenario changes, each in flight on one connection at most.
+EDITED_ITEMS = 128
 # "{email}" is replaced by wrk on every request (bench/wrk/bench.lua): a new address each time.
 REGISTER_BODY = json.dumps(
     {"email": "{email}", "password": PASSWORD, "full_name": "Bench registrant"}
@@ -31,6 +34,7 @@ SCENARIOS = (
     "users_me_traced",
     "items_page",
     "items_create",
+    "items_update",
     "health_login",
     "register",
     "reset_request",
@@ -42,11 +46,12 @@ TRACED_SAMPLING = "0.1"
 # Keel alone (the baseline has no such routes), each run followed by a wait for the work it
 # left behind: the hashes still running, the outbox's mail jobs.
 WRITE_SCENARIOS = ("register", "reset_request")
-COMPARED = ("users_me", "items_page", "items_create")
+COMPARED = ("users_me", "items_page", "items_create", "items_update")
 MAIL_LINES = (b"mail NOT delivered", b"mail written to the log instead of sent")
 TARGETS = {
     "users_me_ratio": 0.7,  # Keel's requests per second / the baseline's, at least
     "items_page_ratio": 0.6,
+    "items_create_ratio": 0.5,
     "health_p99_ms": 25.0,  # GET /health/live p99 during the login flood, below
     "rss_mib": 120.0,  # the Keel worker's VmRSS after the run, below
     "traced_ratio": 0.9,  # users/me requests per second traced (10 %) / untraced, at least

@@ -46,6 +46,7 @@ class Stack:
     keel_url: str = ""
     baseline_url: str = ""
     tokens: dict[str, tuple[str, float]] = field(default_factory=dict)
+    edited: list[str] = field(default_factory=list)  # the ids of the items PATCH changes
     secret: str = field(default_factory=lambda: secrets.token_urlsafe(48))
 
     def start_postgres(self) -> str:

@@ -169,6 +169,12 @@ def verdicts(summary: dict[str, Any], memory: dict[str, Any]) -> list[dict[str, 
         at_least=True,
     )
     target(
+        "POST /items rps ratio Keel/baseline",
+        summary.get("items_create", {}).get("ratio"),
+        TARGETS["items_create_ratio"],
+        at_least=True,
+    )
+    target(
         "/health/live p99 ms during login flood",
         summary.get("health_login", {}).get("keel", {}).get("p99_ms"),
         TARGETS["health_p99_ms"],

@@ -19,9 +19,12 @@ class Connection:
     the failure. This does what SQLAlchemy's ``pool_pre_ping`` does without its price, a
     round trip before every checkout. After the first statement a lost connection is an
     error like any other: the transaction it carried is gone.
+
+    Made with ``later()``, the connection is checked out at its first statement (a unit of
+    work that ends up sending none, or sends its writes another way, takes none).
     """
 
-    def __init__(self, engine: AsyncEngine, connection: AsyncConnection) -> None:
+    def __init__(self, engine: AsyncEngine, connection: AsyncConnection | None) -> None:
         self._engine = engine
         self._connection = connection
         self._used = False
@@ -30,9 +33,19 @@ class Connection:
     async def open(cls, engine: AsyncEngine) -> Connection:
         return cls(engine, await engine.connect())
 
+    @classmethod
+    def later(cls, engine: AsyncEngine) -> Connection:
+        return cls(engine, None)
+
+    @property
+    def opened(self) -> bool:
+        return self._connection is not None
+
     async def execute(
         self, statement: Executable, parameters: dict[str, Any] | None = None
     ) -> CursorResult[Any]:
+        if self._connection is None:
+            self._connection = await self._engine.connect()
         if self._used:
             return await self._connection.execute(statement, parameters)
         self._used = True
@@ -46,13 +59,17 @@ class Connection:
         return await self._connection.execute(statement, parameters)
 
     async def commit(self) -> None:
-        await self._connection.commit()
+        if self._connection is not None:
+            await self._connection.commit()
 
     async def rollback(self) -> None:
-        await self._connection.rollback()
+        if self._connection is not None:
+            await self._connection.rollback()
 
     async def close(self) -> None:
-        await self._connection.close()
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            await connection.close()
 
 
 def autocommit(engine: AsyncEngine) -> AsyncEngine:

@@ -67,6 +67,11 @@ def _driver_sqlstate(error: BaseException | None) -> str | None:
     return str(sqlstate) if sqlstate else None
 
 
+def foreign_key_violated(error: BaseException | None) -> bool:
+    """For errors straight from the driver: a write named a row that is not there."""
+    return _driver_sqlstate(error) == _FOREIGN_KEY_VIOLATION
+
+
 def _is_foreign_key_violation(exc: DBAPIError) -> bool:
     return _sqlstate(exc) == _FOREIGN_KEY_VIOLATION or "FOREIGN KEY constraint failed" in str(
         exc.orig

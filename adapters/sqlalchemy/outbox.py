@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 
-from adapters.sqlalchemy.connection import Connection
 from adapters.sqlalchemy.errors import translate_errors
+from adapters.sqlalchemy.held_inserts import HeldInsert, WorkConnection
 from adapters.sqlalchemy.tables import outbox as table
 from adapters.tracing import current_traceparent
 from application.ports import OutboxEntry
@@ -20,16 +20,14 @@ _TICK = timedelta(microseconds=1)
 
 
 class SqlAlchemyOutboxStore:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: WorkConnection) -> None:
         self._connection = connection
 
     async def add(self, entries: Sequence[tuple[str, str]], now: datetime) -> None:
-        rows = outbox_rows(entries, now)
-        # One entry (a write's event, the usual case) goes as the parameters of a statement
-        # SQLAlchemy compiled once: rows inlined with VALUES cost each write twice the CPU.
-        statement = insert(table) if len(rows) == 1 else insert(table).values(rows)
-        with translate_errors():
-            await self._connection.execute(statement, rows[0] if len(rows) == 1 else None)
+        # Held like the change they come with, and sent with it: one statement compiled
+        # once per shape (rows inlined with VALUES would cost each write twice the CPU).
+        for row in outbox_rows(entries, now):
+            self._connection.hold(HeldInsert(table, row))
 
     async def take(self, limit: int) -> list[OutboxEntry]:
         oldest = (

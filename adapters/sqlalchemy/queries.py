@@ -20,6 +20,7 @@ from sqlalchemy import (
     literal_column,
     select,
     tuple_,
+    update,
 )
 
 from adapters.sqlalchemy.driver import PLAN_EACH_TIME
@@ -42,6 +43,20 @@ ITEM_BY_ID = select(items).where(items.c.id == bindparam("id"))
 # FOR NO KEY UPDATE: the id is not changed, so nothing that only references the row waits.
 # SQLAlchemy leaves the clause out on SQLite.
 ITEM_BY_ID_FOR_UPDATE = ITEM_BY_ID.with_for_update(key_share=True)
+
+# An item's change, compare and set: built once, so that SQLAlchemy neither builds nor
+# keys a statement per write.
+ITEM_UPDATE = (
+    update(items)
+    .where(items.c.id == bindparam("item_id"), items.c.version == bindparam("expected"))
+    # Not the columns' names: SQLAlchemy keeps those for the SET clause's own parameters.
+    .values(
+        title=bindparam("new_title"),
+        description=bindparam("new_description"),
+        updated_at=bindparam("new_updated_at"),
+        version=bindparam("new_version"),
+    )
+)
 
 _SPACE = literal_column("' '", String)
 

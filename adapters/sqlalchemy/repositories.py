@@ -11,9 +11,11 @@ from sqlalchemy import Select, delete, func, insert, select, tuple_, update
 
 from adapters.sqlalchemy.connection import Connection
 from adapters.sqlalchemy.errors import translate_errors
+from adapters.sqlalchemy.held_inserts import HeldInsert, WorkConnection
 from adapters.sqlalchemy.queries import (
     ITEM_BY_ID,
     ITEM_BY_ID_FOR_UPDATE,
+    ITEM_UPDATE,
     USER_BY_EMAIL,
     USER_BY_ID,
     USER_BY_ID_FOR_UPDATE,
@@ -104,7 +106,7 @@ class SqlAlchemyUserRepository:
 
 
 class SqlAlchemyItemRepository:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: WorkConnection) -> None:
         self._connection = connection
 
     async def get(self, item_id: uuid.UUID, *, for_update: bool = False) -> Item | None:
@@ -114,21 +116,23 @@ class SqlAlchemyItemRepository:
         return to_item(row) if row is not None else None
 
     async def add(self, item: Item) -> None:
-        with translate_errors(missing_reference=UserNotFound):
-            await self._connection.execute(insert(items).values(**item_values(item)))
+        # Sent with the next statement or the commit (an owner deleted meanwhile is
+        # reported there): a new item and its event go as one statement on PostgreSQL.
+        self._connection.hold(HeldInsert(items, item_values(item), missing_reference=UserNotFound))
 
     async def update(self, item: Item, *, expected_version: int) -> bool:
-        values = item_values(item)
-        del values["id"], values["owner_id"], values["created_at"]
+        values = {
+            "item_id": item.id,
+            "expected": expected_version,
+            "new_title": item.title,
+            "new_description": item.description,
+            "new_updated_at": item.updated_at,
+            "new_version": item.version,
+        }
         # One statement compares and sets: on PostgreSQL a concurrent writer holding the
         # row makes this wait, then the condition is checked again on what it committed.
-        statement = (
-            update(items)
-            .where(items.c.id == item.id, items.c.version == expected_version)
-            .values(**values)
-        )
         with translate_errors():
-            result = await self._connection.execute(statement)
+            result = await self._connection.execute(ITEM_UPDATE, values)
         return bool(result.rowcount == 1)
 
     async def delete(self, item_id: uuid.UUID, *, expected_version: int | None = None) -> bool:

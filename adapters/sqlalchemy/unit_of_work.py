@@ -10,8 +10,8 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sqlalchemy.attachments import SqlAlchemyAttachmentRepository
-from adapters.sqlalchemy.connection import Connection
 from adapters.sqlalchemy.errors import translate_errors
+from adapters.sqlalchemy.held_inserts import WorkConnection
 from adapters.sqlalchemy.one_time_tokens import SqlAlchemyOneTimeTokenStore
 from adapters.sqlalchemy.outbox import SqlAlchemyOutboxStore
 from adapters.sqlalchemy.personal_tokens import SqlAlchemyPersonalTokenStore
@@ -25,8 +25,11 @@ from domain.events import Event
 
 
 class SqlAlchemyUnitOfWork:
-    """``async with uow:`` takes a pooled connection and a transaction; leaving the block
-    rolls back whatever was not committed and gives the connection back."""
+    """``async with uow:`` takes a pooled connection and a transaction at its first
+    statement; leaving the block rolls back whatever was not committed and gives the
+    connection back. Inserts wait for the next statement or the commit: on PostgreSQL a
+    unit of work that only inserts (an item and its event) commits as one statement
+    (``held_inserts``)."""
 
     users: SqlAlchemyUserRepository
     items: SqlAlchemyItemRepository
@@ -48,12 +51,11 @@ class SqlAlchemyUnitOfWork:
         self._engine = engine
         self._now = clock.now if clock is not None else _utc_now
         self._on_events = on_events  # told after a commit that stored events
-        self._connection: Connection | None = None
+        self._connection: WorkConnection | None = None
         self._events: list[Event] = []
 
     async def __aenter__(self) -> Self:
-        with translate_errors():
-            self._connection = await Connection.open(self._engine)
+        self._connection = WorkConnection(self._engine)
         self.users = SqlAlchemyUserRepository(self._connection)
         self.items = SqlAlchemyItemRepository(self._connection)
         self.sessions = SqlAlchemySessionStore(self._connection)

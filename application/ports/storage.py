@@ -77,7 +77,8 @@ class ItemRepository(Protocol):
 
     async def add(self, item: Item) -> None:
         """Store a new item; raises ``UserNotFound`` when its owner is gone (deleted while
-        the item was being created)."""
+        the item was being created), here or, when the store sends the insert later, at
+        the unit of work's next statement or its commit."""
         ...
 
     async def update(self, item: Item, *, expected_version: int) -> bool:

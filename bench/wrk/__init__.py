@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,9 @@ class Load:
     unique: str = ""
     known: tuple[str, ...] = ()
     known_every: int = 0
+    # Conditional writes: called before each wrk run (the warm-up moves the versions on),
+    # it gives (item id, ETag) pairs; each request goes to path/<id> with If-Match.
+    items: Callable[[], list[tuple[str, str]]] | None = None
 
     def env(self) -> dict[str, str]:
         return {
@@ -48,6 +52,9 @@ class Load:
             "WRK_UNIQUE": self.unique,
             "WRK_KNOWN": ",".join(self.known),
             "WRK_KNOWN_EVERY": str(self.known_every),
+            "WRK_ITEMS": ",".join(f"{item}={etag}" for item, etag in self.items())
+            if self.items
+            else "",
         }
 
 
@@ -73,7 +80,7 @@ class Wrk:
         ]
         process = subprocess.Popen(
             command,
-            env={**os.environ, **load.env()},
+            env={**os.environ, **load.env(), "WRK_THREADS": str(max(1, min(threads, connections)))},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -11,6 +11,9 @@
 --                     reset requests for addresses no account has)
 --   WRK_KNOWN         comma-separated addresses, taken in turn by every
 --   WRK_KNOWN_EVERY   WRK_KNOWN_EVERY-th request instead of a new one (accounts that exist)
+--   WRK_ITEMS         comma-separated "<item id>=<ETag>": each request goes to <path>/<id> of
+--                     an item no other connection has in flight, with If-Match its latest
+--                     ETag (from the last answer for it), so that no request is a stale write
 -- done() prints one line, "BENCH_JSON {...}", with the counts, errors and latency
 -- percentiles (microseconds) that bench/run.py parses.
 
@@ -37,6 +40,7 @@ local threads = 0
 function setup(thread)
    threads = threads + 1
    thread:set("thread_id", threads)
+   thread:set("threads_total", tonumber(os.getenv("WRK_THREADS") or "1") or 1)
 end
 
 if unique ~= "" then
@@ -53,6 +57,46 @@ if unique ~= "" then
       -- A function as replacement: an address is never read as a pattern.
       local body = string.gsub(template, "{email}", function() return address end)
       return wrk.format(nil, nil, nil, body)
+   end
+end
+
+-- Conditional writes (PATCH with If-Match): the items are shared out among the threads;
+-- a thread takes a free item for each request and frees it when its answer (which names
+-- the item, and carries its new ETag) arrives.
+local items = {}
+for id, etag in string.gmatch(os.getenv("WRK_ITEMS") or "", "([^,=]+)=([^,]+)") do
+   items[#items + 1] = {id = id, etag = etag}
+end
+if #items > 0 then
+   local base_path = wrk.path
+   local free, etags = nil, {}
+   function request()
+      if free == nil then
+         free = {}
+         for n, item in ipairs(items) do
+            if (n - 1) % threads_total == (thread_id or 1) - 1 then
+               free[#free + 1] = item.id
+               etags[item.id] = item.etag
+            end
+         end
+      end
+      local id = table.remove(free, 1)
+      if id == nil then
+         error("WRK_ITEMS: more connections in this thread than items for it")
+      end
+      -- wrk.format takes these headers instead of wrk.headers, not beside them.
+      local headers = {}
+      for name, value in pairs(wrk.headers) do headers[name] = value end
+      headers["If-Match"] = etags[id]
+      return wrk.format(nil, base_path .. "/" .. id, headers, nil)
+   end
+   function response(status, headers, body)
+      local id = string.match(body or "", '"id":"([0-9a-f-]+)"')
+      local etag = headers["etag"] or headers["ETag"]
+      if status == 200 and id and etags[id] and etag then
+         etags[id] = etag
+         free[#free + 1] = id
+      end
    end
 end
 

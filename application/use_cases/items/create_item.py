@@ -32,15 +32,16 @@ class CreateItem:
         item = Item.create(
             owner_id=actor.id, title=title, description=description, now=self._clock.now()
         )
+        event = item_event(ItemCreated, item)
         async with self._uow_factory() as uow:
             try:
                 await uow.items.add(item)
+                uow.emit(event)
+                # A unit of work may send the insert as late as the commit.
+                await uow.commit()
             except UserNotFound:
                 # The account was deleted after the caller was authenticated: their token
                 # is no longer valid, as the next request would find anyway.
                 raise AuthenticationFailed() from None
-            event = item_event(ItemCreated, item)
-            uow.emit(event)
-            await uow.commit()
         await publish_quickly(self._live, [event])
         return item

@@ -1,0 +1,144 @@
+"""Inserts a unit of work holds until its next statement or its commit.
+
+A commit that finds nothing but held inserts (an item and its event in the outbox: the
+usual write) sends them on PostgreSQL as one statement, each insert but the last a
+data-modifying ``WITH``: one round trip where ``BEGIN``, each ``INSERT`` and ``COMMIT``
+took one each. A single statement is atomic by itself, so the item and its outbox entry
+are still stored together or not at all."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import CursorResult, Executable, Table, bindparam, insert
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.sqlalchemy.connection import Connection
+from adapters.sqlalchemy.driver import DriverConnection, DriverFailed
+from adapters.sqlalchemy.errors import foreign_key_violated, translate_errors
+from application.errors import StorageUnavailable
+
+Shape = tuple[tuple[Table, tuple[str, ...]], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class HeldInsert:
+    table: Table
+    values: dict[str, Any]
+    # Raised instead when the row names one that is not there (a foreign key).
+    missing_reference: Callable[[], Exception] | None = None
+
+
+class WorkConnection(Connection):
+    """A unit of work's connection: checked out at its first statement, held inserts
+    sent before any other statement (so that a read sees them) or at the commit."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        super().__init__(engine, None)
+        self._one_statement = (
+            OneStatementInserts(engine) if engine.dialect.driver == "asyncpg" else None
+        )
+        self._held: list[HeldInsert] = []
+
+    def hold(self, row: HeldInsert) -> None:
+        self._held.append(row)
+
+    async def execute(
+        self, statement: Executable, parameters: dict[str, Any] | None = None
+    ) -> CursorResult[Any]:
+        if self._held:
+            await self._send_held()
+        return await super().execute(statement, parameters)
+
+    async def commit(self) -> None:
+        if self._held and not self.opened and self._one_statement is not None:
+            held, self._held = self._held, []
+            if await self._one_statement.run(held):
+                return
+            self._held = held  # the driver's connection broke before the server answered
+        if self._held:
+            await self._send_held()
+        await super().commit()
+
+    async def rollback(self) -> None:
+        self._held = []
+        await super().rollback()
+
+    async def _send_held(self) -> None:
+        held, self._held = self._held, []
+        for row in held:
+            with translate_errors(missing_reference=row.missing_reference):
+                await Connection.execute(self, insert(row.table), row.values)
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    sql: str
+    # For each positional parameter: which held row, which column, and the conversion.
+    slots: tuple[tuple[int, str, Callable[[Any], Any] | None], ...]
+
+
+class OneStatementInserts:
+    """Held inserts as one statement on asyncpg's own connection, compiled once for each
+    shape (which tables, in which order, with which columns: a handful)."""
+
+    __slots__ = ("_engine",)
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def run(self, held: Sequence[HeldInsert]) -> bool:
+        """True once the rows are stored; False when the connection broke before the
+        server said anything (the caller sends them the ordinary way: a row that did get
+        stored is refused then by its primary key, never stored twice). Errors the server
+        reports are raised as the ordinary way raises them."""
+        shape = tuple((row.table, tuple(row.values)) for row in held)
+        compiled = _compiled(shape, self._engine.dialect)
+        values = [
+            convert(held[n].values[key]) if convert else held[n].values[key]
+            for n, key, convert in compiled.slots
+        ]
+        with translate_errors():
+            connection = await DriverConnection.checkout(self._engine)
+        try:
+            await connection.execute(compiled.sql, values)
+        except DriverFailed as failed:
+            reported = failed.__cause__
+            if getattr(reported, "sqlstate", None) is None:
+                return False
+            if foreign_key_violated(reported):
+                missing = [row.missing_reference for row in held if row.missing_reference]
+                if len(missing) == 1:
+                    raise missing[0]() from reported
+            raise StorageUnavailable("The database refused a write") from reported
+        finally:
+            await connection.close()
+        return True
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(shape: Shape, dialect: Dialect) -> _Compiled:
+    statements = [
+        insert(table).values(
+            {key: bindparam(f"r{n}_{key}", type_=table.c[key].type) for key in keys}
+        )
+        for n, (table, keys) in enumerate(shape)
+    ]
+    last = statements[-1]
+    if len(statements) > 1:
+        last = last.add_cte(*(s.cte(f"held_{n}") for n, s in enumerate(statements[:-1])))
+    compiled = last.compile(dialect=dialect)
+    names = compiled.positiontup
+    if names is None:
+        raise TypeError(f"not a statement asyncpg can run as compiled: {compiled.string}")
+    slots = []
+    for name in names:
+        bind = compiled.binds[name]
+        row, _, key = name[1:].partition("_")
+        convert = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        slots.append((int(row), key, convert))
+    return _Compiled(compiled.string, tuple(slots))

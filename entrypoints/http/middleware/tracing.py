@@ -17,7 +17,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from entrypoints.container.tracing import drawn_trace_id
+from entrypoints.container.tracing import drawn_trace_id, no_metrics
 from entrypoints.http.middleware.access_log import KNOWN_METHODS
 
 
@@ -33,6 +33,7 @@ def request_span_middleware(app: ASGIApp, tracer_provider: Any = None) -> ASGIAp
         server_request_hook=_without_query,
         exclude_spans=["receive", "send"],
         tracer_provider=provider,
+        meter_provider=no_metrics(),
     )
     return SamplingGate(app, traced, getattr(provider, "sampler", None))
 
@@ -120,7 +121,10 @@ class RouteNameMiddleware:
     starts, as the span ends with the answer's last part."""
 
     def __init__(self, app: ASGIApp) -> None:
+        from opentelemetry.trace import get_current_span
+
         self.app = app
+        self._current_span = get_current_span
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -131,9 +135,7 @@ class RouteNameMiddleware:
             if message["type"] == "http.response.start":
                 route = getattr(scope.get("route"), "path", None)
                 if route is not None:
-                    from opentelemetry import trace
-
-                    span = trace.get_current_span()
+                    span = self._current_span()
                     span.update_name(f"{_method(scope)} {route}")
                     span.set_attribute("http.route", route)
             await send(message)

@@ -49,13 +49,13 @@ def configure_tracing() -> bool:
     if _provider is not None or not tracing_wanted():
         return _provider is not None
     from opentelemetry import trace
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.instrumentation.redis import RedisInstrumentor
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
     from adapters import tracing
-    from adapters.otlp_export import LeanOTLPSpanExporter
     from adapters.sqlalchemy.driver import trace_driver_statements
     from entrypoints.logs import log_trace_ids
 
@@ -63,7 +63,7 @@ def configure_tracing() -> bool:
     provider = TracerProvider(  # flushed at exit too
         resource=Resource.create(named), id_generator=gate_id_generator()
     )
-    provider.add_span_processor(BatchSpanProcessor(LeanOTLPSpanExporter()))
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
     _provider = provider
     tracing.enable()
@@ -107,8 +107,11 @@ def instrument_engine(engine: AsyncEngine) -> None:
     )
     # Its pool listeners only count connections in use for OpenTelemetry's metrics, which
     # Keel does not export (the pool's figures are in /metrics): four calls a request saved.
-    for name, listener in _POOL_LISTENERS.items() if tracer is not None else ():
-        event.remove(engine.sync_engine, name, getattr(tracer, listener))
+    # Listeners looked up by name: a later version that renames them keeps them, no worse.
+    for name, attribute in _POOL_LISTENERS.items() if tracer is not None else ():
+        listener = getattr(tracer, attribute, None)
+        if listener is not None and event.contains(engine.sync_engine, name, listener):
+            event.remove(engine.sync_engine, name, listener)
 
 
 _POOL_LISTENERS = {

@@ -7,7 +7,7 @@ httpx loop and prints p50 and p99 of: page 1 and page 5,000 of the big owner's i
 and by cursor, the administrator's listing of everything, and the ``q`` title search. The goal:
 page 5,000 by cursor within 1.5x of page 1 in p99 (``cursor-depth ratio``). It also times the
 counting options in SQL (exact, capped at 10,000, the planner's estimate, none) and shows the
-plan of the ``q`` search.
+plan of the ``q`` search, and the serving worker's memory at the end (goal: under 150 MiB RSS).
 """
 
 # ruff: noqa: S603, S608
@@ -25,7 +25,7 @@ from typing import Any
 import asyncpg  # type: ignore[import-untyped]
 import httpx
 
-from bench.processes import Service, wait_http
+from bench.processes import Service, memory_of, wait_http, worker_pid
 from bench.settings import PASSWORD, BenchError, Config
 from bench.stack import Stack
 from domain.keyset import Cursor, CursorCodec, scope_of
@@ -39,6 +39,8 @@ REQUESTS = int(os.environ.get("BENCH_SCALE_REQUESTS", "400"))
 CONCURRENCY = int(os.environ.get("BENCH_SCALE_CONCURRENCY", "2"))
 PAGE_SIZE = 20
 DEEP_PAGE = 5_000
+# The serving worker's RSS after the whole run, a million items read through it.
+RSS_GOAL_MIB = 150.0
 WORDS = "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima"
 
 SEED_USERS = f"""
@@ -270,10 +272,24 @@ def run(config: Config) -> None:
             answer = httpx.post(stack.keel_url + "/api/v1/users", json=body, timeout=60)
             if answer.status_code != 201:
                 raise BenchError(f"registering {name}: {answer.status_code} {answer.text}")
+        worker, _described = worker_pid(stack.keel.pid)
+        at_start = memory_of(worker)
         asyncio.run(_prepare(dsn, stack))
         asyncio.run(measure(stack, stack.keel_url, dsn))
+        report_memory(at_start, memory_of(worker))
     finally:
         stack.stop()
+
+
+def report_memory(at_start: dict[str, float], after: dict[str, float]) -> None:
+    """The serving worker's memory once every listing above has been read (item 6 of the
+    scale goals: under ``RSS_GOAL_MIB``)."""
+    rss, peak = after.get("VmRSS", 0.0), after.get("VmHWM", 0.0)
+    print(
+        f"keel worker memory: {at_start.get('VmRSS', 0.0):.1f} MiB at start, {rss:.1f} MiB after"
+        f" the run (peak {peak:.1f}); goal under {RSS_GOAL_MIB:.0f} MiB:"
+        f" {'met' if rss < RSS_GOAL_MIB else 'missed'}"
+    )
 
 
 async def _prepare(dsn: str, stack: Stack) -> None:

@@ -25,6 +25,7 @@ from application.ports import (
     UnitOfWorkFactory,
 )
 from application.ports.blobs import BlobStore
+from application.ports.cache import Cache
 from application.use_cases.attachments.remove_blobs import RemoveAbandonedUploads
 from application.use_cases.housekeeping.delete_expired import DeleteExpired, DeleteExpiredCommand
 from entrypoints import settings_values as values
@@ -198,6 +199,17 @@ def socket_slots(settings: Settings) -> SocketSlots:
     from adapters.live.slots import InMemorySocketSlots
 
     return InMemorySocketSlots(settings.ws_max_connections_per_user)
+
+
+def cache(settings: Settings) -> Cache:
+    """Shared by every worker through Redis when REDIS_URL is set, else this worker's."""
+    if settings.redis_url:
+        from adapters.cache.redis import RedisCache
+
+        return RedisCache(settings.redis_url)
+    from adapters.cache.memory import InMemoryCache
+
+    return InMemoryCache()
 
 
 def rate_limit_store(settings: Settings) -> RedisRateLimitStore | None:

@@ -178,6 +178,10 @@ class Container(containers.DeclarativeContainer):
     # and machine reads the cursors the others gave.
     cursor_codec = providers.Singleton(CursorCodec, settings.provided.jwt_secret_value.call())
 
+    # Computed answers kept a while: in this process's memory, or in Redis when REDIS_URL
+    # is set (and then invalidated for every worker at once).
+    cache = providers.Singleton(factories.cache, settings)
+
     # Live events: in this process's memory, or through Redis when REDIS_URL is set.
     event_bus = providers.Singleton(factories.event_bus, settings)
     blob_store = providers.Singleton(factories.blob_store, settings)
@@ -464,6 +468,7 @@ async def shutdown_container(container: Container) -> None:
         await container.event_bus().close()
         await factories.close_blob_store(container.blob_store())
         await container.socket_slots().close()
+        await container.cache().close()
         store = container.rate_limit_store()  # the Redis client, when there is one
         if store is not None:
             await store.close()

@@ -26,6 +26,7 @@ from adapters.sqlalchemy.security_events import (
 )
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.errors import StorageUnavailable
+from application.item_counts import ItemCounts
 from application.throttling import LoginThrottle
 from application.use_cases.accounts.create_superuser import CreateSuperuser
 from application.use_cases.accounts.delete_user import DeleteUser
@@ -181,6 +182,7 @@ class Container(containers.DeclarativeContainer):
     # Computed answers kept a while: in this process's memory, or in Redis when REDIS_URL
     # is set (and then invalidated for every worker at once).
     cache = providers.Singleton(factories.cache, settings)
+    item_counts = providers.Singleton(ItemCounts, cache)
 
     # Live events: in this process's memory, or through Redis when REDIS_URL is set.
     event_bus = providers.Singleton(factories.event_bus, settings)
@@ -335,7 +337,11 @@ class Container(containers.DeclarativeContainer):
         live=quick_publisher,
     )
     delete_user = providers.Singleton(
-        DeleteUser, uow_factory=unit_of_work.provider, clock=clock, live=quick_publisher
+        DeleteUser,
+        uow_factory=unit_of_work.provider,
+        clock=clock,
+        live=quick_publisher,
+        counts=item_counts,
     )
     list_security_events = providers.Singleton(ListSecurityEvents, events=security_event_reader)
     account_trail = providers.Singleton(
@@ -343,15 +349,25 @@ class Container(containers.DeclarativeContainer):
     )
 
     create_item = providers.Singleton(
-        CreateItem, uow_factory=unit_of_work.provider, clock=clock, live=quick_publisher
+        CreateItem,
+        uow_factory=unit_of_work.provider,
+        clock=clock,
+        live=quick_publisher,
+        counts=item_counts,
     )
     get_item = providers.Singleton(GetItem, items=item_reader)
-    list_items = providers.Singleton(ListItems, items=item_reader, cursors=cursor_codec)
+    list_items = providers.Singleton(
+        ListItems, items=item_reader, cursors=cursor_codec, counts=item_counts
+    )
     update_item = providers.Singleton(
         UpdateItem, uow_factory=unit_of_work.provider, clock=clock, live=quick_publisher
     )
     delete_item = providers.Singleton(
-        DeleteItem, uow_factory=unit_of_work.provider, clock=clock, live=quick_publisher
+        DeleteItem,
+        uow_factory=unit_of_work.provider,
+        clock=clock,
+        live=quick_publisher,
+        counts=item_counts,
     )
 
     attachment_limits = providers.Singleton(

@@ -26,7 +26,6 @@ from adapters.sqlalchemy.security_events import (
 )
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.errors import StorageUnavailable
-from application.item_counts import ItemCounts
 from application.throttling import LoginThrottle
 from application.use_cases.accounts.create_superuser import CreateSuperuser
 from application.use_cases.accounts.delete_user import DeleteUser
@@ -182,7 +181,7 @@ class Container(containers.DeclarativeContainer):
     # Computed answers kept a while: in this process's memory, or in Redis when REDIS_URL
     # is set (and then invalidated for every worker at once).
     cache = providers.Singleton(factories.cache, settings)
-    item_counts = providers.Singleton(ItemCounts, cache)
+    item_counts = providers.Singleton(factories.item_counts, settings, cache)
 
     # Live events: in this process's memory, or through Redis when REDIS_URL is set.
     event_bus = providers.Singleton(factories.event_bus, settings)

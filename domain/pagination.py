@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from domain.errors import ValidationFailed
@@ -81,3 +81,11 @@ class Page(Generic[T]):
             # none follows.
             total, exact = request.offset + len(shown), True
         return cls(shown, total, request.page, request.page_size, more, exact)
+
+    def with_count(self, counted: int) -> Page[T]:
+        """This page, read without a count, given the matching rows counted apart (up to
+        ``COUNT_CAP + 1``). The last page by number has counted itself already."""
+        if self.total is not None:
+            return self
+        exact = counted <= COUNT_CAP
+        return replace(self, total=counted if exact else COUNT_CAP, total_is_exact=exact)

@@ -15,7 +15,7 @@ from application.ports import Clock, ItemFilter, UserFilter
 from domain.email import Email
 from domain.events import Event
 from domain.item import Item
-from domain.pagination import Page, PageRequest
+from domain.pagination import COUNT_CAP, Page, PageRequest
 from domain.user import User
 
 
@@ -56,14 +56,23 @@ class InMemoryItemReader:
         return Staged(self._store.items).get(item_id)
 
     async def list(self, where: ItemFilter, page: PageRequest) -> Page[Item]:
-        needle = where.q.casefold() if where.q else None
+        return Staged(self._store.items).page(_matching(where), page)
 
-        def keep(item: Item) -> bool:
-            return (where.owner_id is None or item.owner_id == where.owner_id) and (
-                needle is None or needle in item.title.casefold()
-            )
+    async def count(self, where: ItemFilter) -> int:
+        keep = _matching(where)
+        found = sum(1 for item in Staged(self._store.items).rows() if keep(item))
+        return min(found, COUNT_CAP + 1)
 
-        return Staged(self._store.items).page(keep, page)
+
+def _matching(where: ItemFilter) -> Callable[[Item], bool]:
+    needle = where.q.casefold() if where.q else None
+
+    def keep(item: Item) -> bool:
+        return (where.owner_id is None or item.owner_id == where.owner_id) and (
+            needle is None or needle in item.title.casefold()
+        )
+
+    return keep
 
 
 class InMemoryEventRecorder:

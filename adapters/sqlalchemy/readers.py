@@ -71,6 +71,16 @@ class SqlAlchemyItemReader:
         rows, counted = await page_rows(self._reads, query, parameters, page)
         return Page.of_rows([to_item(row) for row in rows], counted, page)
 
+    async def count(self, where: ItemFilter) -> int:
+        parameters: dict[str, Any] = {"cap": COUNT_CAP + 1}
+        if where.owner_id is not None:
+            parameters["owner_id"] = where.owner_id
+        if where.q:
+            parameters["title"] = title_pattern(where.q)
+        query = item_page(where.owner_id is not None, bool(where.q))
+        counted = await self._reads.rows(query.count, parameters)
+        return int(counted[0][0])
+
 
 async def page_rows(
     reads: Reads, query: PageQuery, parameters: dict[str, Any], page: PageRequest

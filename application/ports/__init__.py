@@ -11,6 +11,7 @@ from application.ports.audit import (
     SecurityEventReader,
     SecurityEventStore,
 )
+from application.ports.cache import Cache
 from application.ports.live import (
     Delivery,
     EventBus,
@@ -59,6 +60,7 @@ from application.ports.storage import (
 
 __all__ = [
     "AccessClaims",
+    "Cache",
     "Clock",
     "CommonPasswords",
     "CredentialReader",

@@ -55,6 +55,10 @@ class ItemReader(Protocol):
         """Newest first (ties by id), at most one page of rows loaded."""
         ...
 
+    async def count(self, where: ItemFilter) -> int:
+        """The matching items, counted up to ``COUNT_CAP + 1``."""
+        ...
+
 
 class CredentialReader(Protocol):
     """A user's sessions and personal tokens, and the holder of a personal token."""

@@ -13,6 +13,7 @@ from adapters.email.smtp import SmtpEmailSender
 from adapters.ratelimit.memory import InMemoryRateLimiter
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.pool_events import watch_checkouts
+from application.item_counts import ItemCounts
 from application.jobs import RETRIES_BY_EVENT
 from application.outbox import KINDS
 from application.ports import (
@@ -25,11 +26,12 @@ from application.ports import (
     UnitOfWorkFactory,
 )
 from application.ports.blobs import BlobStore
+from application.ports.cache import Cache
 from application.use_cases.attachments.remove_blobs import RemoveAbandonedUploads
 from application.use_cases.housekeeping.delete_expired import DeleteExpired, DeleteExpiredCommand
 from entrypoints import settings_values as values
 from entrypoints.container.tracing import instrument_engine
-from entrypoints.metrics import Metrics
+from entrypoints.metrics import Metrics, multiprocess_dir
 from entrypoints.settings import Settings
 
 if TYPE_CHECKING:
@@ -198,6 +200,27 @@ def socket_slots(settings: Settings) -> SocketSlots:
     from adapters.live.slots import InMemorySocketSlots
 
     return InMemorySocketSlots(settings.ws_max_connections_per_user)
+
+
+def cache(settings: Settings) -> Cache:
+    """Shared by every worker through Redis when REDIS_URL is set, else this worker's."""
+    if settings.redis_url:
+        from adapters.cache.redis import RedisCache
+
+        return RedisCache(settings.redis_url)
+    from adapters.cache.memory import InMemoryCache
+
+    return InMemoryCache()
+
+
+def item_counts(settings: Settings, cache: Cache) -> ItemCounts | None:
+    """The listings' counts cached where every process that changes items invalidates
+    them: Redis, or this worker's memory when it serves alone. Workers sharing a metrics
+    directory are several (``keel serve --workers``): without Redis one would never hear
+    of another's changes, so they count each time."""
+    if not settings.redis_url and multiprocess_dir() is not None:
+        return None
+    return ItemCounts(cache)
 
 
 def rate_limit_store(settings: Settings) -> RedisRateLimitStore | None:

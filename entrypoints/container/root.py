@@ -178,6 +178,11 @@ class Container(containers.DeclarativeContainer):
     # and machine reads the cursors the others gave.
     cursor_codec = providers.Singleton(CursorCodec, settings.provided.jwt_secret_value.call())
 
+    # Computed answers kept a while: in this process's memory, or in Redis when REDIS_URL
+    # is set (and then invalidated for every worker at once).
+    cache = providers.Singleton(factories.cache, settings)
+    item_counts = providers.Singleton(factories.item_counts, settings, cache)
+
     # Live events: in this process's memory, or through Redis when REDIS_URL is set.
     event_bus = providers.Singleton(factories.event_bus, settings)
     blob_store = providers.Singleton(factories.blob_store, settings)
@@ -331,7 +336,11 @@ class Container(containers.DeclarativeContainer):
         live=quick_publisher,
     )
     delete_user = providers.Singleton(
-        DeleteUser, uow_factory=unit_of_work.provider, clock=clock, live=quick_publisher
+        DeleteUser,
+        uow_factory=unit_of_work.provider,
+        clock=clock,
+        live=quick_publisher,
+        counts=item_counts,
     )
     list_security_events = providers.Singleton(ListSecurityEvents, events=security_event_reader)
     account_trail = providers.Singleton(
@@ -339,15 +348,25 @@ class Container(containers.DeclarativeContainer):
     )
 
     create_item = providers.Singleton(
-        CreateItem, uow_factory=unit_of_work.provider, clock=clock, live=quick_publisher
+        CreateItem,
+        uow_factory=unit_of_work.provider,
+        clock=clock,
+        live=quick_publisher,
+        counts=item_counts,
     )
     get_item = providers.Singleton(GetItem, items=item_reader)
-    list_items = providers.Singleton(ListItems, items=item_reader, cursors=cursor_codec)
+    list_items = providers.Singleton(
+        ListItems, items=item_reader, cursors=cursor_codec, counts=item_counts
+    )
     update_item = providers.Singleton(
         UpdateItem, uow_factory=unit_of_work.provider, clock=clock, live=quick_publisher
     )
     delete_item = providers.Singleton(
-        DeleteItem, uow_factory=unit_of_work.provider, clock=clock, live=quick_publisher
+        DeleteItem,
+        uow_factory=unit_of_work.provider,
+        clock=clock,
+        live=quick_publisher,
+        counts=item_counts,
     )
 
     attachment_limits = providers.Singleton(
@@ -464,6 +483,7 @@ async def shutdown_container(container: Container) -> None:
         await container.event_bus().close()
         await factories.close_blob_store(container.blob_store())
         await container.socket_slots().close()
+        await container.cache().close()
         store = container.rate_limit_store()  # the Redis client, when there is one
         if store is not None:
             await store.close()

@@ -4,6 +4,7 @@ import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from application.item_counts import ItemCounts
 from application.outbox import encode
 from application.ports import Clock, EventBus, UnitOfWork, UnitOfWorkFactory
 from application.retries import LOST, Lost, until_stored
@@ -35,11 +36,16 @@ class DeleteUser:
     version, committed with the deletion."""
 
     def __init__(
-        self, uow_factory: UnitOfWorkFactory, clock: Clock, live: EventBus | None = None
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        live: EventBus | None = None,
+        counts: ItemCounts | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
         self._live = live
+        self._counts = counts
 
     async def execute(self, command: DeleteUserCommand) -> None:
         actor, user_id, expected_versions = (
@@ -86,6 +92,8 @@ class DeleteUser:
         # The item events of an owner of one chunk, published at once; more wait for their jobs.
         quick: list[LiveEvent] = []
         await until_stored(self._uow_factory, attempt, UserBusy)
+        if self._counts is not None:
+            await self._counts.changed(user_id)
         await publish_quickly(self._live, [*quick, SessionsEnded(user_id)])
 
     async def _delete_items(self, uow: UnitOfWork, owner_id: uuid.UUID) -> list[LiveEvent]:

@@ -4,6 +4,7 @@ import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from application.item_counts import ItemCounts
 from application.ports import Clock, EventBus, UnitOfWorkFactory
 from application.retries import ATTEMPTS
 from application.use_cases.realtime.publish_live_event import publish_quickly
@@ -26,11 +27,16 @@ class DeleteItem:
     versions."""
 
     def __init__(
-        self, uow_factory: UnitOfWorkFactory, clock: Clock, live: EventBus | None = None
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        live: EventBus | None = None,
+        counts: ItemCounts | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
         self._live = live
+        self._counts = counts
 
     async def execute(self, command: DeleteItemCommand) -> None:
         actor, item_id, expected_versions = (
@@ -58,6 +64,8 @@ class DeleteItem:
                     uow.emit(removal)
                 if await uow.items.delete(item_id, expected_version=version):
                     await uow.commit()
+                    if self._counts is not None:
+                        await self._counts.changed(item.owner_id)
                     await publish_quickly(self._live, [event])
                     return
         # Only reached when the item kept moving between versions the caller all accepts.

@@ -1,0 +1,95 @@
+"""The cache in Redis: one for every worker and machine that shares the server.
+
+A namespace's version is a counter key; a value lives under a key that holds the version.
+One script reads the version and the value in one round trip; a miss stores the value
+with ``SET ... EX`` under the version it read. ``invalidate`` is one ``INCR``. Misses of
+one key compute once per process (not across processes: the cost of a miss is one
+computation per worker at most).
+
+A Redis that cannot be reached costs the cache, never the answer: the value is computed
+without it, the outage logged once, and Redis left alone for a few seconds before it is
+tried again, so that an outage does not add a timeout to every request."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from adapters.cache.flight import SingleFlight
+from application.ports.cache import J
+
+logger = logging.getLogger("keel.cache")
+
+_FAILURES = (RedisError, OSError)
+RETRY_AFTER_SECONDS = 5.0
+
+# KEYS[1]: the namespace's version key. ARGV[1]: the value key's prefix, ARGV[2]: the key.
+_READ = """
+local version = redis.call('GET', KEYS[1]) or '0'
+return {version, redis.call('GET', ARGV[1] .. version .. ':' .. ARGV[2])}
+"""
+
+
+class RedisCache:
+    def __init__(self, url: str, *, prefix: str = "keel:cache:") -> None:
+        self._redis: Redis = Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+        self._prefix = prefix
+        self._read = self._redis.register_script(_READ)
+        self._flights = SingleFlight()
+        self._resting_until = 0.0
+        self._down = False
+
+    async def get_or_set(
+        self, namespace: str, key: str, ttl: float, compute: Callable[[], Awaitable[J]]
+    ) -> J:
+        if time.monotonic() < self._resting_until:
+            return await compute()
+        base = f"{self._prefix}{namespace}:"
+        try:
+            version, found = cast(list[Any], await self._read(keys=[base + "v"], args=[base, key]))
+        except _FAILURES as exc:
+            self._unreachable(exc)
+            return await compute()
+        self._reachable()
+        if found is not None:
+            return cast(J, json.loads(found))
+        slot = f"{base}{int(version)}:{key}"
+
+        async def store(value: J) -> None:
+            try:
+                await self._redis.set(slot, json.dumps(value), ex=max(1, round(ttl)))
+            except _FAILURES as exc:
+                self._unreachable(exc)
+
+        return await self._flights.run(slot, compute, store)
+
+    async def invalidate(self, namespace: str) -> None:
+        try:
+            await self._redis.incr(f"{self._prefix}{namespace}:v")
+        except _FAILURES as exc:
+            # Nothing stands in for the bump: what is cached for the namespace stays
+            # until it expires. Said loudly, whatever else is known about the outage.
+            logger.error("cache.invalidation_failed", extra={"namespace": namespace})
+            self._unreachable(exc)
+        else:
+            self._reachable()
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+    def _unreachable(self, exc: BaseException) -> None:
+        self._resting_until = time.monotonic() + RETRY_AFTER_SECONDS
+        if not self._down:
+            self._down = True
+            logger.warning("cache.unavailable", extra={"cause": type(exc).__name__})
+
+    def _reachable(self) -> None:
+        if self._down:
+            self._down = False
+            logger.info("cache.available")

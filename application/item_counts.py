@@ -10,9 +10,10 @@ from collections.abc import Awaitable, Callable
 
 from application.ports.cache import Cache
 
-# A bound on what a lost invalidation (a cache that could not be reached to bump the
-# version) can leave behind; an invalidation that arrives makes it moot.
-COUNT_TTL_SECONDS = 300.0
+# A bound on how long a count can be behind a change this cache was not told of: a lost
+# invalidation (Redis unreachable), or, with the cache in memory, a change made by another
+# process (the ``keel`` command deleting an account, another machine without Redis).
+COUNT_TTL_SECONDS = 30.0
 _EVERYONE = "items:all"
 
 

@@ -41,20 +41,26 @@ class _Compiled:
 
 
 async def send_together(
-    engine: AsyncEngine, change: HeldChange, held: Sequence[HeldInsert]
+    engine: AsyncEngine,
+    change: HeldChange,
+    held: Sequence[HeldInsert],
+    connection: DriverConnection | None = None,
 ) -> bool | None:
     """True once the change and the rows are stored; ``ChangedMeanwhile`` when the change
     found no row to change (nothing is stored then); None when the connection broke before
     the server answered (the caller sends them the ordinary way, in a transaction that
-    checks the change again)."""
+    checks the change again). On ``connection`` when given (its owner gives it back), else
+    on one checked out for this statement."""
     shape = (change.statement, tuple((row.table, tuple(row.values)) for row in held))
     compiled = _compiled(shape, engine.dialect)
     values = [
         _converted(change.values if n is None else held[n].values, key, convert)
         for n, key, convert in compiled.slots
     ]
-    with translate_errors():
-        connection = await DriverConnection.checkout(engine)
+    own = connection is None
+    if connection is None:
+        with translate_errors():
+            connection = await DriverConnection.checkout(engine)
     try:
         rows = await connection.fetch(
             compiled.statement, dict(zip(compiled.statement.names, values, strict=True))
@@ -65,7 +71,8 @@ async def send_together(
             return None
         raise StorageUnavailable("The database refused a write") from reported
     finally:
-        await connection.close()
+        if own:
+            await connection.close()
     if rows[0][0] != 1:
         raise ChangedMeanwhile()
     return True

@@ -53,6 +53,8 @@ class WorkConnection(Connection):
         )
         self._held: list[HeldInsert] = []
         self._change: HeldChange | None = None
+        # Kept from ``read_first`` for a change held after it: one checkout, not two.
+        self._driver: DriverConnection | None = None
 
     def hold(self, row: HeldInsert) -> None:
         self._held.append(row)
@@ -66,14 +68,14 @@ class WorkConnection(Connection):
         if self._one_statement is None or self.opened or self._held or self._change:
             return None
         compiled = _for_driver(statement, self._engine.dialect)
-        with translate_errors():
-            connection = await DriverConnection.checkout(self._engine)
+        if self._driver is None:
+            with translate_errors():
+                self._driver = await DriverConnection.checkout(self._engine)
         try:
-            rows: Sequence[Sequence[Any]] = await connection.fetch(compiled, parameters)
+            rows: Sequence[Sequence[Any]] = await self._driver.fetch(compiled, parameters)
         except DriverFailed:
+            self._driver = None  # broken: the driver's module does not give it back
             return None
-        finally:
-            await connection.close()
         return rows
 
     def can_hold_change(self) -> bool:
@@ -94,6 +96,8 @@ class WorkConnection(Connection):
         self, statement: Executable, parameters: dict[str, Any] | None = None
     ) -> CursorResult[Any]:
         assert self._change is None, "nothing runs between a held change and the commit"
+        # Given back before SQLAlchemy's checkout: never two connections held at once.
+        await self._give_back_driver()
         if self._held:
             await self._send_held()
         return await super().execute(statement, parameters)
@@ -102,6 +106,7 @@ class WorkConnection(Connection):
         if self._change is not None:
             await self._commit_change(self._change)
             return
+        await self._give_back_driver()
         if self._held and not self.opened and self._one_statement is not None:
             held, self._held = self._held, []
             if await self._one_statement.run(held):
@@ -116,9 +121,22 @@ class WorkConnection(Connection):
         self._change = None
         await super().rollback()
 
+    async def close(self) -> None:
+        try:
+            await self._give_back_driver()
+        finally:
+            await super().close()
+
+    async def _give_back_driver(self) -> None:
+        driver, self._driver = self._driver, None
+        if driver is not None:
+            await driver.close()
+
     async def _commit_change(self, change: HeldChange) -> None:
         held, self._held, self._change = self._held, [], None
-        if await send_together(self._engine, change, held):
+        sent = await send_together(self._engine, change, held, self._driver)
+        await self._give_back_driver()
+        if sent:
             return
         # The connection broke before the server answered: the ordinary way, in a
         # transaction, where the change is checked again.

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sqlalchemy.engine import create_engine
@@ -89,6 +90,8 @@ async def test_a_change_and_its_event_are_stored_by_one_statement(
     engine: AsyncEngine, item: Item, url: str
 ) -> None:
     uows = Recording(engine)
+    checkouts: list[object] = []
+    event.listen(engine.sync_engine.pool, "checkout", lambda *_: checkouts.append(_))
     changed = await UpdateItem(uows, FixedClock(T0)).execute(
         UpdateItemCommand(owner_of(item), item.id, ItemChanges(title="one trip"), [1])
     )
@@ -96,6 +99,8 @@ async def test_a_change_and_its_event_are_stored_by_one_statement(
     # Never a statement through SQLAlchemy's connection: no BEGIN, no COMMIT.
     [connection] = uows.connections
     assert not connection._used
+    # The read's connection carries the write too: one checkout from the pool.
+    assert len(checkouts) == 1
     item_xmin = await scalar(url, XMIN_OF_ITEM, id=item.id)
     [(event_xmin, payload)] = await rows(url, UPDATES_OF)
     assert event_xmin == item_xmin

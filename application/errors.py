@@ -35,3 +35,8 @@ class SecondFactorUnavailable(Exception):
     def __init__(self, message: str = MISSING_ENCRYPTION_KEY) -> None:
         super().__init__(message)
         self.message = message
+
+
+class ChangedMeanwhile(Exception):
+    """A compare-and-set write that the store sent with the commit found the row changed
+    since it was read: the commit stored nothing (``ItemRepository.update``)."""

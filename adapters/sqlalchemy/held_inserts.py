@@ -13,14 +13,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import CursorResult, Executable, Table, bindparam, insert
+from sqlalchemy import CursorResult, Executable, Select, Table, bindparam, insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sqlalchemy.connection import Connection
-from adapters.sqlalchemy.driver import DriverConnection, DriverFailed
+from adapters.sqlalchemy.driver import DriverConnection, DriverFailed, DriverStatement, for_driver
 from adapters.sqlalchemy.errors import foreign_key_violated, translate_errors
-from application.errors import StorageUnavailable
+from adapters.sqlalchemy.held_change import HeldChange, send_together
+from application.errors import ChangedMeanwhile, StorageUnavailable
 
 Shape = tuple[tuple[Table, tuple[str, ...]], ...]
 
@@ -35,7 +36,15 @@ class HeldInsert:
 
 class WorkConnection(Connection):
     """A unit of work's connection: checked out at its first statement, held inserts
-    sent before any other statement (so that a read sees them) or at the commit."""
+    sent before any other statement (so that a read sees them) or at the commit.
+
+    On PostgreSQL a plain read that comes first runs on asyncpg's connection with no
+    transaction (``read_first``): at READ COMMITTED a statement that takes no lock sees
+    the same inside a transaction as outside. A compare-and-set change may then be held
+    too (``hold_change``) and sent with the held inserts at the commit, as one statement
+    that reports ``ChangedMeanwhile`` when it changed nothing: a read and a write, two
+    round trips, where ``BEGIN``, the read, the change, each insert and ``COMMIT`` took
+    one each."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         super().__init__(engine, None)
@@ -43,18 +52,61 @@ class WorkConnection(Connection):
             OneStatementInserts(engine) if engine.dialect.driver == "asyncpg" else None
         )
         self._held: list[HeldInsert] = []
+        self._change: HeldChange | None = None
+        # Kept from ``read_first`` for a change held after it: one checkout, not two.
+        self._driver: DriverConnection | None = None
 
     def hold(self, row: HeldInsert) -> None:
         self._held.append(row)
 
+    async def read_first(
+        self, statement: Select[Any], parameters: dict[str, Any]
+    ) -> Sequence[Sequence[Any]] | None:
+        """The rows, read on asyncpg's connection outside any transaction, where this is
+        the unit of work's first statement on PostgreSQL; None otherwise (or when that
+        connection broke), for the caller to ``execute`` the statement instead."""
+        if self._one_statement is None or self.opened or self._held or self._change:
+            return None
+        compiled = _for_driver(statement, self._engine.dialect)
+        if self._driver is None:
+            with translate_errors():
+                self._driver = await DriverConnection.checkout(self._engine)
+        try:
+            rows: Sequence[Sequence[Any]] = await self._driver.fetch(compiled, parameters)
+        except DriverFailed:
+            self._driver = None  # broken: the driver's module does not give it back
+            return None
+        return rows
+
+    def can_hold_change(self) -> bool:
+        """Whether a compare-and-set change may wait for the commit: on PostgreSQL, with
+        no transaction begun and nothing else held."""
+        return (
+            self._one_statement is not None
+            and not self.opened
+            and not self._held
+            and self._change is None
+        )
+
+    def hold_change(self, change: HeldChange) -> None:
+        assert self.can_hold_change(), "a change is held only before anything else"
+        self._change = change
+
     async def execute(
         self, statement: Executable, parameters: dict[str, Any] | None = None
     ) -> CursorResult[Any]:
+        assert self._change is None, "nothing runs between a held change and the commit"
+        # Given back before SQLAlchemy's checkout: never two connections held at once.
+        await self._give_back_driver()
         if self._held:
             await self._send_held()
         return await super().execute(statement, parameters)
 
     async def commit(self) -> None:
+        if self._change is not None:
+            await self._commit_change(self._change)
+            return
+        await self._give_back_driver()
         if self._held and not self.opened and self._one_statement is not None:
             held, self._held = self._held, []
             if await self._one_statement.run(held):
@@ -66,13 +118,47 @@ class WorkConnection(Connection):
 
     async def rollback(self) -> None:
         self._held = []
+        self._change = None
         await super().rollback()
+
+    async def close(self) -> None:
+        try:
+            await self._give_back_driver()
+        finally:
+            await super().close()
+
+    async def _give_back_driver(self) -> None:
+        driver, self._driver = self._driver, None
+        if driver is not None:
+            await driver.close()
+
+    async def _commit_change(self, change: HeldChange) -> None:
+        held, self._held, self._change = self._held, [], None
+        sent = await send_together(self._engine, change, held, self._driver)
+        await self._give_back_driver()
+        if sent:
+            return
+        # The connection broke before the server answered: the ordinary way, in a
+        # transaction, where the change is checked again.
+        with translate_errors():
+            result = await Connection.execute(self, change.statement, change.values)
+        if result.rowcount != 1:
+            await super().rollback()
+            raise ChangedMeanwhile()
+        self._held = held
+        await self._send_held()
+        await super().commit()
 
     async def _send_held(self) -> None:
         held, self._held = self._held, []
         for row in held:
             with translate_errors(missing_reference=row.missing_reference):
                 await Connection.execute(self, insert(row.table), row.values)
+
+
+@functools.lru_cache(maxsize=16)
+def _for_driver(statement: Select[Any], dialect: Dialect) -> DriverStatement:
+    return for_driver(statement, dialect)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from sqlalchemy import Select, delete, func, insert, select, tuple_, update
 
 from adapters.sqlalchemy.connection import Connection
 from adapters.sqlalchemy.errors import translate_errors
+from adapters.sqlalchemy.held_change import HeldChange
 from adapters.sqlalchemy.held_inserts import HeldInsert, WorkConnection
 from adapters.sqlalchemy.queries import (
     ITEM_BY_ID,
@@ -110,6 +111,10 @@ class SqlAlchemyItemRepository:
         self._connection = connection
 
     async def get(self, item_id: uuid.UUID, *, for_update: bool = False) -> Item | None:
+        if not for_update:
+            rows = await self._connection.read_first(ITEM_BY_ID, {"id": item_id})
+            if rows is not None:
+                return to_item(rows[0]) if rows else None
         query = ITEM_BY_ID_FOR_UPDATE if for_update else ITEM_BY_ID
         with translate_errors():
             row = (await self._connection.execute(query, {"id": item_id})).first()
@@ -131,6 +136,10 @@ class SqlAlchemyItemRepository:
         }
         # One statement compares and sets: on PostgreSQL a concurrent writer holding the
         # row makes this wait, then the condition is checked again on what it committed.
+        if self._connection.can_hold_change():
+            # Sent with its events at the commit, which raises ChangedMeanwhile instead.
+            self._connection.hold_change(HeldChange(ITEM_UPDATE, values))
+            return True
         with translate_errors():
             result = await self._connection.execute(ITEM_UPDATE, values)
         return bool(result.rowcount == 1)

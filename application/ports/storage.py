@@ -84,7 +84,10 @@ class ItemRepository(Protocol):
     async def update(self, item: Item, *, expected_version: int) -> bool:
         """Store the changed fields (``item.version`` included) in one statement, only
         while the stored version is still ``expected_version``, the one the item was read
-        at. False, changing nothing, when the version has moved on or the item is gone."""
+        at. False, changing nothing, when the version has moved on or the item is gone.
+        A store may instead hold the change and send it with the commit (nothing else may
+        run in between): then the commit raises ``ChangedMeanwhile``, storing nothing,
+        where this would have said False."""
         ...
 
     async def delete(self, item_id: uuid.UUID, *, expected_version: int | None = None) -> bool:

@@ -11,6 +11,7 @@ import pytest
 
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from application.errors import ChangedMeanwhile
 from application.ports import UnitOfWork
 from domain.item import Item
 from tests.integration.conftest import migrated
@@ -70,8 +71,12 @@ async def test_an_update_from_a_stale_read_stores_nothing(uow_factory: UowFactor
         async with uow_factory() as writer:
             assert await writer.items.update(theirs, expected_version=1)
             await writer.commit()
-        assert not await reader.items.update(next_version(stale, title="mine"), expected_version=1)
-        await reader.commit()
+        if await reader.items.update(next_version(stale, title="mine"), expected_version=1):
+            # A store that sends the change with the commit reports it there.
+            with pytest.raises(ChangedMeanwhile):
+                await reader.commit()
+        else:
+            await reader.commit()
     assert await read(uow_factory, item) == theirs
 
 

@@ -6,6 +6,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from application.changes import UNSET, ItemChanges
+from application.errors import ChangedMeanwhile
 from application.ports import Clock, EventBus, UnitOfWorkFactory
 from application.retries import ATTEMPTS
 from application.use_cases.realtime.publish_live_event import publish_quickly
@@ -59,7 +60,10 @@ class UpdateItem:
                 event = item_event(ItemUpdated, item)
                 uow.emit(event)
                 if await uow.items.update(item, expected_version=current.version):
-                    await uow.commit()
+                    try:
+                        await uow.commit()
+                    except ChangedMeanwhile:
+                        continue
                     await publish_quickly(self._live, [event])
                     return item
         raise ItemBusy()

@@ -11,9 +11,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from adapters.sqlalchemy.migrations import AlembicMigrator
 from entrypoints.http.app import create_app
 from tests.e2e.http_support import PASSWORD, access_token, bearer, make_settings, serving
+from tests.support.migrated import migrated
 from tests.support.sql import rows
 
 pytestmark = pytest.mark.postgres
@@ -25,7 +25,7 @@ TRIALS = 5
 
 @pytest.fixture
 async def url(postgres_url: str) -> str:
-    await asyncio.to_thread(AlembicMigrator(postgres_url).upgrade, "head")
+    await migrated(postgres_url)
     return postgres_url
 
 

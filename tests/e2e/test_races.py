@@ -12,7 +12,6 @@ import pytest
 from dependency_injector import providers
 from fastapi import FastAPI
 
-from adapters.sqlalchemy.migrations import AlembicMigrator
 from application.use_cases.accounts.create_superuser import CreateSuperuserCommand
 from entrypoints.http.app import create_app
 from tests.e2e.http_support import (
@@ -25,6 +24,7 @@ from tests.e2e.http_support import (
     serving,
 )
 from tests.support.hashing import PausingHasher
+from tests.support.migrated import migrated
 from tests.support.sql import execute, scalar
 
 pytestmark = pytest.mark.postgres
@@ -35,7 +35,7 @@ ITEMS = "/api/v1/items"
 
 @pytest.fixture
 async def url(postgres_url: str) -> str:
-    await asyncio.to_thread(AlembicMigrator(postgres_url).upgrade, "head")
+    await migrated(postgres_url)
     return postgres_url
 
 

@@ -8,10 +8,13 @@ computation per worker at most).
 
 A Redis that cannot be reached costs the cache, never the answer: the value is computed
 without it, the outage logged once, and Redis left alone for a few seconds before it is
-tried again, so that an outage does not add a timeout to every request."""
+tried again, so that an outage does not add a timeout to every request. Each call to
+Redis is given ``OPERATION_SECONDS``: a Redis that hangs (rather than refuses) costs a
+request that much, once per ``RETRY_AFTER_SECONDS``, never the socket's timeout."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -26,8 +29,10 @@ from application.ports.cache import J
 
 logger = logging.getLogger("keel.cache")
 
-_FAILURES = (RedisError, OSError)
+_FAILURES = (RedisError, OSError)  # a deadline passed is a TimeoutError, an OSError
 RETRY_AFTER_SECONDS = 5.0
+# Far above what a healthy Redis takes (well under a millisecond on a local network).
+OPERATION_SECONDS = 0.1
 
 # KEYS[1]: the namespace's version key. ARGV[1]: the value key's prefix, ARGV[2]: the key.
 _READ = """
@@ -52,7 +57,9 @@ class RedisCache:
             return await compute()
         base = f"{self._prefix}{namespace}:"
         try:
-            version, found = cast(list[Any], await self._read(keys=[base + "v"], args=[base, key]))
+            async with asyncio.timeout(OPERATION_SECONDS):
+                read = await self._read(keys=[base + "v"], args=[base, key])
+            version, found = cast(list[Any], read)
         except _FAILURES as exc:
             self._unreachable(exc)
             return await compute()
@@ -63,15 +70,22 @@ class RedisCache:
 
         async def store(value: J) -> None:
             try:
-                await self._redis.set(slot, json.dumps(value), ex=max(1, round(ttl)))
+                async with asyncio.timeout(OPERATION_SECONDS):
+                    await self._redis.set(slot, json.dumps(value), ex=max(1, round(ttl)))
             except _FAILURES as exc:
                 self._unreachable(exc)
 
         return await self._flights.run(slot, compute, store)
 
     async def invalidate(self, namespace: str) -> None:
+        if time.monotonic() < self._resting_until:
+            # Not waited for while Redis is known to be out: what is cached for the
+            # namespace stays until it expires (the count's TTL bounds it).
+            logger.error("cache.invalidation_failed", extra={"namespace": namespace})
+            return
         try:
-            await self._redis.incr(f"{self._prefix}{namespace}:v")
+            async with asyncio.timeout(OPERATION_SECONDS):
+                await self._redis.incr(f"{self._prefix}{namespace}:v")
         except _FAILURES as exc:
             # Nothing stands in for the bump: what is cached for the namespace stays
             # until it expires. Said loudly, whatever else is known about the outage.

@@ -9,8 +9,10 @@ computation per worker at most).
 A Redis that cannot be reached costs the cache, never the answer: the value is computed
 without it, the outage logged once, and Redis left alone for a few seconds before it is
 tried again, so that an outage does not add a timeout to every request. Each call to
-Redis is given ``OPERATION_SECONDS``: a Redis that hangs (rather than refuses) costs a
-request that much, once per ``RETRY_AFTER_SECONDS``, never the socket's timeout."""
+Redis is given ``operation_seconds`` (``OPERATION_SECONDS`` unless told): a Redis that
+hangs (rather than refuses) costs a request that much, once per ``RETRY_AFTER_SECONDS``,
+never the socket's timeout. A call that runs out of time, for whatever reason (a burst
+opening many connections at once on a loaded machine is one), is taken as an outage."""
 
 from __future__ import annotations
 
@@ -42,7 +44,14 @@ return {version, redis.call('GET', ARGV[1] .. version .. ':' .. ARGV[2])}
 
 
 class RedisCache:
-    def __init__(self, url: str, *, prefix: str = "keel:cache:") -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "keel:cache:",
+        operation_seconds: float = OPERATION_SECONDS,
+    ) -> None:
+        self._deadline = operation_seconds
         self._redis: Redis = Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
         self._prefix = prefix
         self._read = self._redis.register_script(_READ)
@@ -57,7 +66,7 @@ class RedisCache:
             return await compute()
         base = f"{self._prefix}{namespace}:"
         try:
-            async with asyncio.timeout(OPERATION_SECONDS):
+            async with asyncio.timeout(self._deadline):
                 read = await self._read(keys=[base + "v"], args=[base, key])
             version, found = cast(list[Any], read)
         except _FAILURES as exc:
@@ -70,7 +79,7 @@ class RedisCache:
 
         async def store(value: J) -> None:
             try:
-                async with asyncio.timeout(OPERATION_SECONDS):
+                async with asyncio.timeout(self._deadline):
                     await self._redis.set(slot, json.dumps(value), ex=max(1, round(ttl)))
             except _FAILURES as exc:
                 self._unreachable(exc)
@@ -84,7 +93,7 @@ class RedisCache:
             logger.error("cache.invalidation_failed", extra={"namespace": namespace})
             return
         try:
-            async with asyncio.timeout(OPERATION_SECONDS):
+            async with asyncio.timeout(self._deadline):
                 await self._redis.incr(f"{self._prefix}{namespace}:v")
         except _FAILURES as exc:
             # Nothing stands in for the bump: what is cached for the namespace stays

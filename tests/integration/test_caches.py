@@ -11,6 +11,7 @@ import pytest
 from adapters.cache.memory import InMemoryCache
 from adapters.cache.redis import RedisCache
 from application.ports.cache import Cache, Json
+from tests.support.redis import PATIENT_SECONDS
 
 CONCURRENT = 50
 TRIALS = 5
@@ -31,7 +32,7 @@ class Caches:
             return self._memory
         url = self._request.getfixturevalue("redis_url")
         prefix = self._request.getfixturevalue("key_prefix")
-        cache = RedisCache(url, prefix=prefix)
+        cache = RedisCache(url, prefix=prefix, operation_seconds=PATIENT_SECONDS)
         self._made.append(cache)
         return cache
 

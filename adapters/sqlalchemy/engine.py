@@ -10,6 +10,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+from adapters.sqlalchemy.driver import connector
+
 logger = logging.getLogger("keel.database")
 
 
@@ -33,17 +35,18 @@ def create_engine(
     server_settings = {"application_name": "keel"}
     if statement_timeout_ms:
         server_settings["statement_timeout"] = str(statement_timeout_ms)
+    connect_args = {
+        "timeout": connect_timeout,
+        "command_timeout": statement_timeout_ms / 1000 + 5 if statement_timeout_ms else None,
+        "server_settings": server_settings,
+    }
     return create_async_engine(
         parsed,
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_timeout=pool_timeout,
         pool_recycle=pool_recycle,
-        connect_args={
-            "timeout": connect_timeout,
-            "command_timeout": statement_timeout_ms / 1000 + 5 if statement_timeout_ms else None,
-            "server_settings": server_settings,
-        },
+        async_creator=connector(parsed, connect_args),
     )
 
 

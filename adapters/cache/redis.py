@@ -2,9 +2,16 @@
 
 A namespace's version is a counter key; a value lives under a key that holds the version.
 One script reads the version and the value in one round trip; a miss stores the value
-with ``SET ... EX`` under the version it read. ``invalidate`` is one ``INCR``. Misses of
+with ``SET ... EX`` under the version it read, if that is still the version (a value
+computed across a change is not stored at all). ``invalidate`` is one ``INCR``. Misses of
 one key compute once per process (not across processes: the cost of a miss is one
 computation per worker at most).
+
+A version key expires ``VERSION_KEEP_SECONDS`` after the last change or store in its
+namespace, so that a namespace per owner does not stay in Redis for good. That is safe:
+every value stored under a version makes the version key outlive it, so by the time a
+version key expires (and the namespace's version starts again from nothing) no value of
+the namespace is left to be read by mistake.
 
 A Redis that cannot be reached costs the cache, never the answer: the value is computed
 without it, the outage logged once, and Redis left alone for a few seconds before it is
@@ -36,10 +43,29 @@ RETRY_AFTER_SECONDS = 5.0
 # Far above what a healthy Redis takes (well under a millisecond on a local network).
 OPERATION_SECONDS = 0.1
 
+# A version key outlives every value stored under it by far (values live seconds).
+VERSION_KEEP_SECONDS = 86_400
+
 # KEYS[1]: the namespace's version key. ARGV[1]: the value key's prefix, ARGV[2]: the key.
 _READ = """
 local version = redis.call('GET', KEYS[1]) or '0'
 return {version, redis.call('GET', ARGV[1] .. version .. ':' .. ARGV[2])}
+"""
+# KEYS[1]: the version key, KEYS[2]: the value's key. ARGV: the version read, the value,
+# its TTL, how long the version key is kept. Stored only under the current version.
+_STORE = """
+if (redis.call('GET', KEYS[1]) or '0') ~= ARGV[1] then
+  return 0
+end
+redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+return 1
+"""
+# KEYS[1]: the version key. ARGV[1]: how long it is kept.
+_BUMP = """
+local version = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return version
 """
 
 
@@ -50,11 +76,15 @@ class RedisCache:
         *,
         prefix: str = "keel:cache:",
         operation_seconds: float = OPERATION_SECONDS,
+        version_keep_seconds: int = VERSION_KEEP_SECONDS,
     ) -> None:
         self._deadline = operation_seconds
+        self._keep = version_keep_seconds
         self._redis: Redis = Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
         self._prefix = prefix
         self._read = self._redis.register_script(_READ)
+        self._store = self._redis.register_script(_STORE)
+        self._bump = self._redis.register_script(_BUMP)
         self._flights = SingleFlight()
         self._resting_until = 0.0
         self._down = False
@@ -75,12 +105,18 @@ class RedisCache:
         self._reachable()
         if found is not None:
             return cast(J, json.loads(found))
-        slot = f"{base}{int(version)}:{key}"
+        read_version = str(int(version))
+        slot = f"{base}{read_version}:{key}"
+        seconds = max(1, round(ttl))
+        keep = max(self._keep, 2 * seconds)
 
         async def store(value: J) -> None:
             try:
                 async with asyncio.timeout(self._deadline):
-                    await self._redis.set(slot, json.dumps(value), ex=max(1, round(ttl)))
+                    await self._store(
+                        keys=[base + "v", slot],
+                        args=[read_version, json.dumps(value), seconds, keep],
+                    )
             except _FAILURES as exc:
                 self._unreachable(exc)
 
@@ -94,7 +130,7 @@ class RedisCache:
             return
         try:
             async with asyncio.timeout(self._deadline):
-                await self._redis.incr(f"{self._prefix}{namespace}:v")
+                await self._bump(keys=[f"{self._prefix}{namespace}:v"], args=[self._keep])
         except _FAILURES as exc:
             # Nothing stands in for the bump: what is cached for the namespace stays
             # until it expires. Said loudly, whatever else is known about the outage.

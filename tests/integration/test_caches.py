@@ -193,3 +193,75 @@ async def test_an_unreachable_redis_computes_without_the_cache_and_logs_once(
     assert [r.message for r in caplog.records if r.name == "keel.cache"].count(
         "cache.unavailable"
     ) == 1
+
+
+async def test_namespaces_without_a_version_of_their_own_never_read_an_old_one() -> None:
+    """The memory cache keeps the versions of its most recently invalidated namespaces
+    only; one let go must not fall back to a version its old entries were stored under."""
+    cache = InMemoryCache(max_namespaces=3)
+    assert await cache.get_or_set("a", "k", 60, Counter("a, before any change")()) == (
+        "a, before any change"
+    )
+    assert await cache.get_or_set("quiet", "k", 60, Counter("quiet, first")()) == "quiet, first"
+    await cache.invalidate("a")
+    assert await cache.get_or_set("a", "k", 60, Counter("a, changed once")()) == "a, changed once"
+    for other in ("b", "c", "d"):  # "a" is the oldest of four: its version is let go
+        await cache.invalidate(other)
+    assert cache.namespaces == 3
+    assert await cache.get_or_set("a", "k", 60, Counter("a, now")()) == "a, now"
+    assert await cache.get_or_set("quiet", "k", 60, Counter("quiet, again")()) == "quiet, again"
+    # Many owners' namespaces, one change each: the versions stay bounded.
+    for n in range(1000):
+        await cache.invalidate(f"owner-{n}")
+    assert cache.namespaces == 3
+
+
+@pytest.mark.redis
+async def test_a_namespace_leaves_redis_once_none_of_its_values_can_be_left(
+    redis_url: str, key_prefix: str
+) -> None:
+    from redis.asyncio import Redis
+
+    cache = RedisCache(
+        redis_url, prefix=key_prefix, operation_seconds=PATIENT_SECONDS, version_keep_seconds=2
+    )
+    client = Redis.from_url(redis_url)
+    version = f"{key_prefix}owner:v"
+    try:
+        assert await cache.get_or_set("owner", "count", 1, Counter(1)()) == 1
+        await cache.invalidate("owner")
+        assert 0 < await client.ttl(version) <= 2
+        assert await cache.get_or_set("owner", "count", 1, Counter(2)()) == 2
+        assert 0 < await client.ttl(version) <= 2  # each value stored keeps it longer
+        await asyncio.sleep(2.5)
+        assert await client.exists(version) == 0
+        assert await cache.get_or_set("owner", "count", 1, Counter(3)()) == 3
+        await cache.invalidate("owner")  # the version starts again: nothing old under it
+        assert await cache.get_or_set("owner", "count", 1, Counter(4)()) == 4
+    finally:
+        await cache.close()
+        await client.aclose()
+
+
+@pytest.mark.redis
+async def test_a_value_computed_across_an_invalidation_is_not_stored_in_redis(
+    redis_url: str, key_prefix: str
+) -> None:
+    from redis.asyncio import Redis
+
+    cache = RedisCache(redis_url, prefix=key_prefix, operation_seconds=PATIENT_SECONDS)
+    client = Redis.from_url(redis_url)
+    try:
+        counter = Counter("before the change")
+        counter.release.clear()
+        slow = asyncio.create_task(cache.get_or_set("owner", "count", 60, counter()))
+        await asyncio.sleep(0.05)
+        await cache.invalidate("owner")
+        counter.release.set()
+        assert await slow == "before the change"
+        assert await client.exists(f"{key_prefix}owner:0:count") == 0
+        assert await cache.get_or_set("owner", "count", 60, Counter("after")()) == "after"
+        assert await client.exists(f"{key_prefix}owner:1:count") == 1
+    finally:
+        await cache.close()
+        await client.aclose()

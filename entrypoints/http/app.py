@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,6 +10,7 @@ from fastapi import FastAPI
 from entrypoints.container import Container, build_container, shutdown_container
 from entrypoints.container.tracing import configure_tracing, flush_traces, tracing_enabled
 from entrypoints.error_reporting import report_request_error, start_error_reporting
+from entrypoints.heap import settle_heap
 from entrypoints.http.asyncapi import install_asyncapi
 from entrypoints.http.docs import install_docs
 from entrypoints.http.errors import install_error_handlers
@@ -63,9 +63,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         container.token_service()  # fail at start-up, not on the first request
         # Before any other thread starts: the hashing threads then share the heap they trim.
         container.prepare_hashing()
-        # Long-lived objects made at start-up stay out of full collections from now on.
-        gc.collect()
-        gc.freeze()
+        settle_heap()
         await readiness.start()
         live: ConnectionCounter = app.state.live_connections
         live.renew()

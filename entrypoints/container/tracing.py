@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextvars
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -21,6 +21,8 @@ DEFAULT_SERVICE_NAME = "keel"
 _ENDPOINTS = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 
 _provider: Any = None  # the SDK's tracer provider, once set up
+# The attribute FastAPI gives a request's span for its query string.
+QUERY_ATTRIBUTE = "url.query"
 
 # The trace id the HTTP sampling gate drew for a request it keeps, handed to the SDK's id
 # generator so that the request's span gets the very id the sampler said yes to.
@@ -40,6 +42,11 @@ def tracing_enabled() -> bool:
     return _provider is not None
 
 
+def tracer_provider() -> Any:
+    """The SDK's tracer provider this process set up (``None`` with tracing off)."""
+    return _provider
+
+
 def configure_tracing() -> bool:
     """Set up tracing in this process if the environment asks for it; whether it is on.
     The sampler (``OTEL_TRACES_SAMPLER``, ``OTEL_TRACES_SAMPLER_ARG``: parent-based, always
@@ -51,18 +58,13 @@ def configure_tracing() -> bool:
     from opentelemetry import trace
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.instrumentation.redis import RedisInstrumentor
-    from opentelemetry.sdk.resources import Resource
-    from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
     from adapters import tracing
     from adapters.sqlalchemy.driver import trace_driver_statements
     from entrypoints.logs import log_trace_ids
 
-    named = {} if os.environ.get("OTEL_SERVICE_NAME") else {"service.name": DEFAULT_SERVICE_NAME}
-    provider = TracerProvider(  # flushed at exit too
-        resource=hashed_once(Resource.create(named)), id_generator=gate_id_generator()
-    )
+    provider = new_tracer_provider()  # flushed at exit too
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
     _provider = provider
@@ -71,6 +73,52 @@ def configure_tracing() -> bool:
     RedisInstrumentor().instrument(tracer_provider=provider)
     log_trace_ids(_span_ids_reader())
     return True
+
+
+def new_tracer_provider(sampler: Any = None) -> Any:
+    """The SDK's tracer provider as Keel sets it up, without a span processor: ``sampler``
+    (the environment's when not given) leaving query strings out, the gate's trace ids."""
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+
+    named = {} if os.environ.get("OTEL_SERVICE_NAME") else {"service.name": DEFAULT_SERVICE_NAME}
+    provider = TracerProvider(
+        sampler=sampler,
+        resource=hashed_once(Resource.create(named)),
+        id_generator=gate_id_generator(),
+    )
+    # Before any tracer copies it.
+    provider.sampler = queryless(provider.sampler)
+    return provider
+
+
+def queryless(sampler: Any) -> Any:
+    """``sampler``, with the query string left out of the attributes of the spans it keeps:
+    a request's query may hold a token (``/verify-email?token=``). The SDK gives a span the
+    attributes its sampler returns."""
+    from opentelemetry.sdk.trace.sampling import Sampler, SamplingResult
+
+    class QuerylessSampler(Sampler):
+        def should_sample(
+            self,
+            parent_context: Any,
+            trace_id: int,
+            name: str,
+            kind: Any = None,
+            attributes: Mapping[str, Any] | None = None,
+            links: Sequence[Any] | None = None,
+            trace_state: Any = None,
+        ) -> SamplingResult:
+            if attributes and QUERY_ATTRIBUTE in attributes:
+                attributes = {k: v for k, v in attributes.items() if k != QUERY_ATTRIBUTE}
+            return sampler.should_sample(  # type: ignore[no-any-return]
+                parent_context, trace_id, name, kind, attributes, links, trace_state
+            )
+
+        def get_description(self) -> str:
+            return f"Queryless{{{sampler.get_description()}}}"
+
+    return QuerylessSampler()
 
 
 def gate_id_generator() -> Any:

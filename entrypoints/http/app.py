@@ -8,7 +8,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from entrypoints.container import Container, build_container, shutdown_container
-from entrypoints.container.tracing import configure_tracing, flush_traces, tracing_enabled
+from entrypoints.container.tracing import (
+    configure_tracing,
+    flush_traces,
+    tracer_provider,
+    tracing_enabled,
+)
 from entrypoints.error_reporting import report_request_error, start_error_reporting
 from entrypoints.heap import settle_heap
 from entrypoints.http.asyncapi import install_asyncapi
@@ -23,7 +28,7 @@ from entrypoints.http.middleware.compression import CompressionMiddleware
 from entrypoints.http.middleware.cors import CORSMiddleware
 from entrypoints.http.middleware.methods import MethodsMiddleware
 from entrypoints.http.middleware.request_context import RequestContextMiddleware
-from entrypoints.http.middleware.tracing import request_span_middleware
+from entrypoints.http.middleware.tracing import UNTRACED, GatedFastAPI, request_telemetry
 from entrypoints.http.middleware.trusted_hosts import TrustedHostMiddleware
 from entrypoints.http.middleware.unhandled_errors import UnhandledErrorMiddleware
 from entrypoints.http.pages import routes as pages
@@ -84,7 +89,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             flush_traces()
 
     docs = settings.effective_docs_enabled
-    app = FastAPI(
+    traced = tracing_enabled()
+    # With tracing off, FastAPI itself: not even the gate's frame on a request's way.
+    app = (GatedFastAPI if traced else FastAPI)(
         title="Keel",
         version="0.1.0",
         description=DESCRIPTION,
@@ -96,9 +103,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         # One spelling per path: a trailing slash is a 404, never a redirect, whose Location
         # the router would build from the request's Host header.
         redirect_slashes=False,
-        # FastAPI's own OpenTelemetry would trace each request a second time once tracing
-        # sets a provider: the request's span is the ASGI instrumentation's (see tracing.py).
-        telemetry={"tracing": False, "metrics": False, "logs": False},
+        # The request's span is FastAPI's own, behind Keel's sampling gate (tracing.py).
+        telemetry=request_telemetry(tracer_provider()) if traced else UNTRACED,
     )
     app.state.container = container
     app.state.settings = settings
@@ -130,8 +136,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     install_error_handlers(app)
     install_middleware(app, settings, container.metrics())
-    if tracing_enabled():  # outermost: every line of the request is written inside its span
-        app.add_middleware(request_span_middleware)
+    if isinstance(app, GatedFastAPI):
+        app.trace_requests(tracer_provider())
     return app
 
 

@@ -1,7 +1,8 @@
-"""The request's span and the sampling gate in front of it, on a tracer provider of the
-test's own (the process's global one stays untouched): a kept request gets one span named
-by its route template and the trace id the sampler kept; a dropped one reaches the app with
-a trace id flagged not sampled and the instrumentations suppressed, and exports nothing."""
+"""The request's span (FastAPI's own telemetry) and the sampling gate in front of it, on a
+tracer provider of the test's own, set up as Keel sets up the process's (which stays
+untouched): a kept request gets one span named by its route template and the trace id the
+sampler kept; a dropped one reaches the app with a trace id flagged not sampled and the
+instrumentations suppressed, and exports nothing."""
 
 from __future__ import annotations
 
@@ -10,16 +11,15 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from opentelemetry import trace
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
-from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased, Sampler, TraceIdRatioBased
 
-from entrypoints.container.tracing import gate_id_generator
-from entrypoints.http.middleware.tracing import request_span_middleware
+from entrypoints.container.tracing import new_tracer_provider
+from entrypoints.http.middleware.tracing import GatedFastAPI, request_telemetry
 
 CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 CALLER_SPAN = "00f067aa0ba902b7"
@@ -30,6 +30,7 @@ class Seen:
     trace_id: int = 0
     sampled: bool = False
     instrumented: bool = False
+    fastapi_traced: bool = False  # FastAPI's own telemetry ran for the request
 
 
 @dataclass
@@ -39,14 +40,16 @@ class Traced:
     seen: Seen
 
 
-def app_seeing(seen: Seen) -> FastAPI:
-    app = FastAPI()
+def app_seeing(seen: Seen, provider: object) -> FastAPI:
+    app = GatedFastAPI(telemetry=request_telemetry(provider))
+    app.trace_requests(provider)
 
     @app.get("/items/{item_id}")
-    async def item(item_id: str) -> dict[str, str]:
+    async def item(item_id: str, request: Request) -> dict[str, str]:
         context = trace.get_current_span().get_span_context()
         seen.trace_id, seen.sampled = context.trace_id, context.trace_flags.sampled
         seen.instrumented = is_instrumentation_enabled()
+        seen.fastapi_traced = request.scope.get("fastapi.telemetry") is not None
         return {"id": item_id}
 
     return app
@@ -56,10 +59,10 @@ def app_seeing(seen: Seen) -> FastAPI:
 def traced(request: pytest.FixtureRequest) -> Iterator[Traced]:
     sampler: Sampler = getattr(request, "param", ParentBased(ALWAYS_ON))  # the SDK default
     exporter = InMemorySpanExporter()
-    provider = TracerProvider(sampler=sampler, id_generator=gate_id_generator())
+    provider = new_tracer_provider(sampler)
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     seen = Seen()
-    app = request_span_middleware(app_seeing(seen), tracer_provider=provider)
+    app = app_seeing(seen, provider)
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
     yield Traced(client, exporter, seen)
     provider.shutdown()
@@ -82,6 +85,7 @@ async def test_a_kept_request_is_one_span_named_by_its_route_with_the_kept_trace
     assert span.context.trace_id == traced.seen.trace_id
     assert traced.seen.sampled
     assert traced.seen.instrumented
+    assert traced.seen.fastapi_traced
     assert "hunter2" not in repr(dict(span.attributes))
     assert "42" not in span.name
 
@@ -95,6 +99,7 @@ async def test_a_dropped_request_exports_nothing_and_suppresses_the_instrumentat
         assert traced.seen.trace_id != 0
         assert not traced.seen.sampled
         assert not traced.seen.instrumented
+        assert not traced.seen.fastapi_traced
     assert traced.exporter.get_finished_spans() == ()
 
 

@@ -92,10 +92,15 @@ async def test_one_flow_is_one_trace_from_the_request_to_the_mail(
             )
             assert reset.status_code == 202, reset.text
         [mail] = await asyncio.to_thread(lambda: _reset_mails(smtp_server))
+        token = mail.split("token=")[1].split()[0].strip()
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=20) as client:
+            # The mail's link: its token in the query string, which no span may hold.
+            page = await client.get("/reset-password", params={"token": token}, headers=headers)
+            assert page.status_code == 200, page.text
 
         def complete(spans: list[ReceivedSpan]) -> bool:
             names = {span.name for span in spans if span.trace_id == trace_id}
-            return {"job password_reset_requested", "smtp send"} <= names
+            return {"job password_reset_requested", "smtp send", "GET /reset-password"} <= names
 
         spans = await asyncio.to_thread(receiver.wait_for, complete, 20.0)
         server.stop()
@@ -127,8 +132,10 @@ async def test_one_flow_is_one_trace_from_the_request_to_the_mail(
     assert smtp.parent_id == job.span_id
     assert smtp.attributes["keel.mail.kind"] == "password_reset"
     assert smtp.attributes["keel.mail.outcome"] == "delivered"
+    page_span = one_named(trace, "GET /reset-password")
+    assert page_span.attributes["url.path"] == "/reset-password"
+    assert "url.query" not in page_span.attributes
     # Nothing secret in any span: the password, the tokens, the Authorization header.
-    token = mail.split("token=")[1].split()[0].strip()
     exported = json.dumps([span.attributes for span in spans], default=str)
     for secret in (PASSWORD, access, token, login.json()["refresh_token"]):
         assert secret not in exported

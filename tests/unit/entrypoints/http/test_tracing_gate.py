@@ -6,6 +6,7 @@ instrumentations suppressed, and exports nothing."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -14,6 +15,7 @@ import pytest
 from fastapi import FastAPI, Request
 from opentelemetry import trace
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased, Sampler, TraceIdRatioBased
@@ -133,3 +135,49 @@ async def test_a_client_cannot_mint_span_names(traced: Traced) -> None:
     names = sorted(span.name for span in traced.exporter.get_finished_spans())
     # An unknown method is "HTTP"; a path no route matches leaves the method alone.
     assert names == ["GET", "HTTP /items/{item_id}"]
+
+
+async def test_fifty_requests_at_once_each_keep_their_own_trace() -> None:
+    """Half the traces kept, fifty requests in flight together: each request's span has the
+    trace id the request itself saw, and a dropped request exports nothing."""
+    exporter = InMemorySpanExporter()
+    provider = new_tracer_provider(ParentBased(TraceIdRatioBased(0.5)))
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    app = GatedFastAPI(telemetry=request_telemetry(provider))
+    app.trace_requests(provider)
+    seen: dict[str, tuple[int, bool]] = {}
+
+    @app.get("/items/{item_id}")
+    async def item(item_id: str) -> dict[str, str]:
+        context = trace.get_current_span().get_span_context()
+        await asyncio.sleep(0.01)  # every request in flight at once
+        seen[item_id] = (context.trace_id, context.trace_flags.sampled)
+        return {"id": item_id}
+
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            for _ in range(5):
+                exporter.clear()
+                seen.clear()
+                answers = await asyncio.gather(
+                    *(client.get(f"/items/{index}", params={"n": index}) for index in range(50))
+                )
+                assert {answer.status_code for answer in answers} == {200}
+                kept = {key: trace_id for key, (trace_id, sampled) in seen.items() if sampled}
+                spans = exporter.get_finished_spans()
+                assert len({trace_id for trace_id, _ in seen.values()}) == 50
+                assert len(spans) == len(kept)
+                for span in spans:
+                    assert span.context is not None
+                    assert span.context.trace_id in kept.values()
+                    assert span.attributes is not None
+                    assert span.attributes["url.path"] == f"/items/{_key(kept, span)}"
+    finally:
+        provider.shutdown()
+
+
+def _key(kept: dict[str, int], span: ReadableSpan) -> str:
+    assert span.context is not None
+    [key] = [key for key, trace_id in kept.items() if trace_id == span.context.trace_id]
+    return key

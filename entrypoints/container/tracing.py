@@ -189,9 +189,9 @@ _POOL_LISTENERS = {
 
 
 def no_metrics() -> Any:
-    """For the instrumentations' own metrics (request durations, pool usage), which Keel
-    does not export (its metrics are Prometheus'): without it they would be recorded on
-    OpenTelemetry's global meter for nothing, on every request and every pool checkout."""
+    """For the SQLAlchemy instrumentation's own metric (the pool's connections in use),
+    which Keel does not export (its metrics are Prometheus'): without it, it would be
+    recorded on OpenTelemetry's global meter for nothing, on every checkout and return."""
     from opentelemetry.metrics import NoOpMeterProvider
 
     return NoOpMeterProvider()

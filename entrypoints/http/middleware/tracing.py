@@ -8,8 +8,8 @@ FastAPI starts the span before its router runs, named by the method alone, and r
 The sampler decides before any of that runs (``SamplingGate``, in front of FastAPI): a
 request it drops skips FastAPI's telemetry, and the statements and Redis commands under it
 skip their instrumentations, so that at 10 % sampling nine requests in ten cost next to
-nothing. A dropped request still has a trace id (flagged not sampled),
-which its log lines and the jobs it causes carry."""
+nothing. A dropped request still has a trace id (flagged not sampled), which its log lines
+and the jobs it causes carry."""
 
 from __future__ import annotations
 
